@@ -1,0 +1,3 @@
+"""OpenCX: open-source omnichannel contact-center platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from opencx.cli.main import run
+
+run()

@@ -1,0 +1,175 @@
+"""``opencx``: serve, demo, database, users and tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from opencx.core.enums import Role
+from opencx.core.errors import OpenCXError
+from opencx.db import migrate
+from opencx.features.auth import create_api_token
+from opencx.features.users.service import UserCreate, create_user_as_system
+from opencx.runtime import build_app, build_context
+from opencx.settings import Settings
+
+__all__ = ["app", "run"]
+
+app = typer.Typer(help="OpenCX omnichannel contact center.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+console = Console(stderr=True)
+HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
+PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
+
+
+def _settings(host: str | None = None, port: int | None = None) -> Settings:
+    settings = Settings()
+    if host is not None:
+        settings.server.host = host
+    if port is not None:
+        settings.server.port = port
+    return settings
+
+
+def _fail(exc: OpenCXError) -> None:
+    console.print(f"[red]error:[/red] {exc.detail}")
+    raise typer.Exit(1)
+
+
+def _serve(settings: Settings) -> None:
+    uvicorn.run(
+        build_app(settings),
+        host=settings.server.host,
+        port=settings.server.port,
+        log_level="info",
+    )
+
+
+@app.command()
+def serve(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Run the server (web, API, WebSockets, jobs) on the configured database."""
+    settings = _settings(host, port)
+    migrate.upgrade(settings.database)
+    _serve(settings)
+
+
+@app.command()
+def demo(host: HostOpt = None, port: PortOpt = None) -> None:
+    """Create and seed a demo database if needed, print the logins, and serve."""
+    from opencx.cli.demo import ensure_demo
+
+    settings = _settings(host, port)
+    migrate.upgrade(settings.database)
+    logins = asyncio.run(ensure_demo(settings))
+    base = f"http://{settings.server.host}:{settings.server.port}"
+    console.print(f"\n[bold]OpenCX demo[/bold] at [link]{base}/[/link]")
+    console.print(f"API docs: {base}/api/v1/docs   OpenAPI: {base}/api/v1/openapi.json")
+    for role, email, password in logins:
+        console.print(f"  {role:<11} {email:<32} password: {password}")
+    console.print()
+    _serve(settings)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    migrate.upgrade(_settings().database, revision)
+    console.print("database is up to date")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the models differ from what the migrations create."""
+    settings = _settings()
+    migrate.upgrade(settings.database)
+    migrate.check(settings.database)
+    console.print("migrations match the models")
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Option("-m", "--message")]) -> None:
+    """Autogenerate a migration from the difference between models and database."""
+    migrate.revision(_settings().database, message)
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    role: Annotated[Role, typer.Option(help="admin, supervisor or agent.")],
+    site: Annotated[str | None, typer.Option(help="Site name.")] = None,
+    password: Annotated[str | None, typer.Option(help="Prompted when omitted.")] = None,
+    name: Annotated[str, typer.Option(help="Display name.")] = "",
+) -> None:
+    """Create a user who can sign in."""
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    settings = _settings()
+    migrate.upgrade(settings.database)
+
+    async def create() -> None:
+        ctx = build_context(settings)
+        try:
+            data = UserCreate(email=email, role=role, password=password, display_name=name)
+            user = await create_user_as_system(ctx, data, site_name=site)
+        finally:
+            await ctx.engine.dispose()
+        console.print(f"created {user.role.value} {user.email} (id {user.id})")
+
+    try:
+        asyncio.run(create())
+    except OpenCXError as exc:
+        _fail(exc)
+    except ValueError as exc:  # pydantic validation of email or password
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option(help="Email of the user the token acts as.")],
+    name: Annotated[str, typer.Option(help="A label to recognise it by.")] = "cli",
+) -> None:
+    """Create an API token; it is printed alone on the last line, and never again."""
+    settings = _settings()
+    migrate.upgrade(settings.database)
+
+    async def create() -> str:
+        ctx = build_context(settings)
+        try:
+            return await create_api_token(ctx, email=user, name=name)
+        finally:
+            await ctx.engine.dispose()
+
+    try:
+        raw = asyncio.run(create())
+    except OpenCXError as exc:
+        _fail(exc)
+        return
+    console.print(f"token for {user} (shown once):")
+    sys.stdout.write(raw + "\n")
+
+
+@app.command()
+def seed() -> None:
+    """Load the demo company into the configured database (skipped if already there)."""
+    from opencx.cli.demo import ensure_demo
+
+    settings = _settings()
+    migrate.upgrade(settings.database)
+    for role, email, password in asyncio.run(ensure_demo(settings)):
+        console.print(f"  {role:<11} {email:<32} password: {password}")
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,46 @@
+"""Domain event types: every state change is appended to the event log under one of these.
+
+Real-time views and historical KPIs are both computed from these events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["DomainEvent", "EventType"]
+
+
+class EventType(StrEnum):
+    CUSTOMER_CREATED = "customer.created"
+    CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_MERGED = "customer.merged"
+    IDENTITY_ADDED = "identity.added"
+    CONVERSATION_CREATED = "conversation.created"
+    CONVERSATION_UPDATED = "conversation.updated"
+    CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
+    INTERACTION_CREATED = "interaction.created"
+    INTERACTION_STATE_CHANGED = "interaction.state_changed"
+    MESSAGE_CREATED = "message.created"
+    AGENT_PRESENCE_CHANGED = "agent.presence_changed"
+    USER_CREATED = "user.created"
+    USER_UPDATED = "user.updated"
+    SITE_CHANGED = "site.changed"
+    QUEUE_CHANGED = "queue.changed"
+    DIRECTORY_CHANGED = "directory.changed"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """One appended fact. ``id`` is the event-log position once committed."""
+
+    type: EventType
+    entity_kind: str
+    entity_id: int
+    occurred_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    actor_user_id: int | None = None
+    site_id: int | None = None
+    id: int | None = None

@@ -1,0 +1,98 @@
+"""Conversations (one customer need), interactions (one contact on one channel),
+messages and their attachments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from opencx.core.enums import (
+    AuthorKind,
+    Channel,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    InteractionState,
+)
+from opencx.db.base import Base, TimestampMixin, utcnow
+from opencx.db.types import JSONType, str_enum
+
+
+class Conversation(TimestampMixin, Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[ConversationStatus] = mapped_column(
+        str_enum(ConversationStatus), default=ConversationStatus.OPEN, index=True
+    )
+    intent: Mapped[str | None] = mapped_column(String(80))
+    priority: Mapped[int] = mapped_column(default=0)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    declaration_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_reasons.id"))
+    qualification_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_reasons.id"))
+    action_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_reasons.id"))
+    closed_at: Mapped[datetime | None]
+
+
+class Interaction(Base):
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction))
+    state: Mapped[InteractionState] = mapped_column(
+        str_enum(InteractionState), default=InteractionState.CREATED, index=True
+    )
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    arrived_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime | None]
+    offered_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    wrapped_up_at: Mapped[datetime | None]
+    hold_seconds: Mapped[float] = mapped_column(default=0.0)
+    held_since: Mapped[datetime | None]
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("channel", "provider_message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel))
+    direction: Mapped[Direction] = mapped_column(str_enum(Direction))
+    author_kind: Mapped[AuthorKind] = mapped_column(str_enum(AuthorKind))
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # The provider's own id (email Message-ID, Twilio MessageSid…): duplicates are refused.
+    provider_message_id: Mapped[str | None] = mapped_column(String(255))
+    delivery_status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus))
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    inline: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,94 @@
+"""Who is calling: by API token or by email and password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencx.core.errors import Unauthenticated
+from opencx.core.permissions import Principal
+from opencx.db.models import ApiToken, User
+from opencx.features.auth.passwords import DUMMY_HASH, verify_password
+from opencx.features.auth.principals import load_principal
+from opencx.features.auth.ratelimit import LoginRateLimiter
+from opencx.features.auth.tokens import TOKEN_PREFIX, hash_token
+from opencx.features.context import AppContext, transaction
+
+__all__ = [
+    "Authenticated",
+    "authenticate_password",
+    "authenticate_token",
+    "authenticate_user_id",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    principal: Principal
+    email: str
+    display_name: str
+    locale: str
+
+
+async def authenticate_token(ctx: AppContext, raw: str) -> Authenticated:
+    if not raw.startswith(TOKEN_PREFIX):
+        raise Unauthenticated("the bearer token is not valid")
+    async with transaction(ctx) as session:
+        row = await session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == hash_token(raw))
+        )
+        found = row.first()
+        if found is None:
+            raise Unauthenticated("the bearer token is not valid")
+        token, user = found
+        if token.revoked_at is not None or not user.is_active:
+            raise Unauthenticated("the bearer token has been revoked")
+        now = ctx.clock.now()
+        # Written at most every few minutes so reads stay reads.
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
+            token.last_used_at = now
+        return await _authenticated(session, user)
+
+
+async def authenticate_password(
+    ctx: AppContext,
+    *,
+    email: str,
+    password: str,
+    client: str,
+    limiter: LoginRateLimiter,
+) -> Authenticated:
+    email = email.strip().lower()
+    keys = [f"email:{email}", f"client:{client}"]
+    now = ctx.clock.now()
+    limiter.check(keys, now)
+    async with transaction(ctx) as session:
+        user = await session.scalar(select(User).where(User.email == email))
+        ok = verify_password(user.password_hash or DUMMY_HASH if user else DUMMY_HASH, password)
+        if user is None or not user.is_active or not user.password_hash or not ok:
+            limiter.fail(keys, now)
+            raise Unauthenticated("wrong email or password")
+        limiter.succeed(keys)
+        return await _authenticated(session, user)
+
+
+async def _authenticated(session: AsyncSession, user: User) -> Authenticated:
+    return Authenticated(
+        principal=await load_principal(session, user),
+        email=user.email,
+        display_name=user.display_name,
+        locale=user.locale,
+    )
+
+
+async def authenticate_user_id(ctx: AppContext, user_id: int) -> Authenticated:
+    """Reload a signed-in user from their session, so deactivation takes effect at once."""
+    async with transaction(ctx) as session:
+        user = await session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated("your session has ended; sign in again")
+        return await _authenticated(session, user)

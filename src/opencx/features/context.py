@@ -1,0 +1,63 @@
+"""The wiring a process builds once and hands to every service call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from opencx.core.events import DomainEvent, EventType
+from opencx.db.models import Event
+from opencx.features.ports import BlobStore, Clock, JobQueue, Publisher
+from opencx.settings import Settings
+
+__all__ = ["AppContext", "SystemClock", "transaction"]
+
+OUTBOX = "opencx.outbox"
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class AppContext:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    publisher: Publisher
+    jobs: JobQueue
+    blobs: BlobStore
+    clock: Clock
+
+
+@asynccontextmanager
+async def transaction(ctx: AppContext) -> AsyncIterator[AsyncSession]:
+    """One unit of work: commits on success, then publishes the events it recorded.
+
+    Events reach subscribers only after the commit, so nobody sees a change that
+    could still roll back.
+    """
+    async with ctx.sessions() as session:
+        async with session.begin():
+            yield session
+        rows: list[Event] = session.info.pop(OUTBOX, [])
+    if rows:
+        await ctx.publisher.publish([_to_domain(row) for row in rows])
+
+
+def _to_domain(row: Event) -> DomainEvent:
+    return DomainEvent(
+        type=EventType(row.type),
+        entity_kind=row.entity_kind,
+        entity_id=row.entity_id,
+        occurred_at=row.occurred_at,
+        payload=row.payload,
+        actor_user_id=row.actor_user_id,
+        site_id=row.site_id,
+        id=row.id,
+    )

@@ -1,0 +1,1 @@
+"""Sites, teams, skills, queues, business hours and contact reasons."""

@@ -1,0 +1,1 @@
+"""Users (admins, supervisors, agents), their agent profile and presence."""

@@ -1,0 +1,1 @@
+"""Live delivery of committed events: the cross-node bus and the WebSocket hub."""

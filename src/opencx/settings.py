@@ -1,0 +1,122 @@
+"""Runtime configuration, read from ``OPENCX_*`` environment variables.
+
+Settings are built once by the entry point (CLI, test fixture) and passed in;
+nothing in the package reads the environment at import time.
+Nested groups use a double underscore: ``OPENCX_DATABASE__URL``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "BusSettings",
+    "DatabaseSettings",
+    "JobsSettings",
+    "SecuritySettings",
+    "ServerSettings",
+    "Settings",
+    "StorageSettings",
+]
+
+DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev
+
+
+class DatabaseSettings(BaseModel):
+    """Where the data lives: an SQLite file by default, PostgreSQL by URL."""
+
+    url: str = "sqlite+aiosqlite:///./opencx.db"
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1)
+
+    @property
+    def async_url(self) -> str:
+        """The URL with the async driver SQLAlchemy needs, whatever the user typed."""
+        url = self.url
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        if url.startswith("sqlite:///"):
+            return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+        return url
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.async_url.startswith("postgresql")
+
+
+class ServerSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    public_url: str | None = None
+    default_locale: str = "en"
+    default_timezone: str = "Europe/Paris"
+
+
+class SecuritySettings(BaseModel):
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+    session_max_age_seconds: int = Field(default=12 * 3600, ge=60)
+    cookie_secure: bool = False
+    login_attempts: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+
+
+class BusSettings(BaseModel):
+    """Cross-node events: in-process when ``url`` is empty, else redis:// or nats://."""
+
+    url: str | None = None
+    channel: str = "opencx.events"
+
+
+class JobsSettings(BaseModel):
+    """``auto`` runs jobs in-process on SQLite and through procrastinate on PostgreSQL."""
+
+    backend: Literal["auto", "inprocess", "procrastinate"] = "auto"
+    run_in_server: bool = True
+    poll_interval_seconds: float = Field(default=1.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+
+
+class StorageSettings(BaseModel):
+    """Attachments: a directory on disk (object storage plugs in behind the same port)."""
+
+    path: Path = Path("./opencx-data/attachments")
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OPENCX_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    log_json: bool = False
+    database: DatabaseSettings = DatabaseSettings()
+    server: ServerSettings = ServerSettings()
+    security: SecuritySettings = SecuritySettings()
+    bus: BusSettings = BusSettings()
+    jobs: JobsSettings = JobsSettings()
+    storage: StorageSettings = StorageSettings()
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        secret = self.security.secret_key.get_secret_value()
+        if self.env == "prod" and (secret == DEV_SECRET or len(secret) < 32):
+            raise ValueError(
+                "OPENCX_SECURITY__SECRET_KEY must be set to a random value of at least "
+                "32 characters when OPENCX_ENV=prod"
+            )
+        return self
+
+    @property
+    def jobs_backend(self) -> Literal["inprocess", "procrastinate"]:
+        if self.jobs.backend == "auto":
+            return "procrastinate" if self.database.is_postgres else "inprocess"
+        return self.jobs.backend

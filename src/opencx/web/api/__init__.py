@@ -1,0 +1,17 @@
+"""The REST API under /api/v1: one router module per resource."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from opencx.web.api import sites
+from opencx.web.errors import PROBLEM_RESPONSES
+
+__all__ = ["api_router"]
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+    for module in (sites,):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,61 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from opencx import __version__
+from opencx.features.context import AppContext
+from opencx.web import health
+from opencx.web.api import api_router
+from opencx.web.errors import install_error_handlers
+
+__all__ = ["BackgroundService", "create_app"]
+
+#: A long-running coroutine started with the app and cancelled at shutdown.
+BackgroundService = Callable[[], Coroutine[Any, Any, None]]
+
+
+def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ()) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(service()) for service in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await ctx.engine.dispose()
+
+    app = FastAPI(
+        title="OpenCX API",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    security = ctx.settings.security
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=security.secret_key.get_secret_value(),
+        session_cookie="opencx_session",
+        max_age=security.session_max_age_seconds,
+        same_site="lax",
+        https_only=security.cookie_secure,
+    )
+    install_error_handlers(app)
+    health.install_metrics(app)
+    app.include_router(health.router)
+    app.include_router(api_router())
+    return app

@@ -1,0 +1,86 @@
+"""Request dependencies: the app context and the authenticated principal."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+
+from opencx.core.errors import PermissionDenied, Unauthenticated
+from opencx.core.permissions import Principal
+from opencx.features.auth.service import (
+    Authenticated,
+    authenticate_token,
+    authenticate_user_id,
+)
+from opencx.features.common import MAX_PAGE
+from opencx.features.context import AppContext
+
+__all__ = [
+    "MAX_ID",
+    "CallerDep",
+    "ContextDep",
+    "CursorQuery",
+    "EntityId",
+    "LimitQuery",
+    "PrincipalDep",
+    "csrf_token",
+]
+
+MAX_ID = 2**63 - 1
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_USER = "user_id"
+SESSION_CSRF = "csrf"
+
+
+def get_context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_caller(request: Request, ctx: ContextDep) -> Authenticated:
+    """Bearer token for integrators; the signed session cookie (with CSRF) for pages."""
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise Unauthenticated("use 'Authorization: Bearer <token>'")
+        return await authenticate_token(ctx, raw.strip())
+    user_id = request.session.get(SESSION_USER) if "session" in request.scope else None
+    if not isinstance(user_id, int):
+        raise Unauthenticated("sign in, or send 'Authorization: Bearer <token>'")
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        expected = str(request.session.get(SESSION_CSRF, ""))
+        if not expected or not hmac.compare_digest(sent, expected):
+            raise PermissionDenied(f"missing or wrong {CSRF_HEADER} header")
+    return await authenticate_user_id(ctx, user_id)
+
+
+CallerDep = Annotated[Authenticated, Depends(get_caller)]
+
+
+async def get_principal(caller: CallerDep) -> Principal:
+    return caller.principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+EntityId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CursorQuery = Annotated[str | None, Query(max_length=200, description="from next_cursor")]
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, made on first use."""
+    token = request.session.get(SESSION_CSRF)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[SESSION_CSRF] = token
+    return token
