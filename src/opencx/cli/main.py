@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 
 from opencx.core.enums import Role
@@ -15,6 +16,7 @@ from opencx.core.errors import OpenCXError
 from opencx.db import migrate
 from opencx.features.auth import create_api_token
 from opencx.features.users.service import UserCreate, create_user_as_system
+from opencx.logconfig import configure_logging
 from opencx.runtime import build_app, build_context
 from opencx.settings import Settings
 
@@ -34,7 +36,12 @@ PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
 
 
 def _settings(host: str | None = None, port: int | None = None) -> Settings:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        console.print(f"[red]configuration error:[/red]\n{exc}")
+        raise typer.Exit(2) from None
+    configure_logging(json=settings.log_json)
     if host is not None:
         settings.server.host = host
     if port is not None:

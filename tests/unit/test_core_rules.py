@@ -1,0 +1,93 @@
+"""Pure rules: lifecycles, permissions and cursors."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from opencx.core.enums import ConversationStatus, InteractionState, Role, SiteKind
+from opencx.core.errors import IllegalTransition, InvalidInput, PermissionDenied
+from opencx.core.lifecycles import (
+    CONVERSATION_TRANSITIONS,
+    INTERACTION_STAMPS,
+    INTERACTION_TRANSITIONS,
+    check_transition,
+)
+from opencx.core.pagination import decode_cursor, encode_cursor
+from opencx.core.permissions import ROLE_PERMISSIONS, Permission, Principal, require
+
+
+@given(st.sampled_from(InteractionState), st.sampled_from(InteractionState))
+def test_interaction_moves_follow_the_table(
+    current: InteractionState, target: InteractionState
+) -> None:
+    if target in INTERACTION_TRANSITIONS[current]:
+        check_transition(INTERACTION_TRANSITIONS, current, target)
+    else:
+        with pytest.raises(IllegalTransition) as info:
+            check_transition(INTERACTION_TRANSITIONS, current, target)
+        assert info.value.extra["current"] == current.value
+
+
+def test_every_state_has_a_row_and_terminal_states_are_final() -> None:
+    assert set(INTERACTION_TRANSITIONS) == set(InteractionState)
+    assert set(CONVERSATION_TRANSITIONS) == set(ConversationStatus)
+    assert not INTERACTION_TRANSITIONS[InteractionState.ENDED]
+    assert not INTERACTION_TRANSITIONS[InteractionState.ABANDONED]
+    # Every state entered from CREATED by an answered contact is stamped.
+    assert INTERACTION_STAMPS[InteractionState.ACTIVE] == "answered_at"
+
+
+def test_every_state_is_reachable_from_created() -> None:
+    seen = {InteractionState.CREATED}
+    frontier = [InteractionState.CREATED]
+    while frontier:
+        for nxt in INTERACTION_TRANSITIONS[frontier.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                frontier.append(nxt)
+    assert seen == set(InteractionState)
+
+
+def test_roles_are_nested_agent_in_supervisor_in_admin() -> None:
+    assert ROLE_PERMISSIONS[Role.AGENT] < ROLE_PERMISSIONS[Role.SUPERVISOR]
+    assert ROLE_PERMISSIONS[Role.SUPERVISOR] < ROLE_PERMISSIONS[Role.ADMIN]
+    agent = Principal(user_id=1, role=Role.AGENT)
+    with pytest.raises(PermissionDenied):
+        require(agent, Permission.DIRECTORY_WRITE)
+    require(agent, Permission.CONVERSATIONS_READ)
+
+
+@given(
+    role=st.sampled_from(Role),
+    kind=st.sampled_from([None, *SiteKind]),
+    own=st.integers(1, 5),
+    grants=st.frozensets(st.integers(1, 9)),
+    other=st.one_of(st.none(), st.integers(1, 9)),
+)
+def test_only_partner_users_are_confined_to_their_sites(
+    role: Role, kind: SiteKind | None, own: int, grants: frozenset[int], other: int | None
+) -> None:
+    principal = Principal(
+        user_id=1, role=role, site_id=own, site_kind=kind, granted_site_ids=grants
+    )
+    if role is Role.ADMIN or kind is not SiteKind.PARTNER:
+        assert principal.sees_site(other)
+    else:
+        assert principal.sees_site(other) == (
+            other is not None and (other == own or other in grants)
+        )
+
+
+@given(st.integers(0, 2**63 - 1))
+def test_cursor_round_trips(last_id: int) -> None:
+    assert decode_cursor(encode_cursor(last_id)) == last_id
+
+
+@given(st.text(max_size=40))
+def test_a_forged_cursor_never_escapes_as_another_error(cursor: str) -> None:
+    with contextlib.suppress(InvalidInput):
+        assert decode_cursor(cursor) >= 0
