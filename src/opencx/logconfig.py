@@ -29,9 +29,7 @@ def redact_secrets(
 
 
 def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
-    renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    )
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import signal
+
 from fastapi import FastAPI
 
+from opencx.db import migrate
 from opencx.db.blobs import FileBlobStore
 from opencx.db.session import create_engine, create_session_factory
 from opencx.features.context import AppContext, SystemClock
-from opencx.jobs.inprocess import DatabaseJobQueue
-from opencx.realtime.bus import InProcessBus
+from opencx.jobs.backends import (
+    apply_job_schema,
+    build_job_queue,
+    close_job_queue,
+    job_service,
+    run_worker,
+)
+from opencx.realtime.broker import BrokerBus
+from opencx.realtime.factory import create_bus
 from opencx.settings import Settings
 from opencx.web.app import create_app
 
-__all__ = ["build_app", "build_context"]
+__all__ = ["build_app", "build_context", "run_job_worker", "upgrade_database"]
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -23,12 +36,49 @@ def build_context(settings: Settings) -> AppContext:
         settings=settings,
         engine=engine,
         sessions=sessions,
-        publisher=InProcessBus(),
-        jobs=DatabaseJobQueue(sessions, clock),
+        publisher=create_bus(settings.bus.url, channel=settings.bus.channel),
+        jobs=build_job_queue(settings, sessions, clock),
         blobs=FileBlobStore(settings.storage.path),
         clock=clock,
     )
 
 
 def build_app(settings: Settings) -> FastAPI:
-    return create_app(build_context(settings))
+    ctx = build_context(settings)
+    return create_app(ctx, background=[functools.partial(job_service, ctx)])
+
+
+def upgrade_database(settings: Settings, revision: str = "head") -> None:
+    """Apply OpenCX's migrations, then the job backend's own schema (procrastinate's)."""
+    migrate.upgrade(settings.database, revision)
+    apply_job_schema(settings)
+
+
+async def run_job_worker(settings: Settings) -> None:
+    """``opencx worker``: run jobs without the web server until SIGINT or SIGTERM."""
+    ctx = build_context(settings)
+    # Jobs publish events too: other nodes' live views must hear of them.
+    bus = ctx.publisher if isinstance(ctx.publisher, BrokerBus) else None
+    if bus is not None:
+        await bus.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    worker = asyncio.create_task(run_worker(ctx))
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (worker, stopping):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stopping
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker  # re-raises what stopped the worker, if it failed
+        finally:
+            await close_job_queue(ctx)
+            if bus is not None:
+                await bus.stop()
+            await ctx.engine.dispose()

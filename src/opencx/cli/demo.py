@@ -1,37 +1,536 @@
-"""The demo company: seeded once into the configured database."""
+"""The demo company, seeded once into the configured database through the services,
+so every row has its events and audit entries as if people had done the work."""
 
 from __future__ import annotations
 
+import random
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 
-from opencx.core.enums import Role
+from opencx.cli.demo_data import (
+    AGENTS,
+    BUSINESS_HOURS,
+    COUNTRIES,
+    HOLIDAYS,
+    QUEUES,
+    REASONS,
+    SITES,
+    SKILLS,
+    TEAMS,
+    CountrySpec,
+)
+from opencx.core.enums import (
+    AuthorKind,
+    Channel,
+    ConversationStatus,
+    Direction,
+    IdentityKind,
+    InteractionState,
+    PresenceState,
+    Role,
+    SiteKind,
+)
+from opencx.core.errors import InvalidInput
+from opencx.core.permissions import Principal
 from opencx.db.models import User
-from opencx.features.context import transaction
+from opencx.features.context import AppContext, transaction
+from opencx.features.conversations.conversations import (
+    ConversationCreate,
+    ConversationUpdate,
+    StatusChange,
+    change_conversation_status,
+    create_conversation,
+    update_conversation,
+)
+from opencx.features.conversations.interactions import (
+    InteractionCreate,
+    StateChange,
+    change_interaction_state,
+    create_interaction,
+)
+from opencx.features.conversations.messages import MessageCreate, post_message
+from opencx.features.customers.identities import normalise_phone
+from opencx.features.customers.schemas import CustomerCreate, IdentityIn
+from opencx.features.customers.service import create_customer
+from opencx.features.directory.business_hours import (
+    BusinessHoursCreate,
+    HolidayCreate,
+    add_holiday,
+    create_business_hours,
+)
+from opencx.features.directory.contact_reasons import ReasonCreate, create_reason
+from opencx.features.directory.queues import QueueCreate, create_queue
+from opencx.features.directory.sites import SiteCreate, create_site
+from opencx.features.directory.skills import SkillCreate, create_skill
+from opencx.features.directory.teams import TeamCreate, create_team
+from opencx.features.users.agents import SkillLevel, set_user_skills
+from opencx.features.users.presence import PresenceUpdate, set_agent_presence
 from opencx.features.users.service import UserCreate, create_user_as_system
 from opencx.runtime import build_context
 from opencx.settings import Settings
 
-__all__ = ["DEMO_LOGINS", "ensure_demo"]
+__all__ = ["DEMO_CUSTOMERS", "DEMO_LOGINS", "DEMO_PASSWORD", "ensure_demo", "seed_demo"]
 
 DEMO_PASSWORD = "opencx-demo"  # noqa: S105 - demo data, printed to the user on purpose
+DEMO_DOMAIN = "demo.opencx.dev"
+DEMO_CUSTOMERS = 240
+HISTORY_DAYS = 30
 DEMO_LOGINS: list[tuple[Role, str]] = [
-    (Role.ADMIN, "admin@demo.opencx.dev"),
-    (Role.SUPERVISOR, "supervisor@demo.opencx.dev"),
-    (Role.AGENT, "agent@demo.opencx.dev"),
+    (Role.ADMIN, f"admin@{DEMO_DOMAIN}"),
+    (Role.SUPERVISOR, f"supervisor@{DEMO_DOMAIN}"),
+    (Role.AGENT, f"agent@{DEMO_DOMAIN}"),
 ]
+Progress = Callable[[str, int, int], None]
+#: Digits of a mobile number in E.164, country code included.
+E164_DIGITS = {"FR": 11, "BE": 11, "LU": 12, "NL": 11, "IT": 12, "ES": 11, "PL": 11}
 
 
-async def ensure_demo(settings: Settings) -> list[tuple[str, str, str]]:
+class ManualClock:
+    """Seeding replays a month of history: services stamp rows with this clock's time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+
+@dataclass
+class Directory:
+    """Ids of what the seed created, by name."""
+
+    sites: dict[str, int] = field(default_factory=dict)
+    teams: dict[str, int] = field(default_factory=dict)
+    skills: dict[str, int] = field(default_factory=dict)
+    queues: dict[str, int] = field(default_factory=dict)
+    reasons: dict[tuple[str, str], int] = field(default_factory=dict)
+    agents_by_team: dict[str, list[int]] = field(default_factory=dict)
+
+
+async def ensure_demo(
+    settings: Settings, *, customers: int = DEMO_CUSTOMERS, progress: Progress | None = None
+) -> list[tuple[str, str, str]]:
     """Seed the demo company unless users exist; return (role, email, password) to print."""
     ctx = build_context(settings)
     try:
         async with transaction(ctx) as session:
             has_users = await session.scalar(select(func.count()).select_from(User))
         if not has_users:
-            for role, email in DEMO_LOGINS:
-                await create_user_as_system(
-                    ctx, UserCreate(email=email, role=role, password=DEMO_PASSWORD)
-                )
+            await seed_demo(ctx, customers=customers, progress=progress)
     finally:
         await ctx.engine.dispose()
     return [(role.value, email, DEMO_PASSWORD) for role, email in DEMO_LOGINS]
+
+
+async def seed_demo(
+    ctx: AppContext,
+    *,
+    customers: int = DEMO_CUSTOMERS,
+    seed: int = 2026,
+    progress: Progress | None = None,
+) -> None:
+    """Create Vigilo: sites, teams, skills, agents, queues, hours, reasons, customers
+    with a month of history across channels. Deterministic for a given ``seed``."""
+    real_clock = ctx.clock
+    now = real_clock.now()
+    clock = ManualClock(now - timedelta(days=HISTORY_DAYS + 1))
+    ctx.clock = clock
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
+    try:
+        admin = await _people(ctx)
+        directory = await _directory(ctx, admin)
+        await _agents(ctx, admin, directory)
+        report = progress or (lambda _label, _done, _total: None)
+        for n in range(customers):
+            await _customer_history(ctx, admin, directory, rng, clock, now)
+            report("customers", n + 1, customers)
+        clock.current = now
+        await _shift_starts(ctx, admin, directory, rng)
+    finally:
+        ctx.clock = real_clock
+
+
+async def _people(ctx: AppContext) -> Principal:
+    users = {}
+    for role, email in DEMO_LOGINS:
+        name = {Role.ADMIN: "Alice Admin", Role.SUPERVISOR: "Sam Supervisor"}.get(role, "Ada Agent")
+        users[role] = await create_user_as_system(
+            ctx,
+            UserCreate(email=email, role=role, password=DEMO_PASSWORD, display_name=name),
+        )
+    return Principal(user_id=users[Role.ADMIN].id, role=Role.ADMIN)
+
+
+async def _directory(ctx: AppContext, admin: Principal) -> Directory:
+    d = Directory()
+    for name, kind, tz in SITES:
+        site = await create_site(
+            ctx, admin, SiteCreate(name=name, kind=SiteKind(kind), timezone=tz)
+        )
+        d.sites[name] = site.id
+    for name, description in TEAMS:
+        d.teams[name] = (
+            await create_team(ctx, admin, TeamCreate(name=name, description=description))
+        ).id
+    for name, description in SKILLS:
+        d.skills[name] = (
+            await create_skill(ctx, admin, SkillCreate(name=name, description=description))
+        ).id
+    hours = await create_business_hours(
+        ctx, admin, BusinessHoursCreate.model_validate(BUSINESS_HOURS)
+    )
+    for day, name in HOLIDAYS:
+        await add_holiday(ctx, admin, hours.id, HolidayCreate(day=day, name=name))
+    for spec in QUEUES:
+        queue = await create_queue(
+            ctx,
+            admin,
+            QueueCreate(
+                name=spec.name,
+                channel=Channel(spec.channel),
+                team_id=d.teams[spec.team],
+                site_id=d.sites[spec.site] if spec.site else None,
+                business_hours_id=hours.id,
+                target_expression=spec.target,
+                priority=spec.priority,
+                service_level_seconds=spec.service_level_seconds,
+            ),
+        )
+        d.queues[spec.name] = queue.id
+    for reason in REASONS:
+        parent = d.reasons[(reason.axis, reason.parent)] if reason.parent else None
+        created = await create_reason(
+            ctx,
+            admin,
+            ReasonCreate.model_validate(
+                {
+                    "axis": reason.axis,
+                    "code": reason.code,
+                    "parent_id": parent,
+                    "labels": {"en": reason.en, "fr": reason.fr},
+                }
+            ),
+        )
+        d.reasons[(reason.axis, reason.code)] = created.id
+    return d
+
+
+async def _agents(ctx: AppContext, admin: Principal, d: Directory) -> None:
+    for spec in AGENTS:
+        local = spec.name.lower().replace(" ", ".")
+        email = "".join(c for c in _ascii(local) if c.isalnum() or c == ".") + f"@{DEMO_DOMAIN}"
+        user = await create_user_as_system(
+            ctx,
+            UserCreate(
+                email=email,
+                role=Role(spec.role),
+                display_name=spec.name,
+                site_id=d.sites[spec.site],
+                team_id=d.teams[spec.team],
+                languages=list(spec.languages),
+                capacity={"voice": 1, "chat": 3, "email": 5, "messenger": 3},
+                locale="fr" if "fr" in spec.languages else "en",
+                timezone=next(tz for name, _kind, tz in SITES if name == spec.site),
+            ),
+        )
+        await set_user_skills(
+            ctx,
+            admin,
+            user.id,
+            [SkillLevel(skill_id=d.skills[name], level=level) for name, level in spec.skills],
+        )
+        d.agents_by_team.setdefault(spec.team, []).append(user.id)
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    subject: str
+    queue: str
+    steps: tuple[Channel, ...]
+    declaration: str
+    qualification: str
+    action: str
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario(
+        "Device stopped giving alerts",
+        "Technical support — phone",
+        (Channel.VOICE,),
+        "device.no_alerts",
+        "device.firmware",
+        "technical.remote_reset",
+    ),
+    Scenario(
+        "Charged twice this month",
+        "Customer service — e-mail",
+        (Channel.EMAIL,),
+        "billing.charged_twice",
+        "payment.duplicate",
+        "commercial.refund",
+    ),
+    Scenario(
+        "Cannot sign in to the app",
+        "Web chat",
+        (Channel.CHAT,),
+        "app.login",
+        "account.locked",
+        "account.password_reset",
+    ),
+    Scenario(
+        "Wants to cancel",
+        "Customer service — phone",
+        (Channel.VOICE, Channel.EMAIL),
+        "subscription.cancel",
+        "payment.card_failed",
+        "commercial.gesture",
+    ),
+    Scenario(
+        "Device will not pair",
+        "Messenger",
+        (Channel.MESSENGER, Channel.VOICE, Channel.EMAIL),
+        "device.not_working",
+        "device.not_paired",
+        "technical.pairing_help",
+    ),
+    Scenario(
+        "Renewal call",
+        "Renewals — outbound",
+        (Channel.VOICE,),
+        "subscription.renew",
+        "account.expired",
+        "commercial.renewal_sold",
+    ),
+    Scenario(
+        "Invoice request",
+        "Customer service — e-mail",
+        (Channel.EMAIL,),
+        "billing.invoice",
+        "payment.card_failed",
+        "account.escalated",
+    ),
+]
+
+CUSTOMER_LINES: dict[Channel, str] = {
+    Channel.EMAIL: "Hello, {subject_lower}. Could you help me? Thank you.",
+    Channel.CHAT: "Hi! {subject}. Can someone help?",
+    Channel.MESSENGER: "Hello, {subject_lower}, I tried everything in the app.",
+}
+AGENT_LINES: dict[Channel, str] = {
+    Channel.EMAIL: "Hello {first}, thank you for your message. It is sorted: {action}.",
+    Channel.CHAT: "Thanks {first}, I have done it for you: {action}.",
+    Channel.MESSENGER: "Hi {first}, I will call you in a moment to sort it out.",
+}
+
+
+async def _customer_history(
+    ctx: AppContext,
+    admin: Principal,
+    d: Directory,
+    rng: random.Random,
+    clock: ManualClock,
+    now: datetime,
+) -> None:
+    country = rng.choices(COUNTRIES, weights=[c.weight for c in COUNTRIES])[0]
+    first, last = rng.choice(country.first_names), rng.choice(country.last_names)
+    customer = await create_customer(ctx, admin, _customer_profile(rng, country, first, last, now))
+    for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
+        scenario = rng.choice(SCENARIOS)
+        clock.current = _working_time(rng, now)
+        await _conversation(ctx, admin, d, rng, clock, customer.id, first, scenario, now)
+
+
+def _customer_profile(
+    rng: random.Random, country: CountrySpec, first: str, last: str, now: datetime
+) -> CustomerCreate:
+    local = _ascii(f"{first}.{last}".lower().replace(" ", ""))
+    phone = _mobile_number(rng, country)
+    start = now.date() - timedelta(days=rng.randrange(60, 1000))
+    return CustomerCreate(
+        display_name=f"{first} {last}",
+        language=country.language,
+        country=country.code,
+        segment=rng.choice(("standard", "standard", "premium", "fleet")),
+        lifetime_value=round(rng.uniform(40, 900), 2),
+        subscription_start=start,
+        subscription_end=start + timedelta(days=365 * rng.choice((1, 2))),
+        identities=[
+            IdentityIn(
+                kind=IdentityKind.EMAIL, value=f"{local}.{rng.randrange(10**6)}@example.com"
+            ),
+            IdentityIn(kind=IdentityKind.PHONE, value=phone),
+        ],
+    )
+
+
+def _mobile_number(rng: random.Random, country: CountrySpec) -> str:
+    """A random number that the numbering plan accepts (some ranges belong elsewhere)."""
+    digits = E164_DIGITS[country.code] - (len(country.phone_prefix) - 1)
+    while True:
+        candidate = country.phone_prefix + "".join(str(rng.randrange(10)) for _ in range(digits))
+        try:
+            return normalise_phone(candidate)
+        except InvalidInput:
+            continue
+
+
+def _working_time(rng: random.Random, now: datetime) -> datetime:
+    paris = ZoneInfo("Europe/Paris")
+    day: date = (now - timedelta(days=rng.randrange(1, HISTORY_DAYS))).astimezone(paris).date()
+    while day.weekday() == 6:
+        day -= timedelta(days=1)
+    moment = time(rng.randrange(8, 19), rng.randrange(60), rng.randrange(60))
+    return datetime.combine(day, moment, paris).astimezone(UTC)
+
+
+async def _conversation(
+    ctx: AppContext,
+    admin: Principal,
+    d: Directory,
+    rng: random.Random,
+    clock: ManualClock,
+    customer_id: int,
+    first: str,
+    scenario: Scenario,
+    now: datetime,
+) -> None:
+    queue_name = scenario.queue
+    team = next(q.team for q in QUEUES if q.name == queue_name)
+    agent_id = rng.choice(d.agents_by_team[team])
+    agent = Principal(user_id=agent_id, role=Role.AGENT)
+    conversation = await create_conversation(
+        ctx,
+        admin,
+        ConversationCreate(
+            customer_id=customer_id,
+            subject=scenario.subject,
+            intent=scenario.declaration.split(".")[0],
+            queue_id=d.queues[queue_name],
+            assignee_id=agent_id,
+        ),
+    )
+    action_label = next(r.en for r in REASONS if r.code == scenario.action).lower()
+    abandoned = scenario.steps == (Channel.VOICE,) and rng.random() < 0.08
+    for index, channel in enumerate(scenario.steps):
+        outbound = queue_name.startswith("Renewals") or (index > 0 and channel is Channel.VOICE)
+        await _interaction(
+            ctx,
+            agent,
+            admin,
+            rng,
+            clock,
+            conversation.id,
+            channel,
+            d.queues[queue_name],
+            outbound=outbound,
+            abandoned=abandoned,
+            lines=(first, scenario.subject, action_label),
+        )
+        clock.current += timedelta(minutes=rng.randrange(5, 240))
+    if abandoned:
+        return
+    await update_conversation(
+        ctx,
+        agent,
+        conversation.id,
+        ConversationUpdate(
+            declaration_reason_id=d.reasons[("declaration", scenario.declaration)],
+            qualification_reason_id=d.reasons[("qualification", scenario.qualification)],
+            action_reason_id=d.reasons[("action", scenario.action)],
+        ),
+    )
+    if clock.current < now - timedelta(days=2) or rng.random() < 0.6:
+        final = ConversationStatus.CLOSED if rng.random() < 0.7 else ConversationStatus.RESOLVED
+        await change_conversation_status(ctx, agent, conversation.id, StatusChange(status=final))
+
+
+async def _interaction(
+    ctx: AppContext,
+    agent: Principal,
+    admin: Principal,
+    rng: random.Random,
+    clock: ManualClock,
+    conversation_id: int,
+    channel: Channel,
+    queue_id: int,
+    *,
+    outbound: bool,
+    abandoned: bool,
+    lines: tuple[str, str, str],
+) -> None:
+    first, subject, action = lines
+    direction = Direction.OUTBOUND if outbound else Direction.INBOUND
+    interaction = await create_interaction(
+        ctx,
+        admin,
+        conversation_id,
+        InteractionCreate(channel=channel, direction=direction, queue_id=queue_id),
+    )
+
+    async def move(state: InteractionState, after_seconds: float) -> None:
+        clock.current += timedelta(seconds=after_seconds)
+        await change_interaction_state(ctx, admin, interaction.id, StateChange(state=state))
+
+    if not outbound and channel in CUSTOMER_LINES:
+        text = CUSTOMER_LINES[channel].format(subject=subject, subject_lower=subject.lower())
+        await post_message(
+            ctx,
+            admin,
+            conversation_id,
+            MessageCreate(
+                body_text=text,
+                channel=channel,
+                direction=Direction.INBOUND,
+                author_kind=AuthorKind.CUSTOMER,
+                interaction_id=interaction.id,
+            ),
+        )
+    await move(InteractionState.QUEUED, 1)
+    if abandoned:
+        await move(InteractionState.ABANDONED, rng.expovariate(1 / 90))
+        return
+    await move(InteractionState.OFFERED, rng.expovariate(1 / 40))
+    await move(InteractionState.ACTIVE, rng.uniform(3, 12))
+    if channel in AGENT_LINES:
+        clock.current += timedelta(seconds=rng.uniform(60, 400))
+        await post_message(
+            ctx,
+            agent,
+            conversation_id,
+            MessageCreate(
+                body_text=AGENT_LINES[channel].format(first=first, action=action),
+                channel=channel,
+                direction=Direction.OUTBOUND,
+                author_kind=AuthorKind.AGENT,
+                interaction_id=interaction.id,
+            ),
+        )
+    await move(InteractionState.WRAP_UP, rng.lognormvariate(5.3, 0.5))
+    await move(InteractionState.ENDED, rng.uniform(10, 60))
+
+
+async def _shift_starts(
+    ctx: AppContext, admin: Principal, d: Directory, rng: random.Random
+) -> None:
+    """Most agents are signed in now: the supervisor's live view has something to show."""
+    for team_agents in d.agents_by_team.values():
+        for agent_id in team_agents:
+            roll = rng.random()
+            if roll < 0.6:
+                update = PresenceUpdate(state=PresenceState.AVAILABLE)
+            elif roll < 0.8:
+                update = PresenceUpdate(
+                    state=PresenceState.NOT_READY, reason=rng.choice(("break", "lunch", "training"))
+                )
+            else:
+                continue
+            await set_agent_presence(ctx, admin, agent_id, update)

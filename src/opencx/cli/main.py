@@ -10,14 +10,16 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from opencx.cli.demo import DEMO_CUSTOMERS
 from opencx.core.enums import Role
 from opencx.core.errors import OpenCXError
 from opencx.db import migrate
 from opencx.features.auth import create_api_token
 from opencx.features.users.service import UserCreate, create_user_as_system
 from opencx.logconfig import configure_logging
-from opencx.runtime import build_app, build_context
+from opencx.runtime import build_app, build_context, run_job_worker, upgrade_database
 from opencx.settings import Settings
 
 __all__ = ["app", "run"]
@@ -67,18 +69,32 @@ def _serve(settings: Settings) -> None:
 def serve(host: HostOpt = None, port: PortOpt = None) -> None:
     """Run the server (web, API, WebSockets, jobs) on the configured database."""
     settings = _settings(host, port)
-    migrate.upgrade(settings.database)
+    upgrade_database(settings)
     _serve(settings)
 
 
 @app.command()
-def demo(host: HostOpt = None, port: PortOpt = None) -> None:
-    """Create and seed a demo database if needed, print the logins, and serve."""
-    from opencx.cli.demo import ensure_demo
+def worker() -> None:
+    """Run background jobs without the web server; start one on as many nodes as needed."""
+    settings = _settings()
+    upgrade_database(settings)
+    console.print(f"running {settings.jobs_backend} jobs; Ctrl+C stops")
+    asyncio.run(run_job_worker(settings))
 
+
+CustomersOpt = Annotated[
+    int, typer.Option(min=0, max=100_000, help="How many demo customers to create.")
+]
+
+
+@app.command()
+def demo(
+    host: HostOpt = None, port: PortOpt = None, customers: CustomersOpt = DEMO_CUSTOMERS
+) -> None:
+    """Create and seed a demo database if needed, print the logins, and serve."""
     settings = _settings(host, port)
-    migrate.upgrade(settings.database)
-    logins = asyncio.run(ensure_demo(settings))
+    upgrade_database(settings)
+    logins = _seed_with_progress(settings, customers)
     base = f"http://{settings.server.host}:{settings.server.port}"
     console.print(f"\n[bold]OpenCX demo[/bold] at [link]{base}/[/link]")
     console.print(f"API docs: {base}/api/v1/docs   OpenAPI: {base}/api/v1/openapi.json")
@@ -91,7 +107,7 @@ def demo(host: HostOpt = None, port: PortOpt = None) -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    migrate.upgrade(_settings().database, revision)
+    upgrade_database(_settings(), revision)
     console.print("database is up to date")
 
 
@@ -168,14 +184,31 @@ def token_create(
 
 
 @app.command()
-def seed() -> None:
+def seed(customers: CustomersOpt = DEMO_CUSTOMERS) -> None:
     """Load the demo company into the configured database (skipped if already there)."""
+    settings = _settings()
+    upgrade_database(settings)
+    for role, email, password in _seed_with_progress(settings, customers):
+        console.print(f"  {role:<11} {email:<32} password: {password}")
+
+
+def _seed_with_progress(settings: Settings, customers: int) -> list[tuple[str, str, str]]:
     from opencx.cli.demo import ensure_demo
 
-    settings = _settings()
-    migrate.upgrade(settings.database)
-    for role, email, password in asyncio.run(ensure_demo(settings)):
-        console.print(f"  {role:<11} {email:<32} password: {password}")
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Seeding the demo company", total=None)
+
+        def report(_label: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return asyncio.run(ensure_demo(settings, customers=customers, progress=report))
 
 
 def run() -> None:

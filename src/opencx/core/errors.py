@@ -7,7 +7,8 @@
     │   └── IllegalTransition   opencx.illegal_transition 409
     ├── Unauthenticated         opencx.unauthenticated  401
     ├── PermissionDenied        opencx.permission_denied 403
-    └── RateLimited             opencx.rate_limited     429
+    ├── RateLimited             opencx.rate_limited     429
+    └── TooLarge                opencx.too_large        413
 
 A domain error carries a human detail and optional structured ``extra`` fields;
 raising one changes nothing (services raise before they write).
@@ -25,6 +26,7 @@ __all__ = [
     "OpenCXError",
     "PermissionDenied",
     "RateLimited",
+    "TooLarge",
     "Unauthenticated",
 ]
 
@@ -76,3 +78,10 @@ class RateLimited(OpenCXError):
     def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
         super().__init__(detail, retry_after=retry_after, **extra)
         self.retry_after = retry_after
+
+
+class TooLarge(OpenCXError):
+    """An upload or body over a configured size limit."""
+
+    code = "opencx.too_large"
+    title = "Payload too large"

@@ -7,6 +7,7 @@ import binascii
 import json
 
 from opencx.core.errors import InvalidInput
+from opencx.core.ids import MAX_BIG_ID
 
 __all__ = ["decode_cursor", "encode_cursor"]
 
@@ -24,6 +25,6 @@ def decode_cursor(cursor: str) -> int:
         after = data["after"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeError) as exc:
         raise InvalidInput("the cursor is not one this API returned", field="cursor") from exc
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_BIG_ID:
         raise InvalidInput("the cursor is not one this API returned", field="cursor")
     return after

@@ -8,13 +8,18 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from opencx import __version__
+from opencx.features.auth import LoginRateLimiter
 from opencx.features.context import AppContext
+from opencx.realtime.broker import BrokerBus
 from opencx.web import health
 from opencx.web.api import api_router
 from opencx.web.errors import install_error_handlers
+from opencx.web.pages import STATIC_DIR, pages_router
+from opencx.web.websockets import router as websocket_router
 
 __all__ = ["BackgroundService", "create_app"]
 
@@ -25,6 +30,10 @@ BackgroundService = Callable[[], Coroutine[Any, Any, None]]
 def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ()) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # A bus between nodes listens before the app serves, so live views miss nothing.
+        bus = ctx.publisher if isinstance(ctx.publisher, BrokerBus) else None
+        if bus is not None:
+            await bus.start()
         tasks = [asyncio.create_task(service()) for service in background]
         try:
             yield
@@ -34,6 +43,8 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if bus is not None:
+                await bus.stop()
             await ctx.engine.dispose()
 
     app = FastAPI(
@@ -46,6 +57,9 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     )
     app.state.ctx = ctx
     security = ctx.settings.security
+    app.state.login_limiter = LoginRateLimiter(
+        attempts=security.login_attempts, window_seconds=security.login_window_seconds
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=security.secret_key.get_secret_value(),
@@ -58,4 +72,7 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     health.install_metrics(app)
     app.include_router(health.router)
     app.include_router(api_router())
+    app.include_router(websocket_router)
+    app.include_router(pages_router())
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 
 from opencx.core.errors import PermissionDenied, Unauthenticated
+from opencx.core.ids import MAX_ID
 from opencx.core.permissions import Principal
 from opencx.features.auth.service import (
     Authenticated,
@@ -29,7 +30,7 @@ __all__ = [
     "csrf_token",
 ]
 
-MAX_ID = 2**63 - 1
+# Row ids are INTEGER on PostgreSQL (32-bit): a larger id is a 422, not a database error.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_USER = "user_id"

@@ -22,10 +22,17 @@ from opencx.core.errors import (
     OpenCXError,
     PermissionDenied,
     RateLimited,
+    TooLarge,
     Unauthenticated,
 )
 
-__all__ = ["PROBLEM_RESPONSES", "Problem", "install_error_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_RESPONSES",
+    "Problem",
+    "install_error_handlers",
+    "problem_response",
+    "websocket_close_code",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +44,7 @@ _STATUS: dict[type[OpenCXError], int] = {
     Unauthenticated: 401,
     PermissionDenied: 403,
     RateLimited: 429,
+    TooLarge: 413,
 }
 _HTTP_CODES = {
     400: "opencx.bad_request",
@@ -170,3 +178,14 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+#: A WebSocket closed because of an unexpected server error.
+WS_INTERNAL_ERROR = 1011
+
+
+def websocket_close_code(exc: Exception) -> int:
+    """The close code for an error on a WebSocket: 4000 + its HTTP status (4401
+    unauthenticated, 4403 forbidden, 4404 not found...), 1011 when unexpected."""
+    status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), None)
+    return WS_INTERNAL_ERROR if status is None else 4000 + status

@@ -14,7 +14,7 @@ from opencx.core.permissions import Principal
 from opencx.features.context import AppContext
 from opencx.features.idempotency import run_idempotent
 
-__all__ = ["IDEMPOTENCY_HEADER", "created"]
+__all__ = ["IDEMPOTENCY_HEADER", "created", "created_or_found"]
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -24,23 +24,48 @@ async def created(
     ctx: AppContext,
     principal: Principal,
     create: Callable[[], Awaitable[BaseModel]],
+    *,
+    fingerprint: bytes | None = None,
 ) -> JSONResponse:
     """201 with the created resource; with an Idempotency-Key, a retry replays the first
-    response (marked ``Idempotent-Replayed: true``) instead of creating again."""
-    key = request.headers.get(IDEMPOTENCY_HEADER)
-    if key is None:
-        return JSONResponse(jsonable_encoder(await create()), status_code=201)
+    response (marked ``Idempotent-Replayed: true``) instead of creating again.
+
+    ``fingerprint`` stands for the request body when FastAPI has already consumed it
+    (multipart uploads); the key is tied to it instead of the raw body."""
+
+    async def run() -> tuple[BaseModel, bool]:
+        return await create(), True
+
+    return await created_or_found(request, ctx, principal, run, fingerprint=fingerprint)
+
+
+async def created_or_found(
+    request: Request,
+    ctx: AppContext,
+    principal: Principal,
+    create: Callable[[], Awaitable[tuple[BaseModel, bool]]],
+    *,
+    fingerprint: bytes | None = None,
+) -> JSONResponse:
+    """Like ``created`` for creates that may find the resource already there (identity
+    resolution, a message a channel delivered twice): ``create`` returns
+    ``(resource, made)``, answered 201 when made, 200 when found."""
 
     async def run() -> tuple[int, Any]:
-        return 201, jsonable_encoder(await create())
+        resource, made = await create()
+        return (201 if made else 200), jsonable_encoder(resource)
 
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        status_code, body = await run()
+        return JSONResponse(body, status_code=status_code)
     result = await run_idempotent(
         ctx,
         user_id=principal.user_id,
         key=key,
         method=request.method,
         path=request.url.path,
-        body=await request.body(),
+        body=fingerprint if fingerprint is not None else await request.body(),
         create=run,
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from zoneinfo import available_timezones
 
@@ -15,7 +16,7 @@ from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
 from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import Site
-from opencx.features.common import Page, Schema, get_or_404, paginate
+from opencx.features.common import InputSchema, Page, Schema, get_or_404, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.eventlog import record_audit, record_event
 
@@ -30,13 +31,19 @@ __all__ = [
 ]
 
 
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    # Reading the zone list walks the tz database on disk: once per process is enough.
+    return frozenset(available_timezones())
+
+
 def check_timezone(value: str) -> str:
-    if value not in available_timezones():
+    if value not in _known_timezones():
         raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Paris)")
     return value
 
 
-class SiteCreate(Schema):
+class SiteCreate(InputSchema):
     name: str = Field(min_length=1, max_length=120)
     kind: SiteKind = SiteKind.INTERNAL
     timezone: str = "Europe/Paris"
@@ -44,7 +51,7 @@ class SiteCreate(Schema):
     _tz = field_validator("timezone")(check_timezone)
 
 
-class SiteUpdate(Schema):
+class SiteUpdate(InputSchema):
     name: str | None = Field(default=None, min_length=1, max_length=120)
     kind: SiteKind | None = None
     timezone: str | None = None

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from opencx.web.api import sites
+from opencx.web.api import (
+    audit,
+    business_hours,
+    contact_reasons,
+    conversations,
+    customers,
+    events,
+    interactions,
+    messages,
+    queues,
+    sites,
+    skills,
+    teams,
+    users,
+)
 from opencx.web.errors import PROBLEM_RESPONSES
 
 __all__ = ["api_router"]
@@ -12,6 +26,20 @@ __all__ = ["api_router"]
 
 def api_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
-    for module in (sites,):
+    for module in (
+        sites,
+        teams,
+        skills,
+        queues,
+        business_hours,
+        contact_reasons,
+        users,
+        customers,
+        conversations,
+        interactions,
+        messages,
+        events,
+        audit,
+    ):
         router.include_router(module.router)
     return router

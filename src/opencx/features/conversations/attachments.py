@@ -1,0 +1,127 @@
+"""Attachments: files on a message, their bytes in the blob store.
+
+Rules:
+- an upload larger than ``settings.storage.max_upload_bytes`` is refused (413) before
+  anything is stored; at most one byte past the limit is ever read;
+- the filename is reduced to its last path segment, stripped of control characters
+  and bounded, so that it is safe to echo in a ``Content-Disposition`` header;
+- a content type that is not a plain ``type/subtype`` becomes
+  ``application/octet-stream``;
+- attachments are seen by whoever sees their message's conversation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencx.core.errors import NotFound, TooLarge
+from opencx.core.permissions import Permission, Principal, require
+from opencx.db.models import Attachment, Conversation, Message
+from opencx.features.context import AppContext, transaction
+from opencx.features.conversations.messages import AttachmentOut, load_message
+
+__all__ = [
+    "AttachmentContent",
+    "add_attachment",
+    "read_attachment",
+    "safe_content_type",
+    "safe_filename",
+]
+
+MAX_FILENAME = 255
+FALLBACK_NAME = "attachment"
+OCTET_STREAM = "application/octet-stream"
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
+
+#: Reads at most ``n`` bytes (``UploadFile.read`` fits).
+Reader = Callable[[int], Awaitable[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentContent:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def safe_filename(raw: str | None) -> str:
+    """``'../../etc/pa\\x00sswd'`` -> ``'passwd'``; empty names become ``attachment``."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    name = name.lstrip(".").strip() or FALLBACK_NAME
+    if len(name) > MAX_FILENAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and 0 < len(ext) <= 16:
+            name = f"{stem[: MAX_FILENAME - len(ext) - 1]}.{ext}"
+        else:
+            name = name[:MAX_FILENAME]
+    return name
+
+
+def safe_content_type(raw: str | None) -> str:
+    value = (raw or "").split(";", 1)[0].strip().lower()
+    return value if _CONTENT_TYPE.match(value) else OCTET_STREAM
+
+
+async def add_attachment(
+    ctx: AppContext,
+    principal: Principal,
+    message_id: int,
+    *,
+    filename: str | None,
+    content_type: str | None,
+    read: Reader,
+    inline: bool = False,
+) -> AttachmentOut:
+    require(principal, Permission.CONVERSATIONS_WRITE)
+    async with transaction(ctx) as session:
+        await load_message(session, principal, message_id)
+    limit = ctx.settings.storage.max_upload_bytes
+    data = await read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(f"the file is larger than {limit} bytes", limit=limit)
+    media_type = safe_content_type(content_type)
+    key = await ctx.blobs.put(data, content_type=media_type)
+    async with transaction(ctx) as session:
+        await load_message(session, principal, message_id)
+        attachment = Attachment(
+            message_id=message_id,
+            filename=safe_filename(filename),
+            content_type=media_type,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            storage_key=key,
+            inline=inline,
+            created_at=ctx.clock.now(),
+        )
+        session.add(attachment)
+        await session.flush()
+        return AttachmentOut.model_validate(attachment)
+
+
+async def read_attachment(
+    ctx: AppContext, principal: Principal, attachment_id: int
+) -> AttachmentContent:
+    require(principal, Permission.CONVERSATIONS_READ)
+    async with transaction(ctx) as session:
+        attachment = await _load(session, principal, attachment_id)
+    data = await ctx.blobs.get(attachment.storage_key)
+    return AttachmentContent(
+        filename=attachment.filename, content_type=attachment.content_type, data=data
+    )
+
+
+async def _load(session: AsyncSession, principal: Principal, attachment_id: int) -> Attachment:
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is not None:
+        message = await session.get(Message, attachment.message_id)
+        conversation = await session.get(Conversation, message.conversation_id) if message else None
+        if conversation is not None and principal.sees_site(conversation.site_id):
+            return attachment
+    raise NotFound(f"attachment {attachment_id} does not exist")

@@ -1,0 +1,249 @@
+"""Messages: one unit of content in a conversation, with its author and attachments.
+
+Channels deliver at least once, so a message carrying the provider's own id is stored
+once per ``(channel, provider_message_id)``: posting it again answers the message
+already stored (``created`` is false) instead of adding a second row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pydantic import AliasChoices, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction
+from opencx.core.errors import Conflict, InvalidInput, NotFound
+from opencx.core.events import EventType
+from opencx.core.permissions import Permission, Principal, require
+from opencx.db.models import Attachment, Conversation, Interaction, Message
+from opencx.features.common import Page, Schema, paginate
+from opencx.features.context import AppContext, transaction
+from opencx.features.conversations.access import (
+    ensure_open,
+    load_conversation,
+    record_conversation_event,
+)
+from opencx.features.customers.schemas import InputSchema, RefId
+
+__all__ = [
+    "AttachmentOut",
+    "MessageCreate",
+    "MessageOut",
+    "get_message",
+    "list_messages",
+    "load_message",
+    "post_message",
+]
+
+_OUTBOUND_AUTHORS = frozenset({AuthorKind.AGENT, AuthorKind.BOT})
+
+
+class MessageCreate(InputSchema):
+    """Customers write inbound; agents and bots outbound; the system either way. An
+    agent message is authored by the caller."""
+
+    body_text: str = Field(default="", max_length=100_000)
+    body_html: str | None = Field(default=None, max_length=500_000)
+    channel: Channel
+    direction: Direction
+    author_kind: AuthorKind
+    interaction_id: RefId | None = None
+    provider_message_id: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _author_matches_direction(self) -> MessageCreate:
+        if self.author_kind is AuthorKind.CUSTOMER and self.direction is not Direction.INBOUND:
+            raise ValueError("a customer's message is inbound")
+        if self.author_kind in _OUTBOUND_AUTHORS and self.direction is not Direction.OUTBOUND:
+            raise ValueError(f"a message by a {self.author_kind.value} is outbound")
+        return self
+
+
+class AttachmentOut(Schema):
+    id: int
+    message_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    inline: bool
+    created_at: datetime
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    interaction_id: int | None
+    channel: Channel
+    direction: Direction
+    author_kind: AuthorKind
+    author_user_id: int | None
+    body_text: str
+    body_html: str | None
+    provider_message_id: str | None
+    delivery_status: DeliveryStatus
+    delivery_error: str | None
+    metadata: dict[str, str] = Field(
+        default_factory=dict, validation_alias=AliasChoices("metadata_", "metadata")
+    )
+    created_at: datetime
+    attachments: list[AttachmentOut] = Field(default_factory=list)
+
+
+async def post_message(
+    ctx: AppContext, principal: Principal, conversation_id: int, data: MessageCreate
+) -> tuple[MessageOut, bool]:
+    """``(message, created)``; a repeated provider id returns the stored message."""
+    require(principal, Permission.CONVERSATIONS_WRITE)
+    existing = await _existing(ctx, principal, conversation_id, data)
+    if existing is not None:
+        return existing, False
+    try:
+        return await _insert(ctx, principal, conversation_id, data), True
+    except IntegrityError:
+        # Only the (channel, provider_message_id) index can refuse the row: another
+        # request stored the same provider message meanwhile.
+        existing = await _existing(ctx, principal, conversation_id, data)
+        if existing is None:
+            raise
+        return existing, False
+
+
+async def get_message(ctx: AppContext, principal: Principal, message_id: int) -> MessageOut:
+    require(principal, Permission.CONVERSATIONS_READ)
+    async with transaction(ctx) as session:
+        message, _ = await load_message(session, principal, message_id)
+        return (await with_attachments(session, [MessageOut.model_validate(message)]))[0]
+
+
+async def list_messages(
+    ctx: AppContext,
+    principal: Principal,
+    conversation_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[MessageOut]:
+    """Oldest first, with their attachments' metadata."""
+    require(principal, Permission.CONVERSATIONS_READ)
+    stmt = select(Message).where(Message.conversation_id == conversation_id)
+    async with transaction(ctx) as session:
+        await load_conversation(session, principal, conversation_id)
+        page = await paginate(
+            session,
+            stmt,
+            id_column=Message.id,
+            cursor=cursor,
+            limit=limit,
+            to_out=MessageOut.model_validate,
+        )
+        page.items = await with_attachments(session, page.items)
+        return page
+
+
+async def load_message(
+    session: AsyncSession, principal: Principal, message_id: int
+) -> tuple[Message, Conversation]:
+    """The message and its conversation; hidden with the conversation's site."""
+    message = await session.get(Message, message_id)
+    if message is not None:
+        conversation = await session.get(Conversation, message.conversation_id)
+        if conversation is not None and principal.sees_site(conversation.site_id):
+            return message, conversation
+    raise NotFound(f"message {message_id} does not exist")
+
+
+async def with_attachments(
+    session: AsyncSession, messages: Sequence[MessageOut]
+) -> list[MessageOut]:
+    ids = [message.id for message in messages]
+    rows = await session.scalars(
+        select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id)
+    )
+    by_message: dict[int, list[AttachmentOut]] = {}
+    for row in rows:
+        by_message.setdefault(row.message_id, []).append(AttachmentOut.model_validate(row))
+    return [m.model_copy(update={"attachments": by_message.get(m.id, [])}) for m in messages]
+
+
+async def _existing(
+    ctx: AppContext, principal: Principal, conversation_id: int, data: MessageCreate
+) -> MessageOut | None:
+    if data.provider_message_id is None:
+        return None
+    async with transaction(ctx) as session:
+        await load_conversation(session, principal, conversation_id)
+        message = await session.scalar(
+            select(Message).where(
+                Message.channel == data.channel,
+                Message.provider_message_id == data.provider_message_id,
+            )
+        )
+        if message is None:
+            return None
+        if message.conversation_id != conversation_id:
+            raise Conflict(
+                f"provider message {data.provider_message_id!r} on {data.channel.value} is "
+                "already stored in another conversation",
+                field="provider_message_id",
+            )
+        return (await with_attachments(session, [MessageOut.model_validate(message)]))[0]
+
+
+async def _insert(
+    ctx: AppContext, principal: Principal, conversation_id: int, data: MessageCreate
+) -> MessageOut:
+    async with transaction(ctx) as session:
+        conversation = await load_conversation(session, principal, conversation_id)
+        ensure_open(conversation)
+        if data.interaction_id is not None:
+            await _check_interaction(session, conversation, data)
+        inbound = data.direction is Direction.INBOUND
+        message = Message(
+            **data.model_dump(),
+            conversation_id=conversation.id,
+            author_user_id=principal.user_id if data.author_kind is AuthorKind.AGENT else None,
+            delivery_status=DeliveryStatus.RECEIVED if inbound else DeliveryStatus.QUEUED,
+            metadata_={},
+            created_at=ctx.clock.now(),
+        )
+        session.add(message)
+        await session.flush()
+        conversation.updated_at = ctx.clock.now()
+        await record_conversation_event(
+            session,
+            ctx,
+            EventType.MESSAGE_CREATED,
+            conversation,
+            actor_user_id=principal.user_id,
+            payload={
+                "channel": message.channel.value,
+                "direction": message.direction.value,
+                "author_kind": message.author_kind.value,
+                "interaction_id": message.interaction_id,
+            },
+            entity_kind="message",
+            entity_id=message.id,
+        )
+        return MessageOut.model_validate(message)
+
+
+async def _check_interaction(
+    session: AsyncSession, conversation: Conversation, data: MessageCreate
+) -> None:
+    interaction = await session.get(Interaction, data.interaction_id)
+    if interaction is None or interaction.conversation_id != conversation.id:
+        raise InvalidInput(
+            f"interaction {data.interaction_id} is not part of conversation {conversation.id}",
+            field="interaction_id",
+        )
+    if interaction.channel is not data.channel:
+        raise InvalidInput(
+            f"interaction {interaction.id} is on {interaction.channel.value}, "
+            f"not {data.channel.value}",
+            field="channel",
+        )

@@ -1,0 +1,56 @@
+"""Customers, their identities, resolution of an identity to a customer, and merges.
+
+Modules: ``schemas`` (API shapes), ``access`` (who sees which customer), ``service``
+(profiles), ``identities`` (normalisation and identity rows), ``resolution`` (find or
+create by identity, race-safe), ``merge`` (folding one customer into another).
+"""
+
+from opencx.features.customers.identities import (
+    add_identity,
+    normalise_identity,
+    normalise_phone,
+    remove_identity,
+)
+from opencx.features.customers.merge import list_merges, merge_customers
+from opencx.features.customers.resolution import resolve_customer, resolve_customer_for
+from opencx.features.customers.schemas import (
+    CustomerCreate,
+    CustomerDetail,
+    CustomerOut,
+    CustomerUpdate,
+    IdentityIn,
+    IdentityOut,
+    MergeIn,
+    MergeOut,
+    ResolveIn,
+)
+from opencx.features.customers.service import (
+    create_customer,
+    get_customer,
+    list_customers,
+    update_customer,
+)
+
+__all__ = [
+    "CustomerCreate",
+    "CustomerDetail",
+    "CustomerOut",
+    "CustomerUpdate",
+    "IdentityIn",
+    "IdentityOut",
+    "MergeIn",
+    "MergeOut",
+    "ResolveIn",
+    "add_identity",
+    "create_customer",
+    "get_customer",
+    "list_customers",
+    "list_merges",
+    "merge_customers",
+    "normalise_identity",
+    "normalise_phone",
+    "remove_identity",
+    "resolve_customer",
+    "resolve_customer_for",
+    "update_customer",
+]

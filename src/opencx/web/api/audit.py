@@ -1,0 +1,50 @@
+"""/api/v1/audit: the trail of changes, for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
+
+from opencx.core.ids import MAX_BIG_ID
+from opencx.features import logs
+from opencx.features.common import Page
+from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, LimitQuery, PrincipalDep
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+TEXT = r"^[^\x00]*$"
+
+IdFilter = Annotated[int | None, Query(ge=0, le=MAX_ID)]
+#: Audit entries name their entity with a BIGINT.
+BigIdFilter = Annotated[int | None, Query(ge=0, le=MAX_BIG_ID)]
+
+
+@router.get("", response_model=Page[logs.AuditOut])
+async def list_audit(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+    actor_user_id: IdFilter = None,
+    action: Annotated[
+        str | None, Query(max_length=64, pattern=TEXT, description="e.g. customer.merge")
+    ] = None,
+    entity_kind: Annotated[str | None, Query(max_length=32, pattern=TEXT)] = None,
+    entity_id: BigIdFilter = None,
+    since: Annotated[AwareDatetime | None, Query(description="inclusive")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+) -> Page[logs.AuditOut]:
+    return await logs.list_audit(
+        ctx,
+        principal,
+        cursor=cursor,
+        limit=limit,
+        actor_user_id=actor_user_id,
+        action=action,
+        entity_kind=entity_kind,
+        entity_id=entity_id,
+        since=since,
+        until=until,
+    )

@@ -1,0 +1,394 @@
+"""Live views: snapshots converge with events, and the WebSocket protocol end to end
+through the ASGI app (docs/realtime.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from base64 import b64encode
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from itsdangerous import TimestampSigner
+
+from opencx.core.enums import PresenceState, Role, SiteKind
+from opencx.core.events import DomainEvent
+from opencx.core.live_views import AgentView, SnapshotMark, SupervisorView, View, apply, relevant
+from opencx.core.permissions import Principal
+from opencx.features.auth import create_api_token
+from opencx.features.context import AppContext
+from opencx.features.directory.sites import SiteCreate, SiteUpdate, create_site, update_site
+from opencx.features.live import read_agent_view, read_supervisor_view
+from opencx.features.users.presence import PresenceUpdate, set_agent_presence
+from opencx.features.users.service import UserCreate, UserOut, create_user_as_system
+from opencx.realtime.bus import InProcessBus
+from opencx.settings import Settings
+from opencx.testing import FakeClock, RecordingPublisher
+from opencx.web import create_app
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def replay(view: View, mark: SnapshotMark, events: list[DomainEvent], viewer: Principal) -> View:
+    """What a client holds: the snapshot, then each event the server would send."""
+    for event in events:
+        if event.id is not None and mark.covers(event.id):
+            continue
+        if relevant(view, event, viewer):
+            view = apply(view, event)
+            assert not view.needs_resync, event
+    return view
+
+
+async def user(ctx: AppContext, email: str, role: Role, site_id: int | None = None) -> UserOut:
+    data = UserCreate(email=email, role=role, site_id=site_id)  # tokens only: no hashing
+    return await create_user_as_system(ctx, data)
+
+
+async def system_admin(ctx: AppContext) -> Principal:
+    """An admin to make changes as (the event log records who acted)."""
+    found = await user(ctx, "root@example.com", Role.ADMIN)
+    return Principal(user_id=found.id, role=Role.ADMIN)
+
+
+async def presence(ctx: AppContext, user_id: int, state: str, reason: str | None = None) -> None:
+    """As the agent themselves (``presence.set_own``)."""
+    me = Principal(user_id=user_id, role=Role.AGENT)
+    await set_agent_presence(
+        ctx, me, user_id, PresenceUpdate(state=PresenceState(state), reason=reason)
+    )
+
+
+# --- convergence: stale snapshot + events == fresh snapshot ------------------------------
+
+
+async def test_supervisor_views_converge(
+    ctx: AppContext, publisher: RecordingPublisher, clock: FakeClock
+) -> None:
+    admin = await system_admin(ctx)
+    lyon = await create_site(ctx, admin, SiteCreate(name="Lyon"))
+    dakar = await create_site(ctx, admin, SiteCreate(name="Dakar", kind=SiteKind.PARTNER))
+    ana = await user(ctx, "ana@example.com", Role.AGENT, lyon.id)
+    bob = await user(ctx, "bob@example.com", Role.AGENT, dakar.id)
+    boss = await user(ctx, "boss@example.com", Role.SUPERVISOR, lyon.id)
+    partner_boss = await user(ctx, "pboss@example.com", Role.SUPERVISOR, dakar.id)
+    await presence(ctx, ana.id, "available")
+    internal = Principal(user_id=boss.id, role=Role.SUPERVISOR, site_id=lyon.id)
+    partner = Principal(
+        user_id=partner_boss.id, role=Role.SUPERVISOR, site_id=dakar.id, site_kind=SiteKind.PARTNER
+    )
+    stale = {p: await read_supervisor_view(ctx, p) for p in (internal, partner)}
+
+    clock.advance(30)
+    await presence(ctx, ana.id, "not_ready", "break")
+    await presence(ctx, bob.id, "available")
+    clock.advance(30)
+    await presence(ctx, bob.id, "not_ready", "lunch")
+    await presence(ctx, partner_boss.id, "available")
+    await update_site(ctx, admin, lyon.id, SiteUpdate(name="Lyon Part-Dieu"))
+    await update_site(ctx, admin, dakar.id, SiteUpdate(timezone="Africa/Dakar"))
+    await create_site(ctx, admin, SiteCreate(name="Porto", kind=SiteKind.PARTNER))
+    clock.advance(30)
+    await presence(ctx, ana.id, "offline")
+
+    for viewer, (view, mark) in stale.items():
+        # Every event since the start, including those the snapshot already reflects.
+        replayed = replay(view, mark, publisher.events, viewer)
+        fresh, _ = await read_supervisor_view(ctx, viewer)
+        assert replayed == fresh
+        assert replayed != view
+    partner_view, _ = await read_supervisor_view(ctx, partner)
+    assert sorted(partner_view.agents) == [bob.id, partner_boss.id]
+    assert sorted(partner_view.sites) == [dakar.id]
+
+
+async def test_agent_view_converges(
+    ctx: AppContext, publisher: RecordingPublisher, clock: FakeClock
+) -> None:
+    ana = await user(ctx, "ana@example.com", Role.AGENT)
+    bob = await user(ctx, "bob@example.com", Role.AGENT)
+    viewer = Principal(user_id=ana.id, role=Role.AGENT)
+    view, mark = await read_agent_view(ctx, viewer)
+    moves = [
+        (("available", None), ("not_ready", "admin")),
+        (("not_ready", "break"), ("available", None)),
+        (("not_ready", "lunch"), ("offline", None)),
+    ]
+    for mine, theirs in moves:
+        clock.advance(10)
+        await presence(ctx, ana.id, *mine)
+        await presence(ctx, bob.id, *theirs)
+    replayed = replay(view, mark, publisher.events, viewer)
+    fresh, _ = await read_agent_view(ctx, viewer)
+    assert isinstance(replayed, AgentView)
+    assert replayed == fresh
+    assert replayed.me.reason == "lunch"
+
+
+async def test_new_users_make_the_view_resync(
+    ctx: AppContext, publisher: RecordingPublisher
+) -> None:
+    boss = await user(ctx, "boss@example.com", Role.SUPERVISOR)
+    viewer = Principal(user_id=boss.id, role=Role.SUPERVISOR)
+    view, mark = await read_supervisor_view(ctx, viewer)
+    await user(ctx, "new@example.com", Role.AGENT)
+    created = [e for e in publisher.events if not mark.covers(e.id or 0)]
+    assert len(created) == 1
+    assert relevant(view, created[0], viewer)
+    assert apply(view, created[0]).needs_resync
+    fresh, _ = await read_supervisor_view(ctx, viewer)
+    assert isinstance(fresh, SupervisorView)
+    assert len(fresh.agents) == len(view.agents) + 1
+
+
+# --- the WebSocket protocol through the ASGI app --------------------------------------
+
+WAIT = 5.0  # seconds; a message that does not come within this fails the test
+
+
+class Closed(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(f"closed with {code}")
+        self.code = code
+
+
+class AsgiWebSocket:
+    """A WebSocket client speaking ASGI to the app in this event loop."""
+
+    def __init__(self, app: FastAPI, url: str, headers: dict[str, str] | None = None) -> None:
+        path, _, query = url.partition("?")
+        raw_headers = [(b"host", b"testserver")]
+        raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        self.scope: dict[str, Any] = {
+            "type": "websocket",
+            "asgi": {"version": "3.0"},
+            "scheme": "ws",
+            "http_version": "1.1",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": raw_headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+            "subprotocols": [],
+            "state": {},
+        }
+        self._app = app
+        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> AsgiWebSocket:
+        self._task = asyncio.create_task(
+            self._app(self.scope, self._to_app.get, self._from_app.put)
+        )
+        await self._to_app.put({"type": "websocket.connect"})
+        accepted = await asyncio.wait_for(self._from_app.get(), WAIT)
+        assert accepted["type"] == "websocket.accept", accepted
+        return self
+
+    async def __aexit__(
+        self, _t: type[BaseException] | None, _e: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        await self._to_app.put({"type": "websocket.disconnect", "code": 1000})
+        assert self._task is not None
+        await asyncio.wait_for(self._task, WAIT)
+
+    async def receive_json(self) -> Any:
+        message = await asyncio.wait_for(self._from_app.get(), WAIT)
+        if message["type"] == "websocket.close":
+            raise Closed(message["code"])
+        return json.loads(message["text"])
+
+    async def send_text(self, text: str) -> None:
+        await self._to_app.put({"type": "websocket.receive", "text": text})
+
+    async def send_json(self, data: Any) -> None:
+        await self.send_text(json.dumps(data))
+
+
+class Live:
+    """The app over a real in-process bus, with HTTP and WebSocket clients."""
+
+    def __init__(self, ctx: AppContext, http: httpx.AsyncClient, app: FastAPI) -> None:
+        self.ctx = ctx
+        self.http = http
+        self.app = app
+        self._admin: Principal | None = None
+
+    def connect(self, url: str, headers: dict[str, str] | None = None) -> AsgiWebSocket:
+        return AsgiWebSocket(self.app, url, headers)
+
+    async def caller(
+        self, email: str, role: Role, site_id: int | None = None
+    ) -> tuple[UserOut, str]:
+        created = await user(self.ctx, email, role, site_id)
+        return created, await create_api_token(self.ctx, email=email)
+
+    async def site(self, name: str, kind: SiteKind = SiteKind.INTERNAL) -> int:
+        if self._admin is None:
+            self._admin = await system_admin(self.ctx)
+        return (await create_site(self.ctx, self._admin, SiteCreate(name=name, kind=kind))).id
+
+    async def close_code(self, url: str, headers: dict[str, str] | None = None) -> int:
+        async with self.connect(url, headers) as ws:
+            with pytest.raises(Closed) as closed:
+                await ws.receive_json()
+        return closed.value.code
+
+
+@pytest.fixture
+async def live(ctx: AppContext) -> AsyncIterator[Live]:
+    ctx.publisher = InProcessBus()
+    app = create_app(ctx)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield Live(ctx, http, app)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_supervisor_gets_a_snapshot_then_numbered_events(live: Live) -> None:
+    site_id = await live.site("Lyon")
+    agent, agent_token = await live.caller("ana@example.com", Role.AGENT, site_id)
+    _, token = await live.caller("boss@example.com", Role.SUPERVISOR, site_id)
+    _, admin_token = await live.caller("admin@example.com", Role.ADMIN)
+    async with live.connect(f"/ws/supervisor?token={token}") as ws:
+        snapshot = await ws.receive_json()
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["seq"] == 0
+        assert "resync" not in snapshot
+        assert snapshot["data"]["sites"] == [
+            {"id": site_id, "name": "Lyon", "kind": "internal", "is_open": True}
+        ]
+        assert [a["display_name"] for a in snapshot["data"]["agents"]] == ["ana", "boss"]
+
+        response = await live.http.patch(
+            f"/api/v1/sites/{site_id}", json={"name": "Lyon 3"}, headers=bearer(admin_token)
+        )
+        assert response.status_code == 200, response.text
+        message = await ws.receive_json()
+        assert message["type"] == "event"
+        assert message["seq"] == 1
+        assert message["event"]["type"] == "site.changed"
+        assert message["event"]["entity_id"] == site_id
+        assert message["event"]["payload"] == {"action": "site.update", "name": "Lyon 3"}
+
+        response = await live.http.put(
+            f"/api/v1/users/{agent.id}/presence",
+            json={"state": "not_ready", "reason": "break"},
+            headers=bearer(agent_token),
+        )
+        assert response.status_code == 200, response.text
+        message = await ws.receive_json()
+        assert message["seq"] == 2
+        assert message["event"]["type"] == "agent.presence_changed"
+        assert message["event"]["payload"]["presence"] == "not_ready"
+        assert message["event"]["payload"]["reason"] == "break"
+
+        await ws.send_json({"type": "ping"})
+        assert await ws.receive_json() == {"type": "pong"}
+        await ws.send_text("hello")
+        assert (await ws.receive_json())["type"] == "error"
+
+
+async def test_agent_gets_only_their_own_presence(live: Live) -> None:
+    ana, ana_token = await live.caller("ana@example.com", Role.AGENT)
+    bob, bob_token = await live.caller("bob@example.com", Role.AGENT)
+    async with live.connect(f"/ws/agent?token={ana_token}") as ws:
+        snapshot = await ws.receive_json()
+        assert snapshot["seq"] == 0
+        assert snapshot["data"]["user_id"] == ana.id
+        assert snapshot["data"]["presence"] == "offline"
+        for who, token in [(bob, bob_token), (ana, ana_token)]:
+            response = await live.http.put(
+                f"/api/v1/users/{who.id}/presence",
+                json={"state": "available"},
+                headers=bearer(token),
+            )
+            assert response.status_code == 200, response.text
+        message = await ws.receive_json()  # bob's change was not sent: this is ana's, seq 1
+        assert message["seq"] == 1
+        assert message["event"]["entity_id"] == ana.id
+
+
+async def test_partner_supervisor_sees_only_their_sites(live: Live) -> None:
+    own = await live.site("Dakar", SiteKind.PARTNER)
+    other = await live.site("Lyon")
+    _, token = await live.caller("pboss@example.com", Role.SUPERVISOR, own)
+    _, admin_token = await live.caller("admin@example.com", Role.ADMIN)
+    async with live.connect(f"/ws/supervisor?token={token}") as ws:
+        snapshot = await ws.receive_json()
+        assert [s["id"] for s in snapshot["data"]["sites"]] == [own]
+        for site_id in (other, own):
+            response = await live.http.patch(
+                f"/api/v1/sites/{site_id}", json={"timezone": "UTC"}, headers=bearer(admin_token)
+            )
+            assert response.status_code == 200
+        message = await ws.receive_json()
+        assert (message["seq"], message["event"]["entity_id"]) == (1, own)
+
+
+async def test_new_agent_sends_a_resync_snapshot(live: Live) -> None:
+    _, token = await live.caller("boss@example.com", Role.SUPERVISOR)
+    async with live.connect(f"/ws/supervisor?token={token}") as ws:
+        assert len((await ws.receive_json())["data"]["agents"]) == 1
+        await live.caller("new@example.com", Role.AGENT)
+        message = await ws.receive_json()
+        assert message["type"] == "snapshot"
+        assert message["resync"] is True
+        assert message["seq"] == 1
+        assert [a["display_name"] for a in message["data"]["agents"]] == ["boss", "new"]
+
+
+async def test_bus_overflow_sends_a_resync_snapshot_and_goes_on(live: Live) -> None:
+    site_id = await live.site("Lyon")
+    _, token = await live.caller("admin@example.com", Role.ADMIN)
+    bus = live.ctx.publisher
+    assert isinstance(bus, InProcessBus)
+    async with live.connect(f"/ws/supervisor?token={token}") as ws:
+        await ws.receive_json()
+        bus.resync_all()
+        message = await ws.receive_json()
+        assert (message["type"], message["seq"], message["resync"]) == ("snapshot", 1, True)
+        await live.http.patch(f"/api/v1/sites/{site_id}", json={"name": "L"}, headers=bearer(token))
+        assert (await ws.receive_json())["seq"] == 2  # subscribed again
+    assert bus.subscriber_count == 0  # and unsubscribed when the client left
+
+
+async def test_unauthenticated_and_forbidden_are_closed_with_4401_and_4403(live: Live) -> None:
+    _, agent_token = await live.caller("ana@example.com", Role.AGENT)
+    assert await live.close_code("/ws/supervisor") == 4401
+    assert await live.close_code("/ws/agent?token=ocx_not_a_token") == 4401
+    assert await live.close_code(f"/ws/supervisor?token={agent_token}") == 4403
+    assert await live.close_code("/ws/supervisor", bearer(agent_token)) == 4403
+
+
+def session_cookie(settings: Settings, user_id: int) -> str:
+    signer = TimestampSigner(settings.security.secret_key.get_secret_value())
+    data = b64encode(json.dumps({"user_id": user_id}).encode())
+    return "opencx_session=" + signer.sign(data).decode()
+
+
+async def test_session_cookie_works_from_our_own_pages_only(live: Live) -> None:
+    boss, _ = await live.caller("boss@example.com", Role.SUPERVISOR)
+    cookie = session_cookie(live.ctx.settings, boss.id)
+    own_page = {"cookie": cookie, "origin": "http://testserver"}
+    async with live.connect("/ws/supervisor", own_page) as ws:
+        assert (await ws.receive_json())["type"] == "snapshot"
+    evil = {"cookie": cookie, "origin": "https://evil.example"}
+    assert await live.close_code("/ws/supervisor", evil) == 4403
+
+
+async def test_token_is_removed_from_the_query_string(live: Live) -> None:
+    _, token = await live.caller("boss@example.com", Role.SUPERVISOR)
+    async with live.connect(f"/ws/supervisor?lang=fr&token={token}") as ws:
+        await ws.receive_json()
+        assert ws.scope["query_string"] == b"lang=fr"  # what the server logs

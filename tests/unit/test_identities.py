@@ -1,0 +1,98 @@
+"""Identity normalisation: one person's address always reads the same, bad input is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from opencx.core.enums import IdentityKind
+from opencx.core.errors import InvalidInput
+from opencx.core.identities import (
+    MAX_IDENTITY_LENGTH,
+    normalise_email,
+    normalise_handle,
+    parse_identity_kind,
+    split_identity_ref,
+)
+from opencx.features.customers.identities import normalise_identity, normalise_phone
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  Jane.Doe@Example.COM ", "jane.doe@example.com"),
+        ("a+tag@mail.example.org", "a+tag@mail.example.org"),
+        ("Élise@Exämple.fr", "élise@exämple.fr"),
+    ],
+)
+def test_emails_are_trimmed_and_lowercased(raw: str, expected: str) -> None:
+    assert normalise_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "jane",
+        "jane@",
+        "@example.com",
+        "jane@localhost",
+        "jane@@example.com",
+        "ja ne@example.com",
+        "a..b@example.com",
+        ".a@example.com",
+        "jane@-example.com",
+        "jane@example..com",
+        "jane@example.123",
+        "jane@exa_mple.com",
+        f"{'a' * 65}@example.com",
+        "",
+    ],
+)
+def test_malformed_emails_are_refused(raw: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        normalise_email(raw)
+    assert caught.value.extra["field"] == "value"
+
+
+def test_handles_are_trimmed_bounded_and_printable() -> None:
+    assert normalise_handle("  4471223344 ") == "4471223344"
+    assert normalise_handle("x" * MAX_IDENTITY_LENGTH) == "x" * MAX_IDENTITY_LENGTH
+    for bad in ["   ", "x" * (MAX_IDENTITY_LENGTH + 1), "abc\x00def", "a\u200bb"]:
+        with pytest.raises(InvalidInput):
+            normalise_handle(bad)
+
+
+def test_identity_references_split_on_the_first_colon() -> None:
+    assert split_identity_ref("email:a@b.co") == (IdentityKind.EMAIL, "a@b.co")
+    assert split_identity_ref("External:crm:42") == (IdentityKind.EXTERNAL, "crm:42")
+    assert parse_identity_kind(" Messenger ") is IdentityKind.MESSENGER
+    for bad in ["email", "email:", "fax:123", ":x"]:
+        with pytest.raises(InvalidInput):
+            split_identity_ref(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("+33 6 12 34 56 78", None, "+33612345678"),
+        ("06.12.34.56.78", "FR", "+33612345678"),
+        ("0470 12 34 56", "be", "+32470123456"),
+        ("+48 512 345 678", "FR", "+48512345678"),
+    ],
+)
+def test_phones_become_e164(raw: str, region: str | None, expected: str) -> None:
+    assert normalise_phone(raw, region=region) == expected
+
+
+def test_bad_phones_are_refused_naming_the_field() -> None:
+    cases = [("0612345678", None, "value"), ("+33 1", None, "value"), ("hello", "FR", "value")]
+    cases.append(("0612345678", "ZZ", "region"))
+    for raw, region, field in cases:
+        with pytest.raises(InvalidInput) as caught:
+            normalise_phone(raw, region=region)
+        assert caught.value.extra["field"] == field, raw
+
+
+def test_normalise_identity_dispatches_on_kind() -> None:
+    assert normalise_identity(IdentityKind.EMAIL, " A@B.CO ") == "a@b.co"
+    assert normalise_identity(IdentityKind.PHONE, "06 12 34 56 78", region="FR") == "+33612345678"
+    assert normalise_identity(IdentityKind.MESSENGER, " PSID-ABC ") == "PSID-ABC"
