@@ -1,0 +1,371 @@
+"""Who may call what: every API operation × {anonymous, agent, supervisor, admin}, and
+what a partner-site agent sees of another site's data.
+
+``ACCESS`` is the specification, one line per operation; a new endpoint fails
+``test_every_operation_has_an_access_rule`` until it is given one. Requests carry a
+schema-valid body generated from the OpenAPI document and ids of rows that exist, so a
+refusal can only come from the authorisation rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+
+from opencx.core.enums import (
+    AuthorKind,
+    Channel,
+    Direction,
+    IdentityKind,
+    ReasonAxis,
+    Role,
+    SiteKind,
+)
+from opencx.core.permissions import Principal
+from opencx.features.auth import create_api_token
+from opencx.features.context import AppContext
+from opencx.features.conversations.attachments import add_attachment
+from opencx.features.conversations.conversations import ConversationCreate, create_conversation
+from opencx.features.conversations.interactions import InteractionCreate, create_interaction
+from opencx.features.conversations.messages import MessageCreate, post_message
+from opencx.features.customers.schemas import CustomerCreate, IdentityIn
+from opencx.features.customers.service import create_customer
+from opencx.features.directory.business_hours import (
+    BusinessHoursCreate,
+    HolidayCreate,
+    add_holiday,
+    create_business_hours,
+)
+from opencx.features.directory.contact_reasons import ReasonCreate, create_reason
+from opencx.features.directory.queues import QueueCreate, create_queue
+from opencx.features.directory.sites import SiteCreate, create_site
+from opencx.features.directory.skills import SkillCreate, create_skill
+from opencx.features.directory.teams import TeamCreate, create_team
+from opencx.features.users.service import UserCreate, create_user_as_system
+from opencx.runtime import build_context
+from opencx.settings import Settings
+from opencx.web import create_app
+from tests.contract.test_openapi_contract import _operation_labels
+
+ALL = frozenset({"agent", "supervisor", "admin"})
+SUPERVISOR_UP = frozenset({"supervisor", "admin"})
+ADMIN = frozenset({"admin"})
+#: Agents may use it on themselves only; supervisors and admins on anyone.
+SELF = "self"
+
+ACCESS: dict[str, frozenset[str] | str] = {
+    "GET /api/v1/sites": ALL,
+    "POST /api/v1/sites": ADMIN,
+    "GET /api/v1/sites/{site_id}": ALL,
+    "PATCH /api/v1/sites/{site_id}": ADMIN,
+    **{f"GET /api/v1/{r}": ALL for r in ("teams", "skills", "queues", "business-hours")},
+    **{f"POST /api/v1/{r}": ADMIN for r in ("teams", "skills", "queues", "business-hours")},
+    **{
+        f"{m} /api/v1/{r}/{{{k}}}": (ALL if m == "GET" else ADMIN)
+        for r, k in (
+            ("teams", "team_id"),
+            ("skills", "skill_id"),
+            ("queues", "queue_id"),
+            ("business-hours", "hours_id"),
+            ("contact-reasons", "reason_id"),
+        )
+        for m in ("GET", "PATCH", "DELETE")
+    },
+    "GET /api/v1/business-hours/{hours_id}/status": ALL,
+    "GET /api/v1/business-hours/{hours_id}/holidays": ALL,
+    "POST /api/v1/business-hours/{hours_id}/holidays": ADMIN,
+    "DELETE /api/v1/business-hours/{hours_id}/holidays/{holiday_id}": ADMIN,
+    "GET /api/v1/contact-reasons": ALL,
+    "POST /api/v1/contact-reasons": ADMIN,
+    "GET /api/v1/contact-reasons/tree": ALL,
+    "GET /api/v1/users": SUPERVISOR_UP,
+    "POST /api/v1/users": ADMIN,
+    "GET /api/v1/users/me": ALL,
+    "GET /api/v1/users/{user_id}": SELF,
+    "PATCH /api/v1/users/{user_id}": ADMIN,
+    "PUT /api/v1/users/{user_id}/skills": ADMIN,
+    "PUT /api/v1/users/{user_id}/site-grants": ADMIN,
+    "PUT /api/v1/users/{user_id}/presence": SELF,
+    "GET /api/v1/customers": ALL,
+    "POST /api/v1/customers": ALL,
+    "POST /api/v1/customers/resolve": ALL,
+    "GET /api/v1/customers/{customer_id}": ALL,
+    "PATCH /api/v1/customers/{customer_id}": ALL,
+    "POST /api/v1/customers/{customer_id}/identities": ALL,
+    "DELETE /api/v1/customers/{customer_id}/identities/{identity_id}": ALL,
+    "POST /api/v1/customers/{customer_id}/merge": SUPERVISOR_UP,
+    "GET /api/v1/customers/{customer_id}/merges": ALL,
+    "GET /api/v1/conversations": ALL,
+    "POST /api/v1/conversations": ALL,
+    "GET /api/v1/conversations/{conversation_id}": ALL,
+    "PATCH /api/v1/conversations/{conversation_id}": ALL,
+    "POST /api/v1/conversations/{conversation_id}/status": ALL,
+    "GET /api/v1/conversations/{conversation_id}/timeline": ALL,
+    "GET /api/v1/conversations/{conversation_id}/interactions": ALL,
+    "POST /api/v1/conversations/{conversation_id}/interactions": ALL,
+    "GET /api/v1/interactions/{interaction_id}": ALL,
+    "POST /api/v1/interactions/{interaction_id}/state": ALL,
+    "GET /api/v1/conversations/{conversation_id}/messages": ALL,
+    "POST /api/v1/conversations/{conversation_id}/messages": ALL,
+    "GET /api/v1/messages/{message_id}": ALL,
+    "POST /api/v1/messages/{message_id}/attachments": ALL,
+    "GET /api/v1/attachments/{attachment_id}/content": ALL,
+    "GET /api/v1/events": SUPERVISOR_UP,
+    "GET /api/v1/audit": ADMIN,
+}
+PUBLIC = {"GET /healthz", "GET /readyz"}
+#: Bodies whose rules the schema cannot express (cross-field checks), given outright.
+BODIES: dict[str, dict[str, Any]] = {
+    "POST /api/v1/business-hours": {"name": "Weekend", "timezone": "Europe/Paris"},
+    "POST /api/v1/contact-reasons": {"axis": "action", "code": "x", "labels": {"en": "X"}},
+}
+API_LABELS = [label for label in _operation_labels() if label not in PUBLIC]
+
+
+@dataclass
+class World:
+    """Rows on the internal site and on two partner sites, and a token per caller."""
+
+    ids: dict[str, int]
+    tokens: dict[str, str]
+    own_ids: dict[str, int]
+
+
+async def _build_world(settings: Settings) -> World:
+    ctx = build_context(settings)
+    try:
+        return await _populate(ctx)
+    finally:
+        await ctx.engine.dispose()
+
+
+async def _populate(ctx: AppContext) -> World:
+    root = await create_user_as_system(ctx, UserCreate(email="root@example.com", role=Role.ADMIN))
+    admin = Principal(user_id=root.id, role=Role.ADMIN)
+    internal = await create_site(ctx, admin, SiteCreate(name="HQ"))
+    partner_a = await create_site(ctx, admin, SiteCreate(name="A", kind=SiteKind.PARTNER))
+    partner_b = await create_site(ctx, admin, SiteCreate(name="B", kind=SiteKind.PARTNER))
+    team = await create_team(ctx, admin, TeamCreate(name="Care"))
+    skill = await create_skill(ctx, admin, SkillCreate(name="billing"))
+    hours = await create_business_hours(
+        ctx, admin, BusinessHoursCreate(name="Week", timezone="Europe/Paris")
+    )
+    holiday = await add_holiday(
+        ctx, admin, hours.id, HolidayCreate.model_validate({"day": "2027-05-01", "name": "May"})
+    )
+    reason = await create_reason(
+        ctx,
+        admin,
+        ReasonCreate.model_validate(
+            {"axis": ReasonAxis.DECLARATION, "code": "billing", "labels": {"en": "Billing"}}
+        ),
+    )
+    queue_b = await create_queue(
+        ctx, admin, QueueCreate(name="B phone", channel=Channel.VOICE, site_id=partner_b.id)
+    )
+    customer = await create_customer(
+        ctx,
+        admin,
+        CustomerCreate(
+            display_name="Zoé",
+            identities=[IdentityIn(kind=IdentityKind.EMAIL, value="zoe@example.com")],
+        ),
+    )
+    conversation = await create_conversation(
+        ctx, admin, ConversationCreate(customer_id=customer.id, queue_id=queue_b.id)
+    )
+    interaction = await create_interaction(
+        ctx,
+        admin,
+        conversation.id,
+        InteractionCreate(channel=Channel.EMAIL, direction=Direction.INBOUND),
+    )
+    message, _ = await post_message(
+        ctx,
+        admin,
+        conversation.id,
+        MessageCreate(
+            body_text="Hello",
+            channel=Channel.EMAIL,
+            direction=Direction.INBOUND,
+            author_kind=AuthorKind.CUSTOMER,
+            interaction_id=interaction.id,
+        ),
+    )
+
+    attachment = await add_attachment(
+        ctx,
+        admin,
+        message.id,
+        filename="invoice.pdf",
+        content_type="application/pdf",
+        read=_reader(b"%PDF-1.4 invoice"),
+    )
+    tokens: dict[str, str] = {}
+    own_ids: dict[str, int] = {}
+    callers = {
+        "admin": (Role.ADMIN, internal.id),
+        "supervisor": (Role.SUPERVISOR, internal.id),
+        "agent": (Role.AGENT, internal.id),
+        "partner_agent": (Role.AGENT, partner_a.id),
+        "partner_supervisor": (Role.SUPERVISOR, partner_a.id),
+    }
+    for name, (role, site_id) in callers.items():
+        email = f"{name}@example.com"
+        user = await create_user_as_system(ctx, UserCreate(email=email, role=role, site_id=site_id))
+        tokens[name] = await create_api_token(ctx, email=email)
+        own_ids[name] = user.id
+    user_on_b = await create_user_as_system(
+        ctx, UserCreate(email="b-agent@example.com", role=Role.AGENT, site_id=partner_b.id)
+    )
+    ids = {
+        "site_id": partner_b.id,
+        "team_id": team.id,
+        "skill_id": skill.id,
+        "queue_id": queue_b.id,
+        "hours_id": hours.id,
+        "holiday_id": holiday.id,
+        "reason_id": reason.id,
+        "user_id": user_on_b.id,
+        "customer_id": customer.id,
+        "identity_id": customer.identities[0].id,
+        "conversation_id": conversation.id,
+        "interaction_id": interaction.id,
+        "message_id": message.id,
+        "attachment_id": attachment.id,
+    }
+    return World(ids=ids, tokens=tokens, own_ids=own_ids)
+
+
+def _reader(data: bytes) -> Any:
+    async def read(limit: int) -> bytes:
+        return data[:limit]
+
+    return read
+
+
+@pytest.fixture
+def world(settings: Settings) -> tuple[FastAPI, World]:
+    built = asyncio.run(_build_world(settings))
+    return create_app(build_context(settings)), built
+
+
+def test_every_operation_has_an_access_rule() -> None:
+    assert sorted(ACCESS) == API_LABELS
+
+
+def _statuses(
+    app: FastAPI, label: str, path: dict[str, int], token: str | None, examples: int = 3
+) -> set[int]:
+    """Status codes of a few schema-valid requests to ``label`` with these path ids."""
+    operation = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app).find_operation_by_label(
+        label
+    )
+    assert operation is not None
+    names = {p.name for p in operation.path_parameters}
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    seen: set[int] = set()
+
+    extra = {"body": BODIES[label]} if label in BODIES else {}
+    strategy = operation.as_strategy(path_parameters={k: path[k] for k in names}, **extra)
+
+    @given(case=strategy)
+    @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+    def call(case: schemathesis.Case) -> None:
+        seen.add(case.call(headers=headers).status_code)
+
+    call()
+    return seen
+
+
+@pytest.mark.parametrize("label", API_LABELS)
+def test_roles_get_exactly_what_the_matrix_grants(label: str, world: tuple[FastAPI, World]) -> None:
+    app, built = world
+    assert _statuses(app, label, built.ids, None) == {401}
+    rule = ACCESS[label]
+    for role in ("agent", "supervisor", "admin"):
+        own = {**built.ids, "user_id": built.own_ids[role]}
+        statuses = _statuses(app, label, built.ids, built.tokens[role])
+        if statuses == {422}:
+            # Generated bodies can all break a cross-field rule; try harder for one that
+            # reaches the access check.
+            statuses |= _statuses(app, label, built.ids, built.tokens[role], examples=40)
+        if rule == SELF:
+            allowed = role != "agent"
+            assert 403 not in _statuses(app, label, own, built.tokens[role]), role
+        else:
+            allowed = role in rule
+        if allowed:
+            assert not statuses & {401, 403}, (role, statuses)
+        else:
+            # A body that the schema admits but a cross-field rule refuses is a 422
+            # before any access check: it reveals nothing.
+            assert 403 in statuses, (role, statuses)
+            assert statuses <= {403, 422}, (role, statuses)
+
+
+HIDDEN_FROM_PARTNER = [
+    "/api/v1/sites/{site_id}",
+    "/api/v1/queues/{queue_id}",
+    "/api/v1/users/{user_id}",
+    "/api/v1/customers/{customer_id}",
+    "/api/v1/conversations/{conversation_id}",
+    "/api/v1/conversations/{conversation_id}/timeline",
+    "/api/v1/conversations/{conversation_id}/messages",
+    "/api/v1/interactions/{interaction_id}",
+    "/api/v1/messages/{message_id}",
+    "/api/v1/attachments/{attachment_id}/content",
+]
+
+
+@pytest.mark.parametrize("template", HIDDEN_FROM_PARTNER)
+def test_partner_site_users_cannot_see_another_sites_rows(
+    template: str, world: tuple[FastAPI, World]
+) -> None:
+    app, built = world
+    path = template.format(**built.ids)
+    for caller in ("partner_agent", "partner_supervisor"):
+        # Agents may read no other user at all: the role refuses before the site hides.
+        expected = 403 if caller == "partner_agent" and "{user_id}" in template else 404
+        assert _get(app, path, built.tokens[caller]).status_code == expected, caller
+    assert _get(app, path, built.tokens["supervisor"]).status_code == 200
+
+
+def test_partner_lists_leave_out_another_sites_rows(world: tuple[FastAPI, World]) -> None:
+    app, built = world
+    keys = {
+        "sites": "site_id",
+        "queues": "queue_id",
+        "customers": "customer_id",
+        "conversations": "conversation_id",
+        "users": "user_id",
+    }
+    for caller in ("partner_agent", "partner_supervisor"):
+        for resource, key in keys.items():
+            response = _get(app, f"/api/v1/{resource}", built.tokens[caller])
+            if response.status_code == 403:  # agents may not list users at all
+                continue
+            items = response.json()["items"]
+            assert built.ids[key] not in [i["id"] for i in items], (caller, resource)
+    listed = _get(app, "/api/v1/conversations", built.tokens["supervisor"]).json()["items"]
+    assert built.ids["conversation_id"] in [i["id"] for i in listed]
+
+
+def _get(app: FastAPI, path: str, token: str) -> httpx.Response:
+    async def fetch() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                return await http.get(path, headers={"Authorization": f"Bearer {token}"})
+        finally:
+            # Each call runs in its own event loop: leave no connection bound to this one.
+            await app.state.ctx.engine.dispose()
+
+    return asyncio.run(fetch())
