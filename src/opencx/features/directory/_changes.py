@@ -27,7 +27,6 @@ __all__ = [
     "reject_nulls",
 ]
 
-#: Ids are 64-bit signed on every database.
 #: An id given in input to refer to another row.
 RefId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
