@@ -43,3 +43,5 @@ def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level, format="%(message)s")
+    # Migration steps are reported by the commands themselves.
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

@@ -97,9 +97,11 @@ def demo(
     logins = _seed_with_progress(settings, customers)
     base = f"http://{settings.server.host}:{settings.server.port}"
     console.print(f"\n[bold]OpenCX demo[/bold] at [link]{base}/[/link]")
-    console.print(f"API docs: {base}/api/v1/docs   OpenAPI: {base}/api/v1/openapi.json")
+    console.print(f"  API docs    {base}/api/v1/docs", soft_wrap=True)
+    console.print(f"  OpenAPI     {base}/api/v1/openapi.json", soft_wrap=True)
+    console.print("  Sign in with:")
     for role, email, password in logins:
-        console.print(f"  {role:<11} {email:<32} password: {password}")
+        console.print(f"  {role:<11} {email:<32} password: {password}", soft_wrap=True)
     console.print()
     _serve(settings)
 
