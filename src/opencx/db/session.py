@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from opencx.settings import DatabaseSettings
 
@@ -16,7 +17,18 @@ __all__ = ["create_engine", "create_session_factory"]
 def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     url = settings.async_url
     if url.startswith("sqlite"):
-        engine = _create_async_engine(url, echo=settings.echo, connect_args={"timeout": 30})
+        # SQLite has one writer at a time. Within a process, transactions queue for the
+        # single pooled connection (an asyncio wait, no polling); between processes
+        # (serve and worker on one file) BEGIN IMMEDIATE waits on busy_timeout.
+        engine = _create_async_engine(
+            url,
+            echo=settings.echo,
+            connect_args={"timeout": 30},
+            poolclass=AsyncAdaptedQueuePool,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine

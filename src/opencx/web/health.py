@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -43,6 +44,25 @@ async def readyz(ctx: ContextDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+def route_template(scope: Mapping[str, Any]) -> str:
+    """``/api/v1/sites/{site_id}`` for ``/api/v1/sites/3``: bounded label values.
+
+    A route inside an included router knows only its own part of the path, so the
+    prefix is what the request path has before the route's part, filled in."""
+    route = scope.get("route")
+    path_format = getattr(route, "path_format", None)
+    if not isinstance(path_format, str):
+        return "unmatched"
+    params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
+    try:
+        concrete = path_format.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return path_format
+    path: str = scope.get("path", "")
+    prefix = path[: -len(concrete)] if concrete and path.endswith(concrete) else ""
+    return prefix + path_format
+
+
 def install_metrics(app: FastAPI) -> None:
     """Request counts and latencies at /metrics, labelled by route template, not raw path."""
     registry = CollectorRegistry()
@@ -62,8 +82,7 @@ def install_metrics(app: FastAPI) -> None:
     ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
+        template = route_template(request.scope)
         latency.labels(request.method, template).observe(time.perf_counter() - started)
         requests.labels(request.method, template, str(response.status_code)).inc()
         return response
