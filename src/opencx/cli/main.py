@@ -1,4 +1,4 @@
-"""``opencx``: serve, demo, database, users and tokens."""
+"""``opencx``: serve, demo, database, users, tokens and simulations."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from opencx.cli.demo import DEMO_CUSTOMERS
+from opencx.cli.simulate import simulate_command
 from opencx.core.enums import Role
 from opencx.core.errors import OpenCXError
 from opencx.db import migrate
@@ -31,6 +32,7 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.command("simulate")(simulate_command)
 
 console = Console(stderr=True)
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]

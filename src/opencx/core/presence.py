@@ -30,6 +30,7 @@ NOT_READY_REASONS: frozenset[str] = frozenset(
         "admin",
         "coaching",
         "technical_issue",
+        "missed_offers",  # set by routing after too many offers left unanswered
     }
 )
 

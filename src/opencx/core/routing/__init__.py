@@ -1,0 +1,1 @@
+"""The routing engine: pure, no I/O."""

@@ -1,0 +1,1 @@
+"""Simulated contact-centre traffic driving the real router: staffing what-ifs."""
