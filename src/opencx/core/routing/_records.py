@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from opencx.core.enums import Channel, PresenceState
+from opencx.core.routing.expressions import Expression
 from opencx.core.routing.model import Instant, QueueSpec, Target, TaskSpec, TaskStatus, WorkerSpec
 
-__all__ = ["OrderKey", "QueueRecord", "TaskRecord", "WorkerRecord", "read_path"]
+__all__ = [
+    "OrderKey",
+    "QueueRecord",
+    "TaskRecord",
+    "WorkerRecord",
+    "known_agents",
+    "read_path",
+    "ring_expression",
+    "skill_level",
+]
 
 #: Position of a waiting task in its queue: smaller is served first; the last item is the id.
 OrderKey = tuple[float, float, int]
@@ -168,3 +178,41 @@ class QueueRecord:
 
     def accepts(self, worker: WorkerRecord) -> bool:
         return self.per_worker.evaluate(worker=worker.spec.attributes)
+
+
+def ring_expression(target: Target, age: float) -> Expression:
+    expression = target.expression
+    for ring in target.rings:
+        if ring.after_seconds <= age:
+            expression = ring.expression
+    return expression
+
+
+def skill_level(attributes: Mapping[str, Any], path: tuple[str, ...]) -> float:
+    value = read_path(attributes, path)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def known_agents(task: TaskRecord, target: Target) -> tuple[int, ...]:
+    """The known agents named by the task for this target, best score first."""
+    if task.pinned is not None:
+        return task.pinned
+    if target.preferred is None:
+        return ()
+    value = read_path(task.spec.attributes, tuple(target.preferred.split(".")))
+    scored: list[tuple[float, int]] = []
+    items = value if isinstance(value, list) else [value]
+    for rank, item in enumerate(items):
+        if isinstance(item, int) and not isinstance(item, bool):
+            scored.append((-float(len(items) - rank), item))
+        elif isinstance(item, dict) and isinstance(item.get("worker_id"), int):
+            score = item.get("score", 0)
+            number = float(score) if isinstance(score, int | float) else 0.0
+            scored.append((-number, item["worker_id"]))
+    seen: set[int] = set()
+    ordered: list[int] = []
+    for _, worker_id in sorted(scored):
+        if worker_id not in seen:
+            seen.add(worker_id)
+            ordered.append(worker_id)
+    return tuple(ordered)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from opencx.core.enums import Channel, PresenceState
 from opencx.core.errors import Conflict, IllegalTransition, NotFound
@@ -32,7 +31,9 @@ from opencx.core.routing._records import (
     QueueRecord,
     TaskRecord,
     WorkerRecord,
-    read_path,
+    known_agents,
+    ring_expression,
+    skill_level,
 )
 from opencx.core.routing.decisions import (
     Decision,
@@ -43,8 +44,7 @@ from opencx.core.routing.decisions import (
     StepChanged,
     WrapUpEnded,
 )
-from opencx.core.routing.explain import Candidate, Explanation
-from opencx.core.routing.expressions import Expression
+from opencx.core.routing.explain import Explanation, explain, why_not
 from opencx.core.routing.model import (
     MISSED_OFFERS_REASON,
     Instant,
@@ -60,7 +60,8 @@ from opencx.core.routing.model import (
     WorkerSpec,
     Workflow,
 )
-from opencx.core.routing.snapshot import Snapshot, TaskState, WorkerState, WrapUp
+from opencx.core.routing.snapshot import Snapshot, TaskState, WorkerState, take_snapshot
+from opencx.core.routing.wait_time import estimated_wait
 
 __all__ = ["Router"]
 
@@ -315,6 +316,17 @@ class Router:
     def queues(self) -> Mapping[int, QueueRecord]:
         return self._queues
 
+    @property
+    def closed_queues(self) -> frozenset[int]:
+        return frozenset(self._closed)
+
+    @property
+    def site_states(self) -> dict[int, SiteState]:
+        return dict(self._sites)
+
+    def task(self, task_id: int) -> TaskRecord:
+        return self._task(task_id, _W, _R, _A)
+
     def free_workers(self, channel: Channel) -> frozenset[int]:
         """Workers who could be offered a task of ``channel`` now."""
         return frozenset(self._free[channel])
@@ -334,108 +346,21 @@ class Router:
         return self._queues[task.queue_id].position(task.spec.channel, task.key)
 
     def estimated_wait(self, queue_id: int, *, position: int | None = None) -> float | None:
-        """Seconds the task at ``position`` (a newcomer by default) should still wait.
-
-        With ``f`` free eligible workers, positions up to ``f`` wait nothing; beyond, each
-        place ahead waits for one of the ``N`` slots the queue's logged-in workers offer on
-        its channel to free up: ``(position - f) × AHT / N`` (the M/M/c wait of the k-th
-        in line when all are busy). AHT is the mean of the queue's recent handle times,
-        or its expected one. ``None`` when nobody who could serve it is logged in.
-        """
-        queue = self._queues[queue_id]
-        channel = queue.spec.channel
-        place = queue.count() + 1 if position is None else position
-        slots = 0
-        free = 0
-        for worker_id in queue.members:
-            worker = self._workers[worker_id]
-            if worker.presence is _OFFLINE:
-                continue
-            slots += worker.spec.capacity.get(channel, 0)
-            free += worker_id in self._free[channel]
-        if slots == 0:
-            return None
-        if place <= free:
-            return 0.0
-        times = queue.handle_times
-        aht = sum(times) / len(times) if times else queue.spec.expected_handle_seconds
-        return (place - free) * aht / slots
+        """Seconds a task at ``position`` in the queue should still wait (``wait_time``)."""
+        return estimated_wait(self, queue_id, position=position)
 
     def explain(self, task_id: int, *, now: Instant) -> Explanation:
         """Which filter and step the task is in, and why each worker may or may not take it."""
-        task = self._task(task_id, _W, _R, _A)
-        filters = self.workflow.filters
-        matched = task.filter_index
-        skipped = filters[:matched] if matched is not None else ()
-        rings = task.target.rings if task.target is not None else ()
-        age = now - task.spec.created_at
-        reached = [ring.after_seconds for ring in rings if ring.after_seconds <= age]
-        return Explanation(
-            task_id=task.id,
-            status=task.status,
-            filter_index=matched,
-            filter_name=filters[matched].name if matched is not None else None,
-            filters_not_matched=tuple(f.name for f in skipped),
-            step_index=task.step_index,
-            queue_id=task.queue_id,
-            priority=task.priority,
-            position=self.position(task.id),
-            worker_id=task.worker_id,
-            preferred=task.preferred,
-            ring_after_seconds=max(reached) if reached else None,
-            candidates=tuple(
-                Candidate(worker.id, self.why_not(worker.id, task.id, now=now))
-                for worker in sorted(self._workers.values(), key=lambda w: w.id)
-            ),
-        )
+        return explain(self, task_id, now=now)
 
     def why_not(self, worker_id: int, task_id: int, *, now: Instant) -> str | None:
-        """Why ``worker_id`` may not be offered ``task_id`` now; ``None`` if it may.
-
-        Spells out, in words, the same rules the router applies on its hot path.
-        """
-        worker, task = self._worker(worker_id), self._tasks[task_id]
-        channel = task.spec.channel
-        if task.worker_id == worker_id:
-            return f"already holds the task ({task.status.value})"
-        if worker.presence is not _AVAILABLE:
-            return f"is {worker.presence.value}"
-        site = worker.spec.site_id
-        if not self._site_open(site):
-            return f"works on site {site}, which is {self.site_state(site).value}"
-        if task.preferred:
-            if worker_id not in task.preferred:
-                return "is not one of the agents this step is reserved for"
-        elif task.queue_id is None:
-            return "the task is not in a queue"
-        else:
-            queue = self._queues[task.queue_id]
-            if worker_id not in queue.members or (
-                queue.dynamic
-                and not queue.spec.target.evaluate(task.spec.attributes, worker.spec.attributes)
-            ):
-                return f"does not match the target of queue {queue.spec.name or queue.spec.id}"
-        if task.target is not None:
-            expression = _ring_expression(task.target, now - task.spec.created_at)
-            if not expression.evaluate(task.spec.attributes, worker.spec.attributes):
-                return f"does not match the step's expression {expression.source!r}"
-        capacity = worker.spec.capacity.get(channel, 0)
-        if capacity == 0:
-            return f"takes no {channel.value} tasks"
-        held = worker.load.get(channel, 0)
-        if held >= capacity:
-            return f"holds {held} of {capacity} {channel.value} tasks"
-        if not worker.has_room(channel):
-            return (
-                "is on a voice call, which is taken alone"
-                if worker.load.get(Channel.VOICE, 0)
-                else "is handling other channels, and voice is taken alone"
-            )
-        if task.excludes(worker_id, now):
-            return "rejected this task or let it time out a moment ago"
-        return None
+        """Why ``worker_id`` may not be offered ``task_id`` now; ``None`` if it may."""
+        return why_not(self, worker_id, task_id, now=now)
 
     # ------------------------------------------------------------- snapshots
+
+    def snapshot(self) -> Snapshot:
+        return take_snapshot(self)
 
     @classmethod
     def from_snapshot(
@@ -466,43 +391,6 @@ class Router:
         for worker in list(router._workers.values()):
             router._fill(worker, now)
         return router, router._flush()
-
-    def snapshot(self) -> Snapshot:
-        workers = tuple(
-            WorkerState(
-                spec=w.spec,
-                presence=w.presence,
-                idle_since=w.idle_since,
-                missed_offers=w.missed,
-                wraps=tuple(WrapUp(t, ch, until) for t, (ch, until) in sorted(w.wraps.items())),
-            )
-            for w in self._workers.values()
-        )
-        tasks = tuple(
-            TaskState(
-                spec=t.spec,
-                status=t.status,
-                priority=t.priority,
-                filter_index=t.filter_index,
-                step_index=t.step_index,
-                queue_id=t.queue_id,
-                pinned=t.pinned,
-                worker_id=t.worker_id,
-                expires_at=t.expires_at,
-                accepted_at=t.accepted_at,
-                excluded=dict(t.excluded),
-                callback=t.callback,
-            )
-            for t in self._tasks.values()
-        )
-        return Snapshot(
-            workflow=self.workflow,
-            queues=tuple(q.spec for q in self._queues.values()),
-            workers=workers,
-            tasks=tasks,
-            closed_queues=frozenset(self._closed),
-            sites=dict(self._sites),
-        )
 
     def _submit_restored(self, task: TaskRecord, now: Instant) -> None:
         spec = task.spec
@@ -541,7 +429,7 @@ class Router:
                 task.target = target
             else:
                 task.queue_id = None  # the workflow changed under it: it starts again
-        task.preferred = _preferred(task, task.target) if task.target else (task.pinned or ())
+        task.preferred = known_agents(task, task.target) if task.target else (task.pinned or ())
         task.key = self._order_key(task)
         if task.status is not _W:
             worker = self._workers.get(state.worker_id) if state.worker_id is not None else None
@@ -669,7 +557,7 @@ class Router:
                 return False
         if target is None:
             return True
-        expression = _ring_expression(target, now - task.spec.created_at)
+        expression = ring_expression(target, now - task.spec.created_at)
         return expression.evaluate(task.spec.attributes, worker.spec.attributes)
 
     def _withdraw_offers(self, worker: WorkerRecord, now: Instant) -> None:
@@ -700,7 +588,7 @@ class Router:
                 continue
             if not self.queue_is_open(target.queue_id):
                 continue
-            preferred = _preferred(task, target)
+            preferred = known_agents(task, target)
             if target.preferred is not None and not self._any_logged_in(preferred):
                 continue
             if self._skipped(task, target, preferred, now):
@@ -832,7 +720,7 @@ class Router:
             path = tuple(spec.skill.split("."))
             return min(
                 candidates,
-                key=lambda w: (-_level(w.spec.attributes, path), w.total, w.idle_since, w.id),
+                key=lambda w: (-skill_level(w.spec.attributes, path), w.total, w.idle_since, w.id),
             )
         if spec.selection is Selection.LEAST_OCCUPIED:
             return min(candidates, key=lambda w: (w.occupancy(), w.idle_since, w.id))
@@ -972,41 +860,3 @@ def _by_id(spec: QueueSpec) -> int:
 def _held_by(task: TaskRecord) -> int:
     assert task.worker_id is not None
     return task.worker_id
-
-
-def _ring_expression(target: Target, age: float) -> Expression:
-    expression = target.expression
-    for ring in target.rings:
-        if ring.after_seconds <= age:
-            expression = ring.expression
-    return expression
-
-
-def _level(attributes: Mapping[str, Any], path: tuple[str, ...]) -> float:
-    value = read_path(attributes, path)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
-def _preferred(task: TaskRecord, target: Target) -> tuple[int, ...]:
-    """The known agents named by the task for this target, best score first."""
-    if task.pinned is not None:
-        return task.pinned
-    if target.preferred is None:
-        return ()
-    value = read_path(task.spec.attributes, tuple(target.preferred.split(".")))
-    scored: list[tuple[float, int]] = []
-    items = value if isinstance(value, list) else [value]
-    for rank, item in enumerate(items):
-        if isinstance(item, int) and not isinstance(item, bool):
-            scored.append((-float(len(items) - rank), item))
-        elif isinstance(item, dict) and isinstance(item.get("worker_id"), int):
-            score = item.get("score", 0)
-            number = float(score) if isinstance(score, int | float) else 0.0
-            scored.append((-number, item["worker_id"]))
-    seen: set[int] = set()
-    ordered: list[int] = []
-    for _, worker_id in sorted(scored):
-        if worker_id not in seen:
-            seen.add(worker_id)
-            ordered.append(worker_id)
-    return tuple(ordered)

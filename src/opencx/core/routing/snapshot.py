@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from opencx.core.enums import Channel, PresenceState
 from opencx.core.routing.model import (
@@ -24,7 +25,10 @@ from opencx.core.routing.model import (
     Workflow,
 )
 
-__all__ = ["Snapshot", "TaskState", "WorkerState", "WrapUp"]
+if TYPE_CHECKING:
+    from opencx.core.routing.router import Router
+
+__all__ = ["Snapshot", "TaskState", "WorkerState", "WrapUp", "take_snapshot"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +74,42 @@ class Snapshot:
     tasks: tuple[TaskState, ...] = ()
     closed_queues: frozenset[int] = frozenset()
     sites: Mapping[int, SiteState] = field(default_factory=dict)
+
+
+def take_snapshot(router: Router) -> Snapshot:
+    """The router's whole state, to store or to restart from."""
+    workers = tuple(
+        WorkerState(
+            spec=w.spec,
+            presence=w.presence,
+            idle_since=w.idle_since,
+            missed_offers=w.missed,
+            wraps=tuple(WrapUp(t, ch, until) for t, (ch, until) in sorted(w.wraps.items())),
+        )
+        for w in router.workers.values()
+    )
+    tasks = tuple(
+        TaskState(
+            spec=t.spec,
+            status=t.status,
+            priority=t.priority,
+            filter_index=t.filter_index,
+            step_index=t.step_index,
+            queue_id=t.queue_id,
+            pinned=t.pinned,
+            worker_id=t.worker_id,
+            expires_at=t.expires_at,
+            accepted_at=t.accepted_at,
+            excluded=dict(t.excluded),
+            callback=t.callback,
+        )
+        for t in router.tasks.values()
+    )
+    return Snapshot(
+        workflow=router.workflow,
+        queues=tuple(q.spec for q in router.queues.values()),
+        workers=workers,
+        tasks=tasks,
+        closed_queues=router.closed_queues,
+        sites=router.site_states,
+    )
