@@ -271,7 +271,9 @@ class Router:
         """A site that is not open takes no new offers and its queues' waiting tasks move
         on at once; a closed one also loses the offers pending on its workers."""
         self._sites[site_id] = state
-        workers = [w for w in self._workers.values() if w.spec.site_id == site_id]
+        workers = sorted(
+            (w for w in self._workers.values() if w.spec.site_id == site_id), key=lambda w: w.id
+        )
         for worker in workers:
             self._refresh_free(worker)
         if state is SiteState.CLOSED:
