@@ -145,13 +145,16 @@ def _erlang(setup: Scenario) -> dict[str, Any] | None:
         return None
     rate, aht, sl = queue.arrivals_per_hour, queue.aht_seconds, setup.sl_threshold_seconds
     if queue.patience_seconds is not None:
-        a = erlang_a_metrics(
-            agents=agents,
-            arrivals_per_hour=rate,
-            aht_seconds=aht,
-            patience_seconds=queue.patience_seconds,
-            sl_threshold_seconds=sl,
-        )
+        try:
+            a = erlang_a_metrics(
+                agents=agents,
+                arrivals_per_hour=rate,
+                aht_seconds=aht,
+                patience_seconds=queue.patience_seconds,
+                sl_threshold_seconds=sl,
+            )
+        except InvalidInput:
+            return None  # beyond what the exact chain computes: show the simulation alone
         return {
             "model": "erlang_a",
             "p_wait": a.p_wait,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from opencx.core.enums import PresenceState
@@ -387,8 +389,6 @@ def test_a_consult_is_a_second_task_for_the_named_worker() -> None:
 def test_scheduled_callback_waits_until_its_time_and_callbacks_are_flagged() -> None:
     router = one_queue_router()
     spec = task(1)
-    from dataclasses import replace
-
     assert router.submit(replace(spec, not_before=100), now=0) == []
     router.add_worker(worker(1), presence=AVAILABLE, now=0)
     assert offers(router.advance(100)) == [(1, 1)]

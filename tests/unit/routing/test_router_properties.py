@@ -9,6 +9,7 @@ snapshot decides exactly as the running router does.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -174,8 +175,6 @@ class RoutingMachine(RuleBasedStateMachine):
             attributes["last_agent"] = last_agent
         spec = task(self.next_task, at=self.now, channel=channel, priority=priority, **attributes)
         if callback_in is not None:
-            from dataclasses import replace
-
             spec = replace(spec, not_before=self.now + callback_in)
         self.next_task += 1
         self._check(self.router.submit(spec, now=self.now))
