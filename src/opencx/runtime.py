@@ -13,6 +13,7 @@ from opencx.db import migrate
 from opencx.db.blobs import FileBlobStore
 from opencx.db.session import create_engine, create_session_factory
 from opencx.features.context import AppContext, SystemClock
+from opencx.features.routing.engine import routing_service
 from opencx.jobs.backends import (
     apply_job_schema,
     build_job_queue,
@@ -45,7 +46,10 @@ def build_context(settings: Settings) -> AppContext:
 
 def build_app(settings: Settings) -> FastAPI:
     ctx = build_context(settings)
-    return create_app(ctx, background=[functools.partial(job_service, ctx)])
+    return create_app(
+        ctx,
+        background=[functools.partial(job_service, ctx), functools.partial(routing_service, ctx)],
+    )
 
 
 def upgrade_database(settings: Settings, revision: str = "head") -> None:

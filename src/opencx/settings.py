@@ -17,6 +17,7 @@ __all__ = [
     "BusSettings",
     "DatabaseSettings",
     "JobsSettings",
+    "RoutingSettings",
     "SecuritySettings",
     "ServerSettings",
     "Settings",
@@ -81,6 +82,36 @@ class JobsSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1)
 
 
+class RoutingSettings(BaseModel):
+    """The router: offers, missed offers, aging, and how the active one is chosen."""
+
+    run_in_server: bool = True
+    offer_timeout_seconds: float = Field(default=20.0, gt=0)
+    max_missed_offers: int = Field(default=3, ge=0)
+    aging_seconds: float | None = Field(default=60.0, gt=0)
+    reoffer_cooldown_seconds: float = Field(default=60.0, ge=0)
+    # How often the router looks for commands from other nodes, and reloads its
+    # configuration (queues, sites, hours, agents' profiles) to catch any change.
+    poll_interval_seconds: float = Field(default=0.2, gt=0)
+    reload_interval_seconds: float = Field(default=10.0, gt=0)
+    # How often a standby tries to become the active router.
+    election_interval_seconds: float = Field(default=1.0, gt=0)
+    # Tasks an agent takes at once per channel when their profile sets none.
+    default_capacity: dict[str, int] = Field(
+        default_factory=lambda: {
+            "voice": 1,
+            "chat": 3,
+            "email": 5,
+            "sms": 3,
+            "whatsapp": 3,
+            "messenger": 3,
+            "instagram": 3,
+            "twitter": 3,
+            "review": 5,
+        }
+    )
+
+
 class StorageSettings(BaseModel):
     """Attachments: a directory on disk (object storage plugs in behind the same port)."""
 
@@ -104,6 +135,7 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     jobs: JobsSettings = JobsSettings()
     storage: StorageSettings = StorageSettings()
+    routing: RoutingSettings = RoutingSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

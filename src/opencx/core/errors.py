@@ -8,7 +8,8 @@
     ├── Unauthenticated         opencx.unauthenticated  401
     ├── PermissionDenied        opencx.permission_denied 403
     ├── RateLimited             opencx.rate_limited     429
-    └── TooLarge                opencx.too_large        413
+    ├── TooLarge                opencx.too_large        413
+    └── Unavailable             opencx.unavailable      503
 
 A domain error carries a human detail and optional structured ``extra`` fields;
 raising one changes nothing (services raise before they write).
@@ -28,6 +29,7 @@ __all__ = [
     "RateLimited",
     "TooLarge",
     "Unauthenticated",
+    "Unavailable",
 ]
 
 
@@ -85,3 +87,11 @@ class TooLarge(OpenCXError):
 
     code = "opencx.too_large"
     title = "Payload too large"
+
+
+class Unavailable(OpenCXError):
+    """A part of the system the request needs is not running now (the router during a
+    takeover); the request changed nothing that was not committed and may be retried."""
+
+    code = "opencx.unavailable"
+    title = "Service unavailable"

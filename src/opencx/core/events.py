@@ -30,6 +30,12 @@ class EventType(StrEnum):
     SITE_CHANGED = "site.changed"
     QUEUE_CHANGED = "queue.changed"
     DIRECTORY_CHANGED = "directory.changed"
+    ROUTING_CHANGED = "routing.changed"
+    TASK_CREATED = "task.created"
+    TASK_UPDATED = "task.updated"
+    TASK_ENDED = "task.ended"
+    RESERVATION_CREATED = "reservation.created"
+    RESERVATION_UPDATED = "reservation.updated"
 
 
 @dataclass(frozen=True, slots=True)

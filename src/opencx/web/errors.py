@@ -24,6 +24,7 @@ from opencx.core.errors import (
     RateLimited,
     TooLarge,
     Unauthenticated,
+    Unavailable,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ _STATUS: dict[type[OpenCXError], int] = {
     PermissionDenied: 403,
     RateLimited: 429,
     TooLarge: 413,
+    Unavailable: 503,
 }
 _HTTP_CODES = {
     400: "opencx.bad_request",
@@ -57,6 +59,7 @@ _HTTP_CODES = {
     415: "opencx.unsupported_media_type",
     422: InvalidInput.code,
     429: RateLimited.code,
+    503: Unavailable.code,
 }
 
 
@@ -86,6 +89,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         409: "Conflict",
         422: "Invalid input",
         429: "Too many requests",
+        503: "Service unavailable",
     }.items()
 }
 

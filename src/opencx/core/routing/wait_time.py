@@ -9,7 +9,7 @@ from opencx.core.enums import PresenceState
 if TYPE_CHECKING:
     from opencx.core.routing.router import Router
 
-__all__ = ["estimated_wait"]
+__all__ = ["estimated_wait", "wait_at_position"]
 
 
 def estimated_wait(router: Router, queue_id: int, *, position: int | None = None) -> float | None:
@@ -33,10 +33,16 @@ def estimated_wait(router: Router, queue_id: int, *, position: int | None = None
             continue
         slots += worker.spec.capacity.get(channel, 0)
         free += worker_id in free_now
+    times = queue.handle_times
+    aht = sum(times) / len(times) if times else queue.spec.expected_handle_seconds
+    return wait_at_position(place, free=free, slots=slots, aht=aht)
+
+
+def wait_at_position(place: int, *, free: int, slots: int, aht: float) -> float | None:
+    """The formula above, from figures stored about a queue (its free workers, slots and
+    average handle time), for the API to answer without the router."""
     if slots == 0:
         return None
     if place <= free:
         return 0.0
-    times = queue.handle_times
-    aht = sum(times) / len(times) if times else queue.spec.expected_handle_seconds
     return (place - free) * aht / slots

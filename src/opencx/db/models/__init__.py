@@ -14,6 +14,15 @@ from opencx.db.models.directory import (
 )
 from opencx.db.models.infra import IdempotencyRecord, Job
 from opencx.db.models.log import AuditEntry, Event
+from opencx.db.models.routing import (
+    QueueStats,
+    RoutingCommand,
+    RoutingLeadership,
+    RoutingReservation,
+    RoutingTask,
+    RoutingWorker,
+    RoutingWorkflow,
+)
 from opencx.db.models.users import AgentSkill, ApiToken, SiteGrant, User
 
 __all__ = [
@@ -35,6 +44,13 @@ __all__ = [
     "Job",
     "Message",
     "Queue",
+    "QueueStats",
+    "RoutingCommand",
+    "RoutingLeadership",
+    "RoutingReservation",
+    "RoutingTask",
+    "RoutingWorker",
+    "RoutingWorkflow",
     "Site",
     "SiteGrant",
     "Skill",

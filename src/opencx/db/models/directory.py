@@ -21,6 +21,8 @@ class Site(TimestampMixin, Base):
     kind: Mapped[SiteKind] = mapped_column(str_enum(SiteKind))
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     is_open: Mapped[bool] = mapped_column(default=True)
+    # open, draining (no new offers) or closed (offers withdrawn too); see SiteState.
+    routing_state: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
 
 
 class Team(TimestampMixin, Base):
@@ -87,6 +89,13 @@ class Queue(TimestampMixin, Base):
     priority: Mapped[int] = mapped_column(default=0)
     service_level_seconds: Mapped[int] = mapped_column(default=20)
     wrap_up_seconds: Mapped[int] = mapped_column(default=30)
+    # How the queue picks among free agents (Selection) and, by skill level, which
+    # worker attribute ranks them ("skills.billing").
+    selection: Mapped[str] = mapped_column(
+        String(32), default="longest_idle", server_default="longest_idle"
+    )
+    selection_skill: Mapped[str | None] = mapped_column(String(120))
+    expected_handle_seconds: Mapped[int] = mapped_column(default=300, server_default="300")
 
 
 class ContactReason(TimestampMixin, Base):

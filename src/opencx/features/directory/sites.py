@@ -19,6 +19,7 @@ from opencx.db.models import Site
 from opencx.features.common import InputSchema, Page, Schema, get_or_404, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.eventlog import record_audit, record_event
+from opencx.features.routing.commands import CommandKind, enqueue
 
 __all__ = [
     "SiteCreate",
@@ -131,8 +132,13 @@ async def update_site(
             site = await get_or_404(session, Site, site_id, "site")
             for name, value in changes.items():
                 setattr(site, name, value)
+            if "is_open" in changes:
+                # Opening or closing here is the routing state's open or closed.
+                site.routing_state = "open" if site.is_open else "closed"
             await session.flush()
             await _changed(session, ctx, principal, site, "site.update", changes)
+            if "is_open" in changes:
+                await enqueue(session, ctx, CommandKind.RELOAD, actor_user_id=principal.user_id)
             return SiteOut.model_validate(site)
     except IntegrityError:
         raise Conflict("a site with this name already exists", field="name") from None

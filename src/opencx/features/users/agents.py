@@ -20,6 +20,7 @@ from opencx.db.models import AgentSkill, Site, SiteGrant, Skill, User
 from opencx.features.common import InputSchema
 from opencx.features.context import AppContext, transaction
 from opencx.features.eventlog import record_audit, record_event
+from opencx.features.routing.commands import CommandKind, enqueue
 from opencx.features.users.lookup import UserOut, to_user_out, visible_user
 
 __all__ = ["SiteIds", "SkillLevel", "SkillLevels", "set_site_grants", "set_user_skills"]
@@ -63,6 +64,7 @@ async def set_user_skills(
         await session.flush()
         changes = {"skills": [item.model_dump() for item in levels]}
         await _updated(session, ctx, principal, user, "skills", changes)
+        await enqueue(session, ctx, CommandKind.SYNC_WORKER, worker_id=user_id)
         return await to_user_out(session, user)
 
 

@@ -21,6 +21,7 @@ from opencx.db.models import User
 from opencx.features.common import InputSchema, Schema
 from opencx.features.context import AppContext, transaction
 from opencx.features.eventlog import record_audit, record_event
+from opencx.features.routing.commands import CommandKind, enqueue
 from opencx.features.users.lookup import visible_user
 
 __all__ = ["PresenceOut", "PresenceUpdate", "apply_presence", "set_agent_presence"]
@@ -68,8 +69,10 @@ async def apply_presence(
     change: PresenceChange,
     *,
     actor_user_id: int | None,
+    notify_router: bool = True,
 ) -> None:
-    """Write a decided change to the user, the audit trail and the event log."""
+    """Write a decided change to the user, the audit trail and the event log, and tell
+    the router (unless the router itself decided it)."""
     user.presence = change.state
     user.presence_reason = change.reason
     user.presence_since = change.since
@@ -98,3 +101,5 @@ async def apply_presence(
         actor_user_id=actor_user_id,
         site_id=user.site_id,
     )
+    if notify_router:
+        await enqueue(session, ctx, CommandKind.SYNC_WORKER, worker_id=user.id)

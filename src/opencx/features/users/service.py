@@ -29,6 +29,7 @@ from opencx.features.common import InputSchema, Page, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory.sites import check_timezone
 from opencx.features.eventlog import record_audit, record_event
+from opencx.features.routing.commands import CommandKind, enqueue
 from opencx.features.users.lookup import UserOut, to_user_out, to_users_out, visible_user
 from opencx.features.users.presence import apply_presence
 
@@ -192,6 +193,7 @@ async def update_user(
             await _take_offline(session, ctx, user, actor_user_id=principal.user_id)
         await session.flush()
         await _updated(session, ctx, user, changes, actor_user_id=principal.user_id)
+        await enqueue(session, ctx, CommandKind.SYNC_WORKER, worker_id=user.id)
         return await to_user_out(session, user)
 
 

@@ -1,0 +1,472 @@
+"""The active router: the in-memory engine, fed by the command inbox and the clock,
+writing each batch of what it did in one transaction.
+
+Rules:
+- only the active router (``Leadership``) changes routing state, so two nodes never
+  decide about the same task; every batch it writes is fenced by its epoch;
+- on taking over (or after any failed write) it reloads the whole state from the
+  database and settles it at the current time: offers that expired meanwhile time out,
+  due steps fire, and so on. Commands not marked done are carried out again;
+- a batch: pending commands in id order, then every timer due, then one transaction;
+  it publishes agents' offers only after that commit;
+- configuration (queues, sites, hours, workflow, agents' profiles) is reloaded on a
+  RELOAD command and every ``reload_interval_seconds``; a changed workflow or queue
+  set restarts the engine from the stored state, other changes are applied in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencx.core.enums import InteractionState, PresenceState
+from opencx.core.errors import Conflict, NotFound, OpenCXError
+from opencx.core.routing.decisions import Decision
+from opencx.core.routing.model import ReservationState, RoutingPolicy
+from opencx.core.routing.router import Router
+from opencx.db.models import QueueStats, RoutingCommand, RoutingTask
+from opencx.features.context import AppContext, transaction
+from opencx.features.routing.commands import CommandKind, problem_of, wakeup_event
+from opencx.features.routing.leadership import Leadership, LostLeadership, fence
+from opencx.features.routing.persist import Writer
+from opencx.features.routing.state import (
+    RoutingConfig,
+    load_config,
+    load_snapshot,
+    load_workers,
+    task_spec,
+    to_datetime,
+    to_instant,
+)
+
+__all__ = ["RoutingEngine", "policy_of", "routing_service"]
+
+log = structlog.get_logger(__name__)
+
+BATCH = 500
+STATS_INTERVAL_SECONDS = 1.0
+#: Done commands are kept this long (for callers still waiting on their outcome).
+KEEP_DONE_SECONDS = 3600.0
+RESTART_DELAY_SECONDS = 1.0
+_QUEUED = InteractionState.QUEUED
+_ACTIVE = InteractionState.ACTIVE
+_WRAP_UP = InteractionState.WRAP_UP
+_ENDED = InteractionState.ENDED
+
+
+def policy_of(ctx: AppContext) -> RoutingPolicy:
+    settings = ctx.settings.routing
+    return RoutingPolicy(
+        offer_timeout_seconds=settings.offer_timeout_seconds,
+        max_missed_offers=settings.max_missed_offers,
+        aging_seconds=settings.aging_seconds,
+        reoffer_cooldown_seconds=settings.reoffer_cooldown_seconds,
+    )
+
+
+async def routing_service(ctx: AppContext) -> None:
+    """The server's background service: stand by, lead when elected, step down on loss."""
+    if not ctx.settings.routing.run_in_server:
+        await asyncio.Event().wait()
+    leadership = Leadership(ctx)
+    try:
+        while True:
+            try:
+                await leadership.acquire()
+                await RoutingEngine(ctx, leadership).run()
+            except LostLeadership as exc:
+                log.warning("routing_leadership_lost", reason=str(exc))
+            except Exception:
+                log.exception("routing_engine_failed; restarting it")
+            await leadership.release()
+            await asyncio.sleep(RESTART_DELAY_SECONDS)
+    finally:
+        await leadership.release()
+
+
+@dataclass
+class _Batch:
+    commands: list[RoutingCommand] = field(default_factory=list)
+    errors: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # (command or None, decisions) in the order they were taken
+    steps: list[tuple[RoutingCommand | None, list[Decision], dict[str, Any]]] = field(
+        default_factory=list
+    )
+    reload: bool = False
+
+
+class RoutingEngine:
+    def __init__(self, ctx: AppContext, leadership: Leadership) -> None:
+        self.ctx = ctx
+        self.leadership = leadership
+        self.policy = policy_of(ctx)
+        self.router: Router | None = None
+        self.config: RoutingConfig | None = None
+        self._structure: tuple[Any, ...] = ()
+        self._next_reload = 0.0
+        self._next_stats = 0.0
+        self._next_prune = 0.0
+
+    async def run(self) -> None:
+        settings = self.ctx.settings.routing
+        wakeup = wakeup_event()
+        await self.restore()
+        loop = asyncio.get_running_loop()
+        next_check = 0.0
+        while True:
+            if loop.time() >= next_check:
+                await self.leadership.check()
+                next_check = loop.time() + settings.election_interval_seconds
+            busy = await self.step()
+            if busy:
+                continue
+            delay = settings.poll_interval_seconds
+            deadline = self.router.next_deadline() if self.router else None
+            if deadline is not None:
+                delay = min(delay, max(deadline - self._now_instant(), 0.0))
+            delay = min(delay, max(self._next_reload - loop.time(), 0.0))
+            wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wakeup.wait(), timeout=delay)
+
+    # ------------------------------------------------------------- restore
+
+    async def restore(self) -> None:
+        """Rebuild the router from the database and write what settling it decided."""
+        now = self.ctx.clock.now()
+        async with transaction(self.ctx) as session:
+            snapshot = await load_snapshot(session, self.ctx.settings.routing, now=now)
+            self.config = await load_config(session, self.ctx.settings.routing, now=now)
+        router, decisions = Router.from_snapshot(snapshot, now=to_instant(now), policy=self.policy)
+        self.router = router
+        self._structure = _structure(self.config)
+        self._next_reload = asyncio.get_running_loop().time() + self._reload_interval
+        batch = _Batch()
+        batch.steps.append((None, decisions + router.advance(to_instant(now)), {}))
+        await self._write(batch, recover=False)
+        log.info("routing_restored", tasks=len(router.tasks), workers=len(router.workers))
+
+    @property
+    def _reload_interval(self) -> float:
+        return self.ctx.settings.routing.reload_interval_seconds
+
+    # ---------------------------------------------------------------- step
+
+    async def step(self) -> bool:
+        """One batch; ``True`` when there may be more commands waiting."""
+        assert self.router is not None
+        loop = asyncio.get_running_loop()
+        async with self.ctx.sessions() as session:
+            commands = list(
+                await session.scalars(
+                    select(RoutingCommand)
+                    .where(RoutingCommand.done_at.is_(None))
+                    .order_by(RoutingCommand.id)
+                    .limit(BATCH)
+                )
+            )
+            tasks = await _new_tasks(session, commands)
+        batch = _Batch(commands=commands)
+        reload_due = loop.time() >= self._next_reload
+        asked = any(c.kind == CommandKind.RELOAD for c in commands)
+        if (reload_due or asked) and await self._reload():
+            return True  # restarted from the stored state: read the inbox again
+        for command in commands:
+            now = self._now_instant()
+            try:
+                extra: dict[str, Any] = {}
+                decisions = await self._carry_out(command, tasks, now, extra)
+            except OpenCXError as exc:
+                batch.errors[command.id] = problem_of(exc)
+                continue
+            batch.steps.append((command, decisions, extra))
+        due = self.router.advance(self._now_instant())
+        if due:
+            batch.steps.append((None, due, {}))
+        if batch.commands or batch.steps:
+            await self._write(batch)
+        if loop.time() >= self._next_stats:
+            self._next_stats = loop.time() + STATS_INTERVAL_SECONDS
+            await self._write_stats()
+        return len(commands) == BATCH
+
+    async def _carry_out(
+        self,
+        command: RoutingCommand,
+        tasks: dict[int, RoutingTask],
+        now: float,
+        extra: dict[str, Any],
+    ) -> list[Decision]:
+        router = self.router
+        assert router is not None
+        kind = CommandKind(command.kind)
+        task_id = command.task_id
+        if kind is CommandKind.SUBMIT:
+            row = tasks.get(task_id or 0)
+            if row is None or row.status != "new":
+                raise Conflict(f"task {task_id} is not waiting to be routed")
+            return router.submit(
+                task_spec(row),
+                now=now,
+                queue_id=row.requested_queue_id,
+                worker_ids=row.requested_worker_ids or (),
+            )
+        if kind is CommandKind.SYNC_WORKER:
+            return await self._sync_worker(command.worker_id or 0, now)
+        if kind is CommandKind.RELOAD:
+            return []
+        if kind is CommandKind.END_WRAP_UP:
+            return router.end_wrap_up(command.worker_id or 0, task_id or 0, now=now)
+        if task_id is None or task_id not in router.tasks:
+            raise NotFound(f"task {task_id} is not being routed")
+        record = router.task(task_id)
+        holder = record.worker_id
+        extra["worker_id"] = holder
+        if command.worker_id is not None and holder != command.worker_id:
+            raise Conflict(f"task {task_id} is not offered to or handled by you")
+        match kind:
+            case CommandKind.ACCEPT:
+                return router.accept(task_id, now=now)
+            case CommandKind.REJECT:
+                return router.reject(task_id, now=now)
+            case CommandKind.COMPLETE:
+                return router.complete(task_id, now=now)
+            case CommandKind.CANCEL:
+                return router.cancel(task_id, now=now)
+            case CommandKind.TRANSFER:
+                payload = command.payload
+                return router.transfer(
+                    task_id,
+                    now=now,
+                    queue_id=payload.get("queue_id"),
+                    worker_ids=tuple(payload.get("worker_ids") or ()),
+                )
+            case CommandKind.CALLBACK:
+                router.request_callback(task_id)
+                return []
+        raise Conflict(f"unknown routing command {command.kind!r}")
+
+    async def _sync_worker(self, worker_id: int, now: float) -> list[Decision]:
+        router = self.router
+        assert router is not None
+        async with self.ctx.sessions() as session:
+            found = await load_workers(session, self.ctx.settings.routing, user_id=worker_id)
+        return _apply_worker(router, worker_id, found.get(worker_id), now)
+
+    async def _reload(self) -> bool:
+        """Reload the configuration; ``True`` when the engine restarted from the store."""
+        router = self.router
+        assert router is not None
+        self._next_reload = asyncio.get_running_loop().time() + self._reload_interval
+        now = self.ctx.clock.now()
+        async with self.ctx.sessions() as session:
+            config = await load_config(session, self.ctx.settings.routing, now=now)
+        if _structure(config) != self._structure:
+            await self.restore()
+            return True
+        instant = to_instant(now)
+        decisions: list[Decision] = []
+        for site_id, state in sorted(config.sites.items()):
+            if router.site_state(site_id) is not state:
+                decisions += router.set_site_state(site_id, state, now=instant)
+        for queue_id in sorted(router.queues):
+            closed = queue_id in config.closed_queues
+            if closed != (queue_id in router.closed_queues):
+                decisions += router.set_queue_open(queue_id, not closed, now=instant)
+        for worker_id in sorted(set(config.workers) | set(router.workers)):
+            decisions += _apply_worker(router, worker_id, config.workers.get(worker_id), instant)
+        self.config = config
+        if decisions:
+            batch = _Batch()
+            batch.steps.append((None, decisions, {}))
+            await self._write(batch)
+        return False
+
+    # --------------------------------------------------------------- write
+
+    async def _write(self, batch: _Batch, *, recover: bool = True) -> None:
+        router = self.router
+        assert router is not None
+        try:
+            async with transaction(self.ctx) as session:
+                await fence(session, self.leadership.epoch)
+                writer = Writer(session, self.ctx)
+                for command, decisions, extra in batch.steps:
+                    if command is not None:
+                        await self._command_effects(writer, command, extra)
+                    await writer.decisions(decisions)
+                await writer.write_state(router)
+                done_at = self.ctx.clock.now()
+                for command in batch.commands:
+                    stored = await session.get(RoutingCommand, command.id)
+                    if stored is not None:
+                        stored.done_at = done_at
+                        stored.error = batch.errors.get(command.id)
+                await self._prune(session, done_at)
+        except LostLeadership:
+            raise
+        except Exception:
+            if not recover:
+                raise
+            # The router is now ahead of the store: start again from the store.
+            log.exception("routing_write_failed; reloading the stored state")
+            self.router = None
+            await self.restore()
+
+    async def _command_effects(
+        self, writer: Writer, command: RoutingCommand, extra: dict[str, Any]
+    ) -> None:
+        router = self.router
+        assert router is not None
+        kind = CommandKind(command.kind)
+        task_id = command.task_id
+        at = self.ctx.clock.now()
+        worker_id = extra.get("worker_id") or command.worker_id
+        writer.touch(task_id=task_id, worker_id=worker_id)
+        if kind is CommandKind.SUBMIT and task_id is not None:
+            await writer.move(task_id, _QUEUED)
+        elif kind is CommandKind.ACCEPT and task_id is not None:
+            await writer.end_reservation(task_id, ReservationState.ACCEPTED, at)
+            await writer.move(task_id, _ACTIVE)
+        elif kind is CommandKind.COMPLETE and task_id is not None:
+            await writer.end_reservation(task_id, ReservationState.COMPLETED, at)
+            worker = router.workers.get(worker_id) if worker_id is not None else None
+            wrapping = worker is not None and task_id in worker.wraps
+            await writer.move(task_id, _WRAP_UP if wrapping else _ENDED)
+            await writer.end_task(task_id, "completed", at)
+        elif kind is CommandKind.CANCEL and task_id is not None:
+            await writer.end_reservation(task_id, ReservationState.CANCELED, at)
+            await writer.end_task(task_id, "canceled", at)
+        elif kind is CommandKind.TRANSFER and task_id is not None:
+            await writer.end_reservation(task_id, ReservationState.COMPLETED, at)
+            await writer.move(task_id, _QUEUED, agent_id=None)
+
+    async def _prune(self, session: AsyncSession, now: datetime) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._next_prune:
+            return
+        self._next_prune = loop.time() + 60.0
+        cutoff = to_datetime(to_instant(now) - KEEP_DONE_SECONDS)
+        await session.execute(delete(RoutingCommand).where(RoutingCommand.done_at < cutoff))
+
+    async def _write_stats(self) -> None:
+        router = self.router
+        assert router is not None
+        now = self.ctx.clock.now()
+        rows = []
+        for queue_id, queue in sorted(router.queues.items()):
+            channel = queue.spec.channel
+            free_now = router.free_workers(channel)
+            logged_in = [
+                router.workers[w]
+                for w in sorted(queue.members)
+                if router.workers[w].presence is not PresenceState.OFFLINE
+            ]
+            times = queue.handle_times
+            rows.append(
+                QueueStats(
+                    queue_id=queue_id,
+                    waiting=queue.count(),
+                    free_agents=sum(w.id in free_now for w in logged_in),
+                    slots=sum(w.spec.capacity.get(channel, 0) for w in logged_in),
+                    estimated_wait_seconds=router.estimated_wait(queue_id),
+                    average_handle_seconds=sum(times) / len(times) if times else None,
+                    updated_at=now,
+                )
+            )
+        async with transaction(self.ctx) as session:
+            await fence(session, self.leadership.epoch)
+            for row in rows:
+                await session.merge(row)
+
+    def _now_instant(self) -> float:
+        return to_instant(self.ctx.clock.now())
+
+
+def _apply_worker(
+    router: Router,
+    worker_id: int,
+    found: tuple[Any, PresenceState] | None,
+    now: float,
+) -> list[Decision]:
+    """Bring the router's view of one agent in line with their stored profile."""
+    current = router.workers.get(worker_id)
+    if found is None:
+        if current is None:
+            return []
+        if current.held or current.wraps:
+            # Deactivated while holding work: no new offers, the rest runs its course.
+            if current.presence is PresenceState.OFFLINE:
+                return []
+            return router.set_presence(worker_id, PresenceState.OFFLINE, now=now)
+        return router.remove_worker(worker_id, now=now)
+    spec, presence = found
+    if current is None:
+        return router.add_worker(spec, presence=presence, now=now)
+    decisions: list[Decision] = []
+    if current.spec != spec:
+        decisions += router.update_worker(spec, now=now)
+    if current.presence is not presence:
+        decisions += router.set_presence(worker_id, presence, now=now)
+    return decisions
+
+
+def _structure(config: RoutingConfig) -> tuple[Any, ...]:
+    """What the router cannot change in place: the workflow and the queues."""
+    return (
+        _workflow_key(config),
+        tuple(
+            (
+                q.id,
+                q.channel,
+                q.target.source,
+                q.site_id,
+                q.wrap_up_seconds,
+                q.selection,
+                q.skill,
+                q.expected_handle_seconds,
+            )
+            for q in config.queues
+        ),
+    )
+
+
+def _workflow_key(config: RoutingConfig) -> Sequence[Any]:
+    return [
+        (
+            f.name,
+            f.expression.source,
+            f.fallback,
+            [
+                (
+                    t.queue_id,
+                    t.expression.source,
+                    t.timeout_seconds,
+                    t.priority,
+                    t.skip_if,
+                    t.preferred,
+                    [(r.after_seconds, r.expression.source) for r in t.rings],
+                )
+                for t in f.targets
+            ],
+        )
+        for f in config.workflow.filters
+    ] + [config.workflow.fallback]
+
+
+async def _new_tasks(
+    session: AsyncSession, commands: list[RoutingCommand]
+) -> dict[int, RoutingTask]:
+    wanted = [c.task_id for c in commands if c.kind == CommandKind.SUBMIT and c.task_id]
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(RoutingTask).where(RoutingTask.id.in_(wanted)))
+    return {row.id: row for row in rows}

@@ -1,0 +1,402 @@
+"""Tasks and reservations as the API sees them: create, read, act, explain.
+
+Rules:
+- a task is created for an interaction that is waiting (created or queued) and has no
+  task being routed; it is committed, with the router's command, before the API
+  answers, so the router takes it in even if this node dies right after;
+- actions that the router decides (accept, reject, complete, transfer, cancel,
+  callback, end of wrap-up) wait for its outcome: a refusal is a 409 naming why;
+- an agent acts only on their own reservations and tasks; supervisors and admins on
+  any task of the sites they see; every read is limited to the sites one sees.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencx.core.enums import Channel, InteractionState, Role
+from opencx.core.errors import Conflict, NotFound
+from opencx.core.events import EventType
+from opencx.core.permissions import Permission, Principal, require
+from opencx.core.routing.model import ReservationState
+from opencx.db.models import Conversation, Interaction, RoutingReservation, RoutingTask
+from opencx.features.common import InputSchema, Page, Schema, paginate
+from opencx.features.context import AppContext, transaction
+from opencx.features.customers.schemas import RefId
+from opencx.features.eventlog import record_event
+from opencx.features.routing.commands import CommandKind, await_outcome, enqueue, wake_router
+from opencx.features.routing.state import LIVE_STATUSES
+from opencx.features.routing.workflow import active_workflow
+
+__all__ = [
+    "ReservationOut",
+    "TaskCreate",
+    "TaskOut",
+    "TransferRequest",
+    "act_on_reservation",
+    "act_on_task",
+    "create_task",
+    "get_task",
+    "list_reservations",
+    "list_tasks",
+]
+
+_ROUTABLE = (InteractionState.CREATED, InteractionState.QUEUED)
+MAX_ATTRIBUTES_BYTES = 16_384
+#: How many of the customer's most recent agents a task lists in ``last_agent_ids``.
+KNOWN_AGENTS = 3
+
+
+class TaskCreate(InputSchema):
+    """Without ``queue_id`` or ``worker_ids`` the workflow routes the task; while no
+    workflow has been saved, the task goes to its interaction's (else its
+    conversation's) queue."""
+
+    interaction_id: RefId
+    attributes: dict[str, Any] = Field(default_factory=dict, examples=[{"lang": "fr"}])
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    queue_id: RefId | None = None
+    worker_ids: list[RefId] | None = Field(default=None, max_length=50)
+    not_before: datetime | None = Field(
+        default=None, description="a scheduled callback: not offered before then"
+    )
+
+    @model_validator(mode="after")
+    def _small_attributes(self) -> TaskCreate:
+        import json
+
+        if len(json.dumps(self.attributes)) > MAX_ATTRIBUTES_BYTES:
+            raise ValueError(f"attributes take at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
+        return self
+
+
+class TransferRequest(InputSchema):
+    queue_id: RefId | None = None
+    worker_ids: list[RefId] | None = Field(default=None, max_length=50)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> TransferRequest:
+        if self.queue_id is None and not self.worker_ids:
+            raise ValueError("name a queue_id or at least one of worker_ids")
+        return self
+
+
+class TaskOut(Schema):
+    id: int
+    interaction_id: int
+    channel: Channel
+    site_id: int | None
+    status: str
+    priority: int
+    attributes: dict[str, Any]
+    queue_id: int | None
+    worker_id: int | None
+    filter_index: int | None
+    step_index: int | None
+    callback: bool
+    created_at: datetime
+    not_before: datetime | None
+    expires_at: datetime | None
+    accepted_at: datetime | None
+    ended_at: datetime | None
+    fallback_action: str | None
+    end_reason: str | None
+
+    @classmethod
+    def of(cls, row: RoutingTask) -> TaskOut:
+        return cls(
+            id=row.id,
+            interaction_id=row.interaction_id,
+            channel=row.channel,
+            site_id=row.site_id,
+            status=row.status,
+            priority=row.priority if row.priority is not None else row.base_priority,
+            attributes=row.attributes,
+            queue_id=row.queue_id,
+            worker_id=row.worker_id,
+            filter_index=row.filter_index,
+            step_index=row.step_index,
+            callback=row.callback,
+            created_at=row.created_at,
+            not_before=row.not_before,
+            expires_at=row.expires_at,
+            accepted_at=row.accepted_at,
+            ended_at=row.ended_at,
+            fallback_action=row.fallback_action,
+            end_reason=row.end_reason,
+        )
+
+
+class ReservationOut(Schema):
+    id: int
+    task_id: int
+    worker_id: int
+    queue_id: int | None
+    state: str
+    callback: bool
+    offered_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+
+
+async def create_task(ctx: AppContext, principal: Principal, data: TaskCreate) -> TaskOut:
+    require(principal, Permission.CONVERSATIONS_WRITE)
+    async with transaction(ctx) as session:
+        interaction = await session.get(Interaction, data.interaction_id, with_for_update=True)
+        conversation = (
+            await session.get(Conversation, interaction.conversation_id) if interaction else None
+        )
+        if (
+            interaction is None
+            or conversation is None
+            or not principal.sees_site(conversation.site_id)
+        ):
+            raise NotFound(f"interaction {data.interaction_id} does not exist")
+        if interaction.state not in _ROUTABLE:
+            raise Conflict(
+                f"interaction {interaction.id} is {interaction.state.value}; only a created "
+                "or queued interaction can be routed"
+            )
+        live = await session.scalar(
+            select(RoutingTask.id).where(
+                RoutingTask.interaction_id == interaction.id,
+                RoutingTask.status.in_(("new", *LIVE_STATUSES)),
+            )
+        )
+        if live is not None:
+            raise Conflict(f"interaction {interaction.id} is already routed by task {live}")
+        attributes = {
+            "channel": interaction.channel.value,
+            "conversation_id": conversation.id,
+            "customer_id": conversation.customer_id,
+            "last_agent_ids": await _last_agents(session, conversation.customer_id),
+            **data.attributes,
+        }
+        queue_id = data.queue_id
+        if queue_id is None and not data.worker_ids and await active_workflow(session) is None:
+            queue_id = interaction.queue_id or conversation.queue_id
+        row = RoutingTask(
+            interaction_id=interaction.id,
+            channel=interaction.channel,
+            site_id=interaction.site_id or conversation.site_id,
+            attributes=attributes,
+            base_priority=data.priority,
+            created_at=ctx.clock.now(),
+            not_before=data.not_before,
+            requested_queue_id=queue_id,
+            requested_worker_ids=data.worker_ids,
+            status="new",
+            excluded={},
+        )
+        session.add(row)
+        await session.flush()
+        await record_event(
+            session,
+            ctx,
+            EventType.TASK_CREATED,
+            entity_kind="task",
+            entity_id=row.id,
+            payload={"interaction_id": interaction.id, "channel": row.channel.value},
+            actor_user_id=principal.user_id,
+            site_id=row.site_id,
+        )
+        await enqueue(
+            session, ctx, CommandKind.SUBMIT, task_id=row.id, actor_user_id=principal.user_id
+        )
+        out = TaskOut.of(row)
+    wake_router()
+    return out
+
+
+async def get_task(ctx: AppContext, principal: Principal, task_id: int) -> TaskOut:
+    require(principal, Permission.CONVERSATIONS_READ)
+    async with transaction(ctx) as session:
+        return TaskOut.of(await _visible_task(session, principal, task_id))
+
+
+async def list_tasks(
+    ctx: AppContext,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    queue_id: int | None = None,
+    worker_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[TaskOut]:
+    require(principal, Permission.CONVERSATIONS_READ)
+    stmt = select(RoutingTask)
+    visible = principal.visible_site_ids
+    if visible is not None:
+        stmt = stmt.where(RoutingTask.site_id.in_(visible))
+    if principal.role is Role.AGENT:
+        stmt = stmt.where(RoutingTask.worker_id == principal.user_id)
+    if status is not None:
+        stmt = stmt.where(RoutingTask.status == status)
+    if queue_id is not None:
+        stmt = stmt.where(RoutingTask.queue_id == queue_id)
+    if worker_id is not None:
+        stmt = stmt.where(RoutingTask.worker_id == worker_id)
+    async with transaction(ctx) as session:
+        return await paginate(
+            session, stmt, id_column=RoutingTask.id, cursor=cursor, limit=limit, to_out=TaskOut.of
+        )
+
+
+async def act_on_task(
+    ctx: AppContext,
+    principal: Principal,
+    task_id: int,
+    kind: CommandKind,
+    *,
+    transfer: TransferRequest | None = None,
+) -> TaskOut:
+    """Complete, transfer, cancel, call back, or end the wrap-up of a task.
+
+    Agents act on the tasks they hold (or wrap up); cancelling and asking for a callback
+    are for whoever may write the conversation (a channel, a supervisor)."""
+    require(principal, Permission.CONVERSATIONS_WRITE)
+    async with transaction(ctx) as session:
+        row = await _visible_task(session, principal, task_id)
+        worker_id: int | None = None
+        if principal.role is Role.AGENT and kind in _HOLDER_ONLY:
+            worker_id = principal.user_id
+            if kind is not CommandKind.END_WRAP_UP and row.worker_id != principal.user_id:
+                raise Conflict(f"task {task_id} is not handled by you")
+        elif kind is CommandKind.END_WRAP_UP:
+            worker_id = await _last_worker(session, task_id)
+        payload = transfer.model_dump(exclude_none=True) if transfer is not None else {}
+        command = await enqueue(
+            session,
+            ctx,
+            kind,
+            task_id=task_id,
+            worker_id=worker_id,
+            payload=payload,
+            actor_user_id=principal.user_id,
+        )
+    await await_outcome(ctx, command.id)
+    return await get_task(ctx, principal, task_id)
+
+
+_HOLDER_ONLY = frozenset({CommandKind.COMPLETE, CommandKind.TRANSFER, CommandKind.END_WRAP_UP})
+
+
+async def list_reservations(
+    ctx: AppContext,
+    principal: Principal,
+    *,
+    worker_id: int | None = None,
+    state: ReservationState | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[ReservationOut]:
+    """An agent sees their own; a supervisor those of the sites they see."""
+    require(principal, Permission.CONVERSATIONS_READ)
+    stmt = select(RoutingReservation)
+    if principal.role is Role.AGENT:
+        stmt = stmt.where(RoutingReservation.worker_id == principal.user_id)
+    else:
+        visible = principal.visible_site_ids
+        if visible is not None:
+            stmt = stmt.join(RoutingTask, RoutingTask.id == RoutingReservation.task_id).where(
+                RoutingTask.site_id.in_(visible)
+            )
+    if worker_id is not None:
+        stmt = stmt.where(RoutingReservation.worker_id == worker_id)
+    if state is not None:
+        stmt = stmt.where(RoutingReservation.state == state.value)
+    async with transaction(ctx) as session:
+        return await paginate(
+            session,
+            stmt,
+            id_column=RoutingReservation.id,
+            cursor=cursor,
+            limit=limit,
+            to_out=ReservationOut.model_validate,
+        )
+
+
+async def act_on_reservation(
+    ctx: AppContext, principal: Principal, reservation_id: int, kind: CommandKind
+) -> ReservationOut:
+    """Accept or reject an offer: only the agent it was offered to, while it is pending."""
+    require(principal, Permission.PRESENCE_SET_OWN)
+    async with transaction(ctx) as session:
+        reservation = await session.get(RoutingReservation, reservation_id)
+        if reservation is None or reservation.worker_id != principal.user_id:
+            raise NotFound(f"reservation {reservation_id} does not exist")
+        if reservation.state != ReservationState.PENDING.value:
+            raise Conflict(
+                f"reservation {reservation_id} is {reservation.state}, no longer pending",
+                state=reservation.state,
+            )
+        command = await enqueue(
+            session,
+            ctx,
+            kind,
+            task_id=reservation.task_id,
+            worker_id=principal.user_id,
+            payload={"reservation_id": reservation_id},
+            actor_user_id=principal.user_id,
+        )
+    await await_outcome(ctx, command.id)
+    async with transaction(ctx) as session:
+        stored = await session.get(RoutingReservation, reservation_id)
+        assert stored is not None
+        if kind is CommandKind.ACCEPT and stored.state != ReservationState.ACCEPTED.value:
+            raise Conflict(f"reservation {reservation_id} is {stored.state}", state=stored.state)
+        return ReservationOut.model_validate(stored)
+
+
+async def _visible_task(session: AsyncSession, principal: Principal, task_id: int) -> RoutingTask:
+    row = await session.get(RoutingTask, task_id)
+    if row is None or not principal.sees_site(row.site_id):
+        raise NotFound(f"task {task_id} does not exist")
+    if principal.role is Role.AGENT and row.worker_id != principal.user_id:
+        offered = await session.scalar(
+            select(RoutingReservation.id).where(
+                RoutingReservation.task_id == task_id,
+                RoutingReservation.worker_id == principal.user_id,
+            )
+        )
+        if offered is None:
+            raise NotFound(f"task {task_id} does not exist")
+    return row
+
+
+async def _last_worker(session: AsyncSession, task_id: int) -> int | None:
+    stmt = (
+        select(RoutingReservation.worker_id)
+        .where(RoutingReservation.task_id == task_id)
+        .order_by(RoutingReservation.id.desc())
+        .limit(1)
+    )
+    worker_id: int | None = await session.scalar(stmt)
+    return worker_id
+
+
+async def _last_agents(session: AsyncSession, customer_id: int | None) -> list[int]:
+    """The customer's most recent agents, newest first: known-agent routing reads them."""
+    if customer_id is None:
+        return []
+    stmt = (
+        select(Interaction.agent_id, Interaction.id)
+        .join(Conversation, Conversation.id == Interaction.conversation_id)
+        .where(Conversation.customer_id == customer_id, Interaction.agent_id.is_not(None))
+        .where(Interaction.answered_at.is_not(None))
+        .order_by(Interaction.id.desc())
+        .limit(20)
+    )
+    agents: list[int] = []
+    for agent_id, _ in await session.execute(stmt):
+        if agent_id is not None and agent_id not in agents:
+            agents.append(agent_id)
+        if len(agents) == KNOWN_AGENTS:
+            break
+    return agents
