@@ -4,6 +4,7 @@ through the ASGI app (docs/realtime.md)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from base64 import b64encode
 from collections.abc import AsyncIterator
@@ -15,14 +16,21 @@ import pytest
 from fastapi import FastAPI
 from itsdangerous import TimestampSigner
 
-from opencx.core.enums import PresenceState, Role, SiteKind
+from opencx.core.enums import Channel, Direction, PresenceState, Role, SiteKind
 from opencx.core.events import DomainEvent
 from opencx.core.live_views import AgentView, SnapshotMark, SupervisorView, View, apply, relevant
 from opencx.core.permissions import Principal
 from opencx.features.auth import create_api_token
 from opencx.features.context import AppContext
+from opencx.features.conversations.conversations import ConversationCreate, create_conversation
+from opencx.features.conversations.interactions import InteractionCreate, create_interaction
+from opencx.features.customers.schemas import CustomerCreate
+from opencx.features.customers.service import create_customer
+from opencx.features.directory.queues import QueueCreate, create_queue
 from opencx.features.directory.sites import SiteCreate, SiteUpdate, create_site, update_site
 from opencx.features.live import read_agent_view, read_supervisor_view
+from opencx.features.routing.engine import routing_service
+from opencx.features.routing.tasks import TaskCreate, create_task
 from opencx.features.users.presence import PresenceUpdate, set_agent_presence
 from opencx.features.users.service import UserCreate, UserOut, create_user_as_system
 from opencx.realtime.bus import InProcessBus
@@ -392,3 +400,44 @@ async def test_token_is_removed_from_the_query_string(live: Live) -> None:
     async with live.connect(f"/ws/supervisor?lang=fr&token={token}") as ws:
         await ws.receive_json()
         assert ws.scope["query_string"] == b"lang=fr"  # what the server logs
+
+
+async def test_an_agent_is_offered_a_task_live_and_finds_it_again_on_reconnecting(
+    live: Live,
+) -> None:
+    admin = await system_admin(live.ctx)
+    queue = await create_queue(live.ctx, admin, QueueCreate(name="Support", channel=Channel.VOICE))
+    ana, ana_token = await live.caller("ana@example.com", Role.AGENT)
+    customer = await create_customer(live.ctx, admin, CustomerCreate(display_name="Ada"))
+    conversation = await create_conversation(
+        live.ctx, admin, ConversationCreate(customer_id=customer.id, queue_id=queue.id)
+    )
+    interaction = await create_interaction(
+        live.ctx,
+        admin,
+        conversation.id,
+        InteractionCreate(channel=Channel.VOICE, direction=Direction.INBOUND),
+    )
+    router = asyncio.create_task(routing_service(live.ctx))
+    try:
+        async with live.connect(f"/ws/agent?token={ana_token}") as ws:
+            assert (await ws.receive_json())["data"]["offers"] == []
+            await presence(live.ctx, ana.id, "available")
+            await create_task(live.ctx, admin, TaskCreate(interaction_id=interaction.id))
+            while True:
+                message = await asyncio.wait_for(ws.receive_json(), 10)
+                if message["event"]["type"] == "reservation.created":
+                    break
+            offer = message["event"]["payload"]
+            assert offer["worker_id"] == ana.id
+            assert offer["interaction_id"] == interaction.id
+            assert offer["conversation_id"] == conversation.id
+            assert offer["state"] == "pending"
+        async with live.connect(f"/ws/agent?token={ana_token}") as ws:
+            (again,) = (await ws.receive_json())["data"]["offers"]
+            assert again["reservation_id"] == offer["reservation_id"]
+            assert again["expires_at"] == offer["expires_at"]
+    finally:
+        router.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await router

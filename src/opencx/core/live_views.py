@@ -19,6 +19,8 @@ Event payload contracts read here:
   (ISO 8601 with offset), ``previous``.
 - ``site.changed`` (entity ``site``): ``action`` plus changed fields as strings
   (``name``, ``kind``, ``is_open``).
+- ``reservation.created`` / ``reservation.updated`` (entity ``reservation``): an agent's
+  offers; see ``opencx.features.routing.persist`` for the payload.
 - ``user.created``: ``role``.
 - ``user.updated``: ``fields``, the names of the fields that changed (a resync is needed
   only when one of them is shown: ``display_name``, ``role``, ``site_id``, ``is_active``).
@@ -39,12 +41,14 @@ __all__ = [
     "LIVE_ROLES",
     "AgentStatus",
     "AgentView",
+    "OfferStatus",
     "SiteStatus",
     "SnapshotMark",
     "SupervisorView",
     "View",
     "answer_client",
     "apply",
+    "offer_status",
     "relevant",
     "view_json",
 ]
@@ -79,10 +83,25 @@ class SiteStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class OfferStatus:
+    """A task offered to the agent and not yet accepted, rejected or expired."""
+
+    reservation_id: int
+    task_id: int
+    interaction_id: int | None
+    conversation_id: int | None
+    channel: str
+    queue_id: int | None
+    expires_at: str
+    callback: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AgentView:
-    """An agent's own presence."""
+    """An agent's own presence and the offers waiting for their answer."""
 
     me: AgentStatus
+    offers: Mapping[int, OfferStatus] = field(default_factory=dict)
     needs_resync: bool = False
 
 
@@ -121,6 +140,8 @@ def relevant(view: View, event: DomainEvent, viewer: Principal) -> bool:
 
 
 def _relevant_to_agent(view: AgentView, event: DomainEvent) -> bool:
+    if event.type in (EventType.RESERVATION_CREATED, EventType.RESERVATION_UPDATED):
+        return event.payload.get("worker_id") == view.me.user_id
     about_me = event.entity_kind == "user" and event.entity_id == view.me.user_id
     return about_me and event.type in (EventType.AGENT_PRESENCE_CHANGED, EventType.USER_UPDATED)
 
@@ -150,6 +171,8 @@ def apply(view: View, event: DomainEvent) -> View:
 
 
 def _apply_to_agent(view: AgentView, event: DomainEvent) -> AgentView:
+    if event.type in (EventType.RESERVATION_CREATED, EventType.RESERVATION_UPDATED):
+        return _with_offer(view, event)
     if event.entity_kind != "user" or event.entity_id != view.me.user_id:
         return view
     if event.type is EventType.USER_UPDATED:
@@ -160,6 +183,38 @@ def _apply_to_agent(view: AgentView, event: DomainEvent) -> AgentView:
         me = _with_presence(view.me, event)
         return replace(view, needs_resync=True) if me is None else replace(view, me=me)
     return view
+
+
+def _with_offer(view: AgentView, event: DomainEvent) -> AgentView:
+    payload = event.payload
+    if payload.get("worker_id") != view.me.user_id:
+        return view
+    offers = dict(view.offers)
+    if payload.get("state") == "pending":
+        offer = offer_status(payload)
+        if offer is None:
+            return replace(view, needs_resync=True)
+        offers[offer.reservation_id] = offer
+    else:
+        offers.pop(event.entity_id, None)
+    return replace(view, offers=offers)
+
+
+def offer_status(payload: Mapping[str, Any]) -> OfferStatus | None:
+    """The offer a ``reservation.*`` payload (or a stored reservation) describes."""
+    try:
+        return OfferStatus(
+            reservation_id=int(payload["reservation_id"]),
+            task_id=int(payload["task_id"]),
+            interaction_id=payload.get("interaction_id"),
+            conversation_id=payload.get("conversation_id"),
+            channel=str(payload["channel"]),
+            queue_id=payload.get("queue_id"),
+            expires_at=str(payload["expires_at"]),
+            callback=bool(payload.get("callback", False)),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _apply_to_supervisor(view: SupervisorView, event: DomainEvent) -> SupervisorView:
@@ -266,7 +321,8 @@ def _as_bool(value: object) -> bool:
 def view_json(view: View) -> dict[str, Any]:
     """The snapshot's ``data``: JSON-able, lists sorted by id."""
     if isinstance(view, AgentView):
-        return _agent_json(view.me)
+        offers = [_offer_json(view.offers[key]) for key in sorted(view.offers)]
+        return {**_agent_json(view.me), "offers": offers}
     return {
         "agents": [_agent_json(view.agents[key]) for key in sorted(view.agents)],
         "sites": [_site_json(view.sites[key]) for key in sorted(view.sites)],
@@ -282,6 +338,19 @@ def _agent_json(agent: AgentStatus) -> dict[str, Any]:
         "presence": agent.presence.value,
         "reason": agent.reason,
         "since": agent.since.isoformat(),
+    }
+
+
+def _offer_json(offer: OfferStatus) -> dict[str, Any]:
+    return {
+        "reservation_id": offer.reservation_id,
+        "task_id": offer.task_id,
+        "interaction_id": offer.interaction_id,
+        "conversation_id": offer.conversation_id,
+        "channel": offer.channel,
+        "queue_id": offer.queue_id,
+        "expires_at": offer.expires_at,
+        "callback": offer.callback,
     }
 
 

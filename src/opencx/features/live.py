@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC
 from enum import StrEnum
 from typing import Any
 
@@ -25,16 +26,18 @@ from opencx.core.live_views import (
     LIVE_ROLES,
     AgentStatus,
     AgentView,
+    OfferStatus,
     SiteStatus,
     SnapshotMark,
     SupervisorView,
     View,
     apply,
+    offer_status,
     relevant,
     view_json,
 )
 from opencx.core.permissions import Permission, Principal, require
-from opencx.db.models import Event, Site, User
+from opencx.db.models import Event, Interaction, RoutingReservation, RoutingTask, Site, User
 from opencx.features.context import AppContext, transaction
 from opencx.realtime.bus import EventSource, Subscription
 from opencx.realtime.codec import event_to_json
@@ -138,7 +141,9 @@ async def read_agent_view(ctx: AppContext, viewer: Principal) -> tuple[AgentView
         user = await session.get(User, viewer.user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("your account is no longer active; sign in again")
-        return AgentView(me=_status(user)), await _mark(session)
+        return AgentView(me=_status(user), offers=await _offers(session, user.id)), await _mark(
+            session
+        )
 
 
 async def read_supervisor_view(
@@ -184,6 +189,32 @@ async def _mark(session: AsyncSession) -> SnapshotMark:
     floor = max(last - PENDING_WINDOW, 0)
     seen = set(await session.scalars(select(Event.id).where(Event.id > floor)))
     return SnapshotMark(last, frozenset(range(floor + 1, last + 1)) - seen)
+
+
+async def _offers(session: AsyncSession, user_id: int) -> dict[int, OfferStatus]:
+    stmt = (
+        select(RoutingReservation, RoutingTask, Interaction.conversation_id)
+        .join(RoutingTask, RoutingTask.id == RoutingReservation.task_id)
+        .join(Interaction, Interaction.id == RoutingTask.interaction_id)
+        .where(RoutingReservation.worker_id == user_id, RoutingReservation.state == "pending")
+    )
+    offers: dict[int, OfferStatus] = {}
+    for reservation, task, conversation_id in await session.execute(stmt):
+        offer = offer_status(
+            {
+                "reservation_id": reservation.id,
+                "task_id": task.id,
+                "interaction_id": task.interaction_id,
+                "conversation_id": conversation_id,
+                "channel": task.channel.value,
+                "queue_id": reservation.queue_id,
+                "expires_at": reservation.expires_at.astimezone(UTC).isoformat(),
+                "callback": reservation.callback,
+            }
+        )
+        if offer is not None:
+            offers[offer.reservation_id] = offer
+    return offers
 
 
 def _status(user: User) -> AgentStatus:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import AwareDatetime, BeforeValidator
 
 from opencx.core.errors import PermissionDenied, Unauthenticated
 from opencx.core.ids import MAX_ID
@@ -25,6 +27,7 @@ __all__ = [
     "ContextDep",
     "CursorQuery",
     "EntityId",
+    "IsoDateTime",
     "LimitQuery",
     "PrincipalDep",
     "csrf_token",
@@ -85,3 +88,17 @@ def csrf_token(request: Request) -> str:
         token = secrets.token_urlsafe(32)
         request.session[SESSION_CSRF] = token
     return token
+
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _iso_only(value: Any) -> Any:
+    """Pydantic would read ``since=0`` as a Unix time; the API promises ISO 8601."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        raise ValueError("expected an ISO 8601 date-time with an offset, like 2026-01-05T09:00:00Z")
+    return value
+
+
+#: A date-time query parameter: ISO 8601 with an offset, never a bare number.
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]

@@ -39,7 +39,7 @@ MAX_REASON = 120
 
 @router.websocket("/ws/agent")
 async def agent_socket(websocket: WebSocket) -> None:
-    """The signed-in user's own presence, live."""
+    """The signed-in user's own presence and the offers waiting for their answer, live."""
     await _serve(websocket, FeedKind.AGENT)
 
 

@@ -7,9 +7,9 @@ who see every site (``Principal.sees_site``).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,17 @@ from opencx.core.enums import Channel
 from opencx.core.errors import Conflict, NotFound
 from opencx.core.events import EventType
 from opencx.core.permissions import Permission, Principal, require
-from opencx.db.models import BusinessHours, Conversation, Interaction, Queue, Site, Team
+from opencx.core.routing.expressions import ExpressionError, compile_expression
+from opencx.core.routing.model import Selection
+from opencx.db.models import (
+    BusinessHours,
+    Conversation,
+    Interaction,
+    Queue,
+    RoutingTask,
+    Site,
+    Team,
+)
 from opencx.features.common import InputSchema, Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory._changes import (
@@ -29,6 +39,8 @@ from opencx.features.directory._changes import (
     refuse_if_used,
     reject_nulls,
 )
+from opencx.features.routing.commands import CommandKind, enqueue
+from opencx.features.routing.workflow import active_workflow
 
 __all__ = [
     "QueueCreate",
@@ -45,7 +57,20 @@ KIND = "queue"
 MAX_EXPRESSION = 2000
 #: Longest service-level target: 30 days covers "email answered within 48 h" and more.
 MAX_SERVICE_LEVEL = 30 * 24 * 3600
-NULLABLE = frozenset({"team_id", "site_id", "business_hours_id"})
+NULLABLE = frozenset({"team_id", "site_id", "business_hours_id", "selection_skill"})
+
+
+def _check_target(value: str | None) -> str | None:
+    """A target that does not compile is refused with its column (422)."""
+    if value is not None:
+        try:
+            compile_expression(value, default_root="worker")
+        except ExpressionError as exc:
+            raise ValueError(exc.detail) from None
+    return value
+
+
+Target = Annotated[str, Field(max_length=MAX_EXPRESSION), AfterValidator(_check_target)]
 
 
 class QueueCreate(InputSchema):
@@ -54,10 +79,13 @@ class QueueCreate(InputSchema):
     team_id: RefId | None = None
     site_id: RefId | None = None
     business_hours_id: RefId | None = None
-    target_expression: str = Field(default="", max_length=MAX_EXPRESSION)
+    target_expression: Target = Field(default="", examples=["skills.billing >= 2"])
     priority: int = Field(default=0, ge=0, le=1000)
     service_level_seconds: int = Field(default=20, ge=1, le=MAX_SERVICE_LEVEL)
     wrap_up_seconds: int = Field(default=30, ge=0, le=3600)
+    selection: Selection = Selection.LONGEST_IDLE
+    selection_skill: str | None = Field(default=None, max_length=120, examples=["skills.billing"])
+    expected_handle_seconds: int = Field(default=300, ge=1, le=MAX_SERVICE_LEVEL)
 
 
 class QueueUpdate(InputSchema):
@@ -66,10 +94,13 @@ class QueueUpdate(InputSchema):
     team_id: RefId | None = None
     site_id: RefId | None = None
     business_hours_id: RefId | None = None
-    target_expression: str | None = Field(default=None, max_length=MAX_EXPRESSION)
+    target_expression: Target | None = None
     priority: int | None = Field(default=None, ge=0, le=1000)
     service_level_seconds: int | None = Field(default=None, ge=1, le=MAX_SERVICE_LEVEL)
     wrap_up_seconds: int | None = Field(default=None, ge=0, le=3600)
+    selection: Selection | None = None
+    selection_skill: str | None = Field(default=None, max_length=120)
+    expected_handle_seconds: int | None = Field(default=None, ge=1, le=MAX_SERVICE_LEVEL)
 
 
 class QueueOut(Schema):
@@ -83,6 +114,9 @@ class QueueOut(Schema):
     priority: int
     service_level_seconds: int
     wrap_up_seconds: int
+    selection: Selection
+    selection_skill: str | None
+    expected_handle_seconds: int
     created_at: datetime
     updated_at: datetime
 
@@ -175,13 +209,25 @@ async def delete_queue(ctx: AppContext, principal: Principal, queue_id: int) -> 
                 {
                     "conversations": Conversation.queue_id == queue_id,
                     "interactions": Interaction.queue_id == queue_id,
+                    "routing tasks": RoutingTask.queue_id == queue_id,
                 },
             )
+            workflow = await active_workflow(session)
+            if workflow is not None and queue_id in _queues_named(workflow.definition):
+                raise Conflict(f"queue {queue_id} is a target of the routing workflow")
             await session.delete(queue)
             await session.flush()
             await _changed(session, ctx, principal, queue, "delete", {"name": queue.name})
     except IntegrityError:  # something started using it meanwhile
         raise Conflict(f"queue {queue_id} is still in use") from None
+
+
+def _queues_named(definition: dict[str, Any]) -> set[int]:
+    return {
+        target.get("queue_id")
+        for item in definition.get("filters", [])
+        for target in item.get("targets", [])
+    }
 
 
 async def _visible(session: AsyncSession, principal: Principal, queue_id: int) -> Queue:
@@ -219,3 +265,4 @@ async def _changed(
         event=EventType.QUEUE_CHANGED,
         site_id=queue.site_id,
     )
+    await enqueue(session, ctx, CommandKind.RELOAD, actor_user_id=principal.user_id)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from opencx.core.ids import MAX_BIG_ID
 from opencx.features import logs
 from opencx.features.common import Page
-from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, LimitQuery, PrincipalDep
+from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, IsoDateTime, LimitQuery, PrincipalDep
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -33,8 +32,8 @@ async def list_audit(
     ] = None,
     entity_kind: Annotated[str | None, Query(max_length=32, pattern=TEXT)] = None,
     entity_id: BigIdFilter = None,
-    since: Annotated[AwareDatetime | None, Query(description="inclusive")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="inclusive")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="exclusive")] = None,
 ) -> Page[logs.AuditOut]:
     return await logs.list_audit(
         ctx,

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from opencx.core.ids import MAX_BIG_ID
 from opencx.features import logs
 from opencx.features.common import Page
-from opencx.web.deps import ContextDep, CursorQuery, LimitQuery, PrincipalDep
+from opencx.web.deps import ContextDep, CursorQuery, IsoDateTime, LimitQuery, PrincipalDep
 
 router = APIRouter(prefix="/events", tags=["events"])
 
@@ -32,8 +31,8 @@ async def list_events(
     after_id: Annotated[
         int | None, Query(ge=0, le=MAX_BIG_ID, description="the last event id you processed")
     ] = None,
-    since: Annotated[AwareDatetime | None, Query(description="inclusive")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="inclusive")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="exclusive")] = None,
 ) -> Page[logs.EventOut]:
     return await logs.list_events(
         ctx,
