@@ -10,7 +10,7 @@ from opencx.core.events import EventType
 from opencx.db.models import AuditEntry, Event
 from opencx.features.context import OUTBOX, AppContext
 
-__all__ = ["record_audit", "record_event"]
+__all__ = ["add_events", "record_audit", "record_event"]
 
 
 async def record_event(
@@ -38,6 +38,16 @@ async def record_event(
     await session.flush()
     session.info.setdefault(OUTBOX, []).append(row)
     return row
+
+
+async def add_events(session: AsyncSession, ctx: AppContext, rows: list[Event]) -> None:
+    """Append many events with one flush, in list order (for writers of large batches);
+    like ``record_event``, they are published once the commit succeeds."""
+    if not rows:
+        return
+    session.add_all(rows)
+    await session.flush()
+    session.info.setdefault(OUTBOX, []).extend(rows)
 
 
 def record_audit(

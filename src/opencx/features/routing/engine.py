@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import InteractionState, PresenceState
@@ -36,7 +36,7 @@ from opencx.db.models import QueueStats, RoutingCommand, RoutingTask
 from opencx.features.context import AppContext, transaction
 from opencx.features.routing.commands import CommandKind, problem_of, wakeup_event
 from opencx.features.routing.leadership import Leadership, LostLeadership, fence
-from opencx.features.routing.persist import Writer
+from opencx.features.routing.persist import Writer, task_ids_of
 from opencx.features.routing.state import (
     RoutingConfig,
     load_config,
@@ -299,18 +299,20 @@ class RoutingEngine:
             async with transaction(self.ctx) as session:
                 await fence(session, self.leadership.epoch)
                 writer = Writer(session, self.ctx)
+                wanted: set[int] = set()
+                for command, decisions, _ in batch.steps:
+                    if command is not None and command.task_id is not None:
+                        wanted.add(command.task_id)
+                    wanted |= task_ids_of(decisions)
+                await writer.load(wanted)
                 for command, decisions, extra in batch.steps:
                     if command is not None:
-                        await self._command_effects(writer, command, extra)
+                        self._command_effects(writer, command, extra)
                     await writer.decisions(decisions)
                 await writer.write_state(router)
-                done_at = self.ctx.clock.now()
-                for command in batch.commands:
-                    stored = await session.get(RoutingCommand, command.id)
-                    if stored is not None:
-                        stored.done_at = done_at
-                        stored.error = batch.errors.get(command.id)
-                await self._prune(session, done_at)
+                await writer.finish()
+                await self._mark_done(session, batch)
+                await self._prune(session, self.ctx.clock.now())
         except LostLeadership:
             raise
         except Exception:
@@ -321,7 +323,23 @@ class RoutingEngine:
             self.router = None
             await self.restore()
 
-    async def _command_effects(
+    async def _mark_done(self, session: AsyncSession, batch: _Batch) -> None:
+        done_at = self.ctx.clock.now()
+        ids = [c.id for c in batch.commands if c.id not in batch.errors]
+        for start in range(0, len(ids), BATCH):
+            await session.execute(
+                update(RoutingCommand)
+                .where(RoutingCommand.id.in_(ids[start : start + BATCH]))
+                .values(done_at=done_at)
+            )
+        for command_id, problem in batch.errors.items():
+            await session.execute(
+                update(RoutingCommand)
+                .where(RoutingCommand.id == command_id)
+                .values(done_at=done_at, error=problem)
+            )
+
+    def _command_effects(
         self, writer: Writer, command: RoutingCommand, extra: dict[str, Any]
     ) -> None:
         router = self.router
@@ -331,23 +349,25 @@ class RoutingEngine:
         at = self.ctx.clock.now()
         worker_id = extra.get("worker_id") or command.worker_id
         writer.touch(task_id=task_id, worker_id=worker_id)
-        if kind is CommandKind.SUBMIT and task_id is not None:
-            await writer.move(task_id, _QUEUED)
-        elif kind is CommandKind.ACCEPT and task_id is not None:
-            await writer.end_reservation(task_id, ReservationState.ACCEPTED, at)
-            await writer.move(task_id, _ACTIVE)
-        elif kind is CommandKind.COMPLETE and task_id is not None:
-            await writer.end_reservation(task_id, ReservationState.COMPLETED, at)
+        if task_id is None:
+            return
+        if kind is CommandKind.SUBMIT:
+            writer.move(task_id, _QUEUED)
+        elif kind is CommandKind.ACCEPT:
+            writer.end_reservation(task_id, ReservationState.ACCEPTED, at)
+            writer.move(task_id, _ACTIVE)
+        elif kind is CommandKind.COMPLETE:
+            writer.end_reservation(task_id, ReservationState.COMPLETED, at)
             worker = router.workers.get(worker_id) if worker_id is not None else None
             wrapping = worker is not None and task_id in worker.wraps
-            await writer.move(task_id, _WRAP_UP if wrapping else _ENDED)
-            await writer.end_task(task_id, "completed", at)
-        elif kind is CommandKind.CANCEL and task_id is not None:
-            await writer.end_reservation(task_id, ReservationState.CANCELED, at)
-            await writer.end_task(task_id, "canceled", at)
-        elif kind is CommandKind.TRANSFER and task_id is not None:
-            await writer.end_reservation(task_id, ReservationState.COMPLETED, at)
-            await writer.move(task_id, _QUEUED, agent_id=None)
+            writer.move(task_id, _WRAP_UP if wrapping else _ENDED)
+            writer.end_task(task_id, "completed", at)
+        elif kind is CommandKind.CANCEL:
+            writer.end_reservation(task_id, ReservationState.CANCELED, at)
+            writer.end_task(task_id, "canceled", at)
+        elif kind is CommandKind.TRANSFER:
+            writer.end_reservation(task_id, ReservationState.COMPLETED, at)
+            writer.move(task_id, _QUEUED, agent_id=None)
 
     async def _prune(self, session: AsyncSession, now: datetime) -> None:
         loop = asyncio.get_running_loop()

@@ -9,7 +9,9 @@ Rules:
 - an interaction follows its task (queued, offered, active, wrap-up, ended or
   abandoned), each move appended as ``interaction.state_changed`` like any other;
 - agents hear of their offers through ``reservation.created`` and
-  ``reservation.updated`` events (payloads below), published after the commit.
+  ``reservation.updated`` events (payload below), published after the commit;
+- a batch reads the rows it needs in a few queries (``load``) and writes with a few
+  flushes (``finish``): a batch of thousands of decisions costs little more than one.
 
 ``reservation.*`` payload: ``reservation_id``, ``task_id``, ``worker_id``,
 ``interaction_id``, ``conversation_id``, ``channel``, ``queue_id``, ``state``,
@@ -19,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,6 +46,7 @@ from opencx.core.routing.decisions import (
 from opencx.core.routing.model import ReservationState
 from opencx.core.routing.router import Router
 from opencx.db.models import (
+    Event,
     Interaction,
     RoutingReservation,
     RoutingTask,
@@ -51,26 +55,46 @@ from opencx.db.models import (
 )
 from opencx.features.context import AppContext
 from opencx.features.conversations.interactions import apply_state
-from opencx.features.eventlog import record_event
+from opencx.features.eventlog import add_events
 from opencx.features.routing.state import to_datetime
 from opencx.features.users.presence import apply_presence
 
-__all__ = ["Writer"]
+__all__ = ["Writer", "task_ids_of"]
 
 log = structlog.get_logger(__name__)
 
 _I = InteractionState
 _LIVE = (ReservationState.PENDING.value, ReservationState.ACCEPTED.value)
+_CHUNK = 500
+_OUTCOME_STATE = {"completed": None, "canceled": _I.ABANDONED, "fallback": _I.ENDED}
+
+
+@dataclass
+class _PendingEvent:
+    type: EventType
+    entity_kind: str
+    entity: RoutingReservation | int
+    payload: dict[str, Any]
+    site_id: int | None
+
+
+def task_ids_of(decisions: Iterable[Decision]) -> set[int]:
+    return {d.task_id for d in decisions if not isinstance(d, SetNotReady)}
 
 
 class Writer:
-    """Applies one batch inside one session; ``touch`` what changed, then ``write_state``."""
+    """Applies one batch inside one session: ``load`` the tasks it names, apply commands'
+    effects and decisions in order, ``write_state``, then ``finish``."""
 
     def __init__(self, session: AsyncSession, ctx: AppContext) -> None:
         self.session = session
         self.ctx = ctx
         self.tasks: set[int] = set()
         self.workers: set[int] = set()
+        self._rows: dict[int, RoutingTask] = {}
+        self._interactions: dict[int, Interaction] = {}
+        self._live: dict[int, RoutingReservation] = {}
+        self._events: list[_PendingEvent] = []
 
     def touch(self, *, task_id: int | None = None, worker_id: int | None = None) -> None:
         if task_id is not None:
@@ -78,22 +102,40 @@ class Writer:
         if worker_id is not None:
             self.workers.add(worker_id)
 
+    async def load(self, task_ids: set[int]) -> None:
+        """Read the tasks, their interactions and live reservations in a few queries."""
+        wanted = sorted(task_ids - set(self._rows))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows = list(
+                await self.session.scalars(select(RoutingTask).where(RoutingTask.id.in_(chunk)))
+            )
+            self._rows.update((row.id, row) for row in rows)
+            interaction_ids = [row.interaction_id for row in rows]
+            for interaction in await self.session.scalars(
+                select(Interaction).where(Interaction.id.in_(interaction_ids))
+            ):
+                self._interactions[interaction.id] = interaction
+            live = select(RoutingReservation).where(
+                RoutingReservation.task_id.in_(chunk), RoutingReservation.state.in_(_LIVE)
+            )
+            for reservation in await self.session.scalars(live):
+                self._live[reservation.task_id] = reservation
+
     # --------------------------------------------------------------- decisions
 
     async def decisions(self, decisions: Iterable[Decision]) -> None:
         for decision in decisions:
             match decision:
                 case Offer():
-                    await self._offer(decision)
+                    self._offer(decision)
                 case OfferEnded():
-                    await self.end_reservation(
-                        decision.task_id, decision.state, to_datetime(decision.at)
-                    )
-                    await self.move(decision.task_id, _I.QUEUED, agent_id=None)
+                    self.end_reservation(decision.task_id, decision.state, to_datetime(decision.at))
+                    self.move(decision.task_id, _I.QUEUED, agent_id=None)
                 case StepChanged():
-                    await self._step(decision)
+                    self._step(decision)
                 case Fallback():
-                    await self.end_task(
+                    self.end_task(
                         decision.task_id,
                         "fallback",
                         to_datetime(decision.at),
@@ -103,13 +145,13 @@ class Writer:
                 case SetNotReady():
                     await self._not_ready(decision)
                 case WrapUpEnded():
-                    await self.move(decision.task_id, _I.ENDED)
+                    self.move(decision.task_id, _I.ENDED)
             self.touch(
-                task_id=decision.task_id if hasattr(decision, "task_id") else None,
+                task_id=None if isinstance(decision, SetNotReady) else decision.task_id,
                 worker_id=getattr(decision, "worker_id", None),
             )
 
-    async def _offer(self, offer: Offer) -> None:
+    def _offer(self, offer: Offer) -> None:
         reservation = RoutingReservation(
             task_id=offer.task_id,
             worker_id=offer.worker_id,
@@ -120,31 +162,27 @@ class Writer:
             expires_at=to_datetime(offer.expires_at),
         )
         self.session.add(reservation)
-        await self.session.flush()
-        interaction = await self.move(
-            offer.task_id, _I.OFFERED, agent_id=offer.worker_id, queue_id=offer.queue_id
-        )
-        await self._reservation_event(EventType.RESERVATION_CREATED, reservation, interaction)
+        self._live[offer.task_id] = reservation
+        self.move(offer.task_id, _I.OFFERED, agent_id=offer.worker_id, queue_id=offer.queue_id)
+        self._reservation_event(EventType.RESERVATION_CREATED, reservation)
 
-    async def _step(self, step: StepChanged) -> None:
-        task = await self._task(step.task_id)
-        interaction = await self.session.get(Interaction, task.interaction_id)
+    def _step(self, step: StepChanged) -> None:
+        task = self._task(step.task_id)
+        interaction = self._interactions.get(task.interaction_id)
         if interaction is not None and step.queue_id is not None:
             interaction.queue_id = step.queue_id
-        await record_event(
-            self.session,
-            self.ctx,
+        self._event(
             EventType.TASK_UPDATED,
-            entity_kind="task",
-            entity_id=task.id,
-            payload={
+            "task",
+            task.id,
+            {
                 "interaction_id": task.interaction_id,
                 "queue_id": step.queue_id,
                 "filter_index": step.filter_index,
                 "step_index": step.step_index,
                 "priority": step.priority,
             },
-            site_id=task.site_id,
+            task.site_id,
         )
 
     async def _not_ready(self, decision: SetNotReady) -> None:
@@ -164,24 +202,17 @@ class Writer:
 
     # ------------------------------------------------------------- primitives
 
-    async def end_reservation(
-        self, task_id: int, state: ReservationState, at: datetime
-    ) -> RoutingReservation | None:
-        stmt = select(RoutingReservation).where(
-            RoutingReservation.task_id == task_id, RoutingReservation.state.in_(_LIVE)
-        )
-        reservation = await self.session.scalar(stmt)
+    def end_reservation(self, task_id: int, state: ReservationState, at: datetime) -> None:
+        reservation = self._live.get(task_id)
         if reservation is None:
-            return None
+            return
         reservation.state = state.value
         if state is not ReservationState.ACCEPTED:
             reservation.ended_at = at
-        task = await self._task(task_id)
-        interaction = await self.session.get(Interaction, task.interaction_id)
-        await self._reservation_event(EventType.RESERVATION_UPDATED, reservation, interaction)
-        return reservation
+            del self._live[task_id]
+        self._reservation_event(EventType.RESERVATION_UPDATED, reservation)
 
-    async def end_task(
+    def end_task(
         self,
         task_id: int,
         outcome: str,
@@ -190,44 +221,34 @@ class Writer:
         action: str | None = None,
         reason: str | None = None,
     ) -> None:
-        task = await self._task(task_id)
+        task = self._task(task_id)
         task.status = outcome
         task.fallback_action = action
         task.end_reason = reason
         task.ended_at = at
-        target = {"completed": None, "canceled": _I.ABANDONED, "fallback": _I.ENDED}[outcome]
+        target = _OUTCOME_STATE[outcome]
         if target is not None:
-            await self.move(task_id, target)
-        await record_event(
-            self.session,
-            self.ctx,
-            EventType.TASK_ENDED,
-            entity_kind="task",
-            entity_id=task.id,
-            payload={
-                "interaction_id": task.interaction_id,
-                "outcome": outcome,
-                "action": action,
-                "reason": reason,
-            },
-            site_id=task.site_id,
-        )
+            self.move(task_id, target)
+        payload = {
+            "interaction_id": task.interaction_id,
+            "outcome": outcome,
+            "action": action,
+            "reason": reason,
+        }
+        self._event(EventType.TASK_ENDED, "task", task.id, payload, task.site_id)
         self.touch(task_id=task_id)
 
-    async def move(
-        self, task_id: int, target: InteractionState, **fields: Any
-    ) -> Interaction | None:
+    def move(self, task_id: int, target: InteractionState, **fields: Any) -> None:
         """Move the task's interaction to ``target``, if its lifecycle allows it (an
         interaction an agent already ended by hand stays ended)."""
-        task = await self._task(task_id)
-        interaction = await self.session.get(Interaction, task.interaction_id)
+        interaction = self._interactions.get(self._task(task_id).interaction_id)
         if interaction is None:
-            return None
+            return
         for name, value in fields.items():
             setattr(interaction, name, value)
         previous = interaction.state
         if previous is target:
-            return interaction
+            return
         if target not in INTERACTION_TRANSITIONS[previous]:
             log.warning(
                 "routing_interaction_not_moved",
@@ -235,96 +256,123 @@ class Writer:
                 state=previous.value,
                 target=target.value,
             )
-            return interaction
+            return
         apply_state(interaction, target, now=self.ctx.clock.now())
-        await record_event(
-            self.session,
-            self.ctx,
+        payload = {
+            "conversation_id": interaction.conversation_id,
+            "state": target.value,
+            "channel": interaction.channel.value,
+            "queue_id": interaction.queue_id,
+            "agent_id": interaction.agent_id,
+            "previous": previous.value,
+        }
+        self._event(
             EventType.INTERACTION_STATE_CHANGED,
-            entity_kind="interaction",
-            entity_id=interaction.id,
-            payload={
-                "conversation_id": interaction.conversation_id,
-                "state": target.value,
-                "channel": interaction.channel.value,
-                "queue_id": interaction.queue_id,
-                "agent_id": interaction.agent_id,
-                "previous": previous.value,
-            },
-            site_id=interaction.site_id,
+            "interaction",
+            interaction.id,
+            payload,
+            interaction.site_id,
         )
-        return interaction
 
-    async def _reservation_event(
+    def _reservation_event(self, type_: EventType, reservation: RoutingReservation) -> None:
+        task = self._task(reservation.task_id)
+        interaction = self._interactions.get(task.interaction_id)
+        payload = {
+            "task_id": reservation.task_id,
+            "worker_id": reservation.worker_id,
+            "interaction_id": task.interaction_id,
+            "conversation_id": interaction.conversation_id if interaction else None,
+            "channel": task.channel.value,
+            "queue_id": reservation.queue_id,
+            "state": reservation.state,
+            "offered_at": reservation.offered_at.astimezone(UTC).isoformat(),
+            "expires_at": reservation.expires_at.astimezone(UTC).isoformat(),
+            "callback": reservation.callback,
+        }
+        self._event(type_, "reservation", reservation, payload, task.site_id)
+
+    def _event(
         self,
         type_: EventType,
-        reservation: RoutingReservation,
-        interaction: Interaction | None,
+        kind: str,
+        entity: RoutingReservation | int,
+        payload: dict[str, Any],
+        site_id: int | None,
     ) -> None:
-        task = await self._task(reservation.task_id)
-        await record_event(
-            self.session,
-            self.ctx,
-            type_,
-            entity_kind="reservation",
-            entity_id=reservation.id,
-            payload={
-                "reservation_id": reservation.id,
-                "task_id": reservation.task_id,
-                "worker_id": reservation.worker_id,
-                "interaction_id": task.interaction_id,
-                "conversation_id": interaction.conversation_id if interaction else None,
-                "channel": task.channel.value,
-                "queue_id": reservation.queue_id,
-                "state": reservation.state,
-                "offered_at": reservation.offered_at.astimezone(UTC).isoformat(),
-                "expires_at": reservation.expires_at.astimezone(UTC).isoformat(),
-                "callback": reservation.callback,
-            },
-            site_id=task.site_id,
-        )
+        self._events.append(_PendingEvent(type_, kind, entity, payload, site_id))
 
-    async def _task(self, task_id: int) -> RoutingTask:
-        task = await self.session.get(RoutingTask, task_id)
+    def _task(self, task_id: int) -> RoutingTask:
+        task = self._rows.get(task_id)
         if task is None:
-            raise OpenCXError(f"routing task {task_id} is not stored")
+            raise OpenCXError(f"routing task {task_id} was not loaded for this batch")
         return task
 
     # ------------------------------------------------------------------ state
 
     async def write_state(self, router: Router) -> None:
         """Store the router's state of every touched task and agent."""
+        await self.load(self.tasks)
         for task_id in sorted(self.tasks):
-            row = await self.session.get(RoutingTask, task_id)
-            if row is None:
+            task = self._rows.get(task_id)
+            if task is None:
                 continue
             record = router.tasks.get(task_id)
             if record is None:
-                row.worker_id = None
-                row.expires_at = None
+                task.worker_id = None
+                task.expires_at = None
                 continue
-            row.status = record.status.value
-            row.priority = record.priority
-            row.filter_index = record.filter_index
-            row.step_index = record.step_index
-            row.queue_id = record.queue_id
-            row.pinned = list(record.pinned) if record.pinned is not None else None
-            row.worker_id = record.worker_id
-            row.expires_at = to_datetime(record.expires_at) if record.expires_at else None
-            row.accepted_at = to_datetime(record.accepted_at) if record.accepted_at else None
-            row.excluded = {str(k): v for k, v in sorted(record.excluded.items())}
-            row.callback = record.callback
-        for worker_id in sorted(self.workers):
-            worker = router.workers.get(worker_id)
-            if worker is None:
-                continue
-            stored = await self.session.get(RoutingWorker, worker_id)
-            if stored is None:
-                stored = RoutingWorker(user_id=worker_id)
-                self.session.add(stored)
-            stored.idle_since = to_datetime(worker.idle_since)
-            stored.missed_offers = worker.missed
-            stored.wraps = [
+            task.status = record.status.value
+            task.priority = record.priority
+            task.filter_index = record.filter_index
+            task.step_index = record.step_index
+            task.queue_id = record.queue_id
+            task.pinned = list(record.pinned) if record.pinned is not None else None
+            task.worker_id = record.worker_id
+            task.expires_at = to_datetime(record.expires_at) if record.expires_at else None
+            task.accepted_at = to_datetime(record.accepted_at) if record.accepted_at else None
+            task.excluded = {str(k): v for k, v in sorted(record.excluded.items())}
+            task.callback = record.callback
+        wanted = sorted(w for w in self.workers if w in router.workers)
+        stored: dict[int, RoutingWorker] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows = await self.session.scalars(
+                select(RoutingWorker).where(RoutingWorker.user_id.in_(chunk))
+            )
+            stored.update((row.user_id, row) for row in rows)
+        for worker_id in wanted:
+            worker = router.workers[worker_id]
+            row = stored.get(worker_id)
+            if row is None:
+                row = RoutingWorker(user_id=worker_id)
+                self.session.add(row)
+            row.idle_since = to_datetime(worker.idle_since)
+            row.missed_offers = worker.missed
+            row.wraps = [
                 {"task_id": task_id, "channel": channel.value, "until": until}
                 for task_id, (channel, until) in sorted(worker.wraps.items())
             ]
+
+    async def finish(self) -> None:
+        """Write the batch: rows first (reservations get their ids), then its events."""
+        await self.session.flush()
+        now = self.ctx.clock.now()
+        rows = []
+        for pending in self._events:
+            entity_id = pending.entity
+            payload = pending.payload
+            if isinstance(entity_id, RoutingReservation):
+                payload = {"reservation_id": entity_id.id, **payload}
+                entity_id = entity_id.id
+            rows.append(
+                Event(
+                    type=pending.type.value,
+                    entity_kind=pending.entity_kind,
+                    entity_id=entity_id,
+                    payload=payload,
+                    site_id=pending.site_id,
+                    occurred_at=now,
+                )
+            )
+        self._events.clear()
+        await add_events(self.session, self.ctx, rows)
