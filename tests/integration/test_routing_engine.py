@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +23,12 @@ from opencx.features.conversations.conversations import ConversationCreate, crea
 from opencx.features.conversations.interactions import InteractionCreate, create_interaction
 from opencx.features.customers.schemas import CustomerCreate
 from opencx.features.customers.service import create_customer
-from opencx.features.directory.queues import QueueCreate, create_queue
+from opencx.features.directory.business_hours import (
+    BusinessHoursCreate,
+    WeeklyInterval,
+    create_business_hours,
+)
+from opencx.features.directory.queues import QueueCreate, QueueUpdate, create_queue, update_queue
 from opencx.features.directory.sites import SiteCreate, create_site
 from opencx.features.directory.skills import SkillCreate, create_skill
 from opencx.features.routing.commands import CommandKind, enqueue
@@ -311,3 +317,41 @@ async def test_a_restarted_router_resumes_and_times_out_what_expired_while_down(
     assert len({r.task_id for r in live}) == len(live)
     assert {first, second} >= {r.task_id for r in live}
     await assert_stored_equals_router(ctx, third)
+
+
+async def test_when_a_queue_closes_on_its_hours_its_waiting_tasks_take_the_fallback(
+    ctx: AppContext, floor: Floor, clock: FakeClock, engine_for: MakeEngine
+) -> None:
+    # The clock reads Monday 10:00 in Paris; the queue's hours end at 10:30 there.
+    hours = await create_business_hours(
+        ctx,
+        floor.admin.principal,
+        BusinessHoursCreate(
+            name="Mornings",
+            timezone="Europe/Paris",
+            weekly=[WeeklyInterval(day=0, open="08:00", close="10:30")],
+        ),
+    )
+    await update_queue(
+        ctx, floor.admin.principal, floor.queue_id, QueueUpdate(business_hours_id=hours.id)
+    )
+    engine = await engine_for()
+    task_id = await new_task(ctx, floor)  # nobody is available: it waits
+    await engine.step()
+    assert engine.config is not None
+    assert engine.config.hours_change == clock.now() + timedelta(minutes=30)
+    clock.advance(29 * 60)
+    await engine.step()
+    async with transaction(ctx) as session:
+        task = await session.get(RoutingTask, task_id)
+        assert task is not None
+        assert task.status == "waiting"
+    clock.advance(60)
+    await engine.step()
+    async with transaction(ctx) as session:
+        task = await session.get(RoutingTask, task_id)
+        assert task is not None
+        assert (task.status, task.fallback_action) == ("fallback", "voicemail")
+        interaction = await session.get(Interaction, task.interaction_id)
+        assert interaction is not None
+        assert interaction.state is InteractionState.ENDED

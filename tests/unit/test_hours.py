@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opencx.core.hours import interval_problems, is_open, next_opening, parse_clock
+from opencx.core.hours import interval_problems, is_open, next_change, next_opening, parse_clock
 
 PARIS = "Europe/Paris"
 EVERY_DAY_9_TO_18 = [{"day": d, "open": "09:00", "close": "18:00"} for d in range(7)]
@@ -223,3 +223,31 @@ def test_in_utc_the_schedule_reads_exactly_as_written(
         for w in weekly
     )
     assert is_open(weekly, {}, "UTC", at) is expected
+
+
+def test_next_change_is_the_closing_when_open_and_the_opening_when_closed() -> None:
+    weekdays = [{"day": d, "open": "09:00", "close": "18:00"} for d in range(5)]
+    assert next_change(weekdays, {}, PARIS, utc(2026, 1, 5, 9)) == utc(2026, 1, 5, 17)
+    assert next_change(weekdays, {}, PARIS, utc(2026, 1, 5, 7)) == utc(2026, 1, 5, 8)
+    assert next_change(weekdays, {}, PARIS, utc(2026, 1, 9, 20)) == utc(2026, 1, 12, 8)
+    assert next_change(ALWAYS, {}, PARIS, utc(2026, 1, 5, 9)) is None
+
+
+@given(
+    weekly=weekly_schedules(),
+    tz=st.sampled_from(ZONES),
+    at=instants,
+    per_mille=st.lists(st.integers(0, 999), max_size=5),
+)
+@settings(max_examples=150, deadline=None)
+def test_next_change_flips_the_state_and_nothing_before_it_does(
+    weekly: list[dict[str, Any]], tz: str, at: datetime, per_mille: list[int]
+) -> None:
+    now_open = is_open(weekly, {}, tz, at)
+    change = next_change(weekly, {}, tz, at)
+    if change is None:
+        return
+    assert change > at or (not now_open and change == at)
+    assert is_open(weekly, {}, tz, change) is not now_open
+    for share in per_mille:
+        assert is_open(weekly, {}, tz, at + (change - at) * share // 1000) is now_open

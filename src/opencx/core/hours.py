@@ -28,6 +28,7 @@ __all__ = [
     "HORIZON_DAYS",
     "interval_problems",
     "is_open",
+    "next_change",
     "next_opening",
     "parse_clock",
 ]
@@ -105,6 +106,28 @@ def next_opening(
         if later:
             # Every instant of a later local day comes after every instant of this one.
             return min(later)
+    return None
+
+
+def next_change(
+    weekly: Sequence[Mapping[str, Any]],
+    holidays: Mapping[date, Sequence[Mapping[str, Any]]],
+    tz_name: str,
+    at: datetime,
+) -> datetime | None:
+    """The first instant after ``at`` when the schedule opens or closes, in UTC;
+    ``None`` when it does not change within ``HORIZON_DAYS`` (always open or closed)."""
+    if not is_open(weekly, holidays, tz_name, at):
+        return next_opening(weekly, holidays, tz_name, at)
+    tz, local_day = _locate(tz_name, at)
+    schedule = _Schedule(weekly, holidays, tz)
+    end = at
+    for offset in range(-1, HORIZON_DAYS + 1):
+        for start, stop in sorted(schedule.periods(local_day + timedelta(offset))):
+            if start <= end < stop:
+                end = stop  # open through, and on through periods that touch it
+        if end.astimezone(tz).date() < local_day + timedelta(offset):
+            return end.astimezone(UTC)
     return None
 
 

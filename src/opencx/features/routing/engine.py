@@ -133,6 +133,9 @@ class RoutingEngine:
             if deadline is not None:
                 delay = min(delay, max(deadline - self._now_instant(), 0.0))
             delay = min(delay, max(self._next_reload - loop.time(), 0.0))
+            hours = self.config.hours_change if self.config is not None else None
+            if hours is not None:
+                delay = min(delay, max(to_instant(hours) - self._now_instant(), 0.0))
             wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=delay)
@@ -175,7 +178,10 @@ class RoutingEngine:
             )
             tasks = await _new_tasks(session, commands)
         batch = _Batch(commands=commands)
-        reload_due = loop.time() >= self._next_reload
+        hours = self.config.hours_change if self.config is not None else None
+        reload_due = loop.time() >= self._next_reload or (
+            hours is not None and self.ctx.clock.now() >= hours
+        )
         asked = any(c.kind == CommandKind.RELOAD for c in commands)
         if (reload_due or asked) and await self._reload():
             return True  # restarted from the stored state: read the inbox again

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import Channel, PresenceState, Role
-from opencx.core.hours import is_open
+from opencx.core.hours import is_open, next_change
 from opencx.core.routing.expressions import ExpressionError, compile_expression
 from opencx.core.routing.model import (
     FallbackAction,
@@ -89,6 +89,8 @@ class RoutingConfig:
     sites: Mapping[int, SiteState]
     closed_queues: frozenset[int]
     workers: Mapping[int, tuple[WorkerSpec, PresenceState]]
+    #: When a queue's business hours next open or close (the router reloads then).
+    hours_change: datetime | None = None
 
 
 async def load_config(
@@ -104,12 +106,14 @@ async def load_config(
         except Exception as exc:  # a queue deleted since: route without the workflow
             log.error("routing_workflow_invalid", version=row.id, error=str(exc))
     sites = {site.id: _site_state(site) for site in await session.scalars(select(Site))}
+    closed, change = await _closed_queues(session, queue_rows, now)
     return RoutingConfig(
         workflow=workflow,
         queues=tuple(_queue_spec(queue) for queue in queue_rows),
         sites=sites,
-        closed_queues=await _closed_queues(session, queue_rows, now),
+        closed_queues=closed,
         workers=await load_workers(session, settings),
+        hours_change=change,
     )
 
 
@@ -258,22 +262,28 @@ def _queue_spec(queue: Queue) -> QueueSpec:
 
 async def _closed_queues(
     session: AsyncSession, queues: list[Queue], now: datetime
-) -> frozenset[int]:
+) -> tuple[frozenset[int], datetime | None]:
+    """The queues closed by their hours now, and when any of those hours next change."""
     wanted = {queue.business_hours_id for queue in queues if queue.business_hours_id}
     if not wanted:
-        return frozenset()
+        return frozenset(), None
     schedules = await session.scalars(select(BusinessHours).where(BusinessHours.id.in_(wanted)))
     open_now: dict[int, bool] = {}
+    changes: list[datetime] = []
     for hours in schedules:
         holidays: dict[date, list[dict[str, str]]] = {
             holiday.day: holiday.special_hours for holiday in hours.holidays
         }
         open_now[hours.id] = is_open(hours.weekly, holidays, hours.timezone, now)
-    return frozenset(
+        change = next_change(hours.weekly, holidays, hours.timezone, now)
+        if change is not None:
+            changes.append(change)
+    closed = frozenset(
         queue.id
         for queue in queues
         if queue.business_hours_id and not open_now.get(queue.business_hours_id, True)
     )
+    return closed, min(changes, default=None)
 
 
 def _capacity(raw: Mapping[str, int]) -> dict[Channel, int]:
