@@ -10,6 +10,7 @@ refusal can only come from the authorisation rules.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,19 +19,22 @@ import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from sqlalchemy import select
 
 from opencx.core.enums import (
     AuthorKind,
     Channel,
     Direction,
     IdentityKind,
+    PresenceState,
     ReasonAxis,
     Role,
     SiteKind,
 )
 from opencx.core.permissions import Principal
+from opencx.db.models import RoutingReservation
 from opencx.features.auth import create_api_token
-from opencx.features.context import AppContext
+from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.attachments import add_attachment
 from opencx.features.conversations.conversations import ConversationCreate, create_conversation
 from opencx.features.conversations.interactions import InteractionCreate, create_interaction
@@ -48,6 +52,11 @@ from opencx.features.directory.queues import QueueCreate, create_queue
 from opencx.features.directory.sites import SiteCreate, create_site
 from opencx.features.directory.skills import SkillCreate, create_skill
 from opencx.features.directory.teams import TeamCreate, create_team
+from opencx.features.routing.engine import RoutingEngine, routing_service
+from opencx.features.routing.leadership import Leadership
+from opencx.features.routing.tasks import TaskCreate, create_task
+from opencx.features.users.agents import SkillLevel, set_user_skills
+from opencx.features.users.presence import PresenceUpdate, set_agent_presence
 from opencx.features.users.service import UserCreate, create_user_as_system
 from opencx.runtime import build_context
 from opencx.settings import Settings
@@ -119,6 +128,23 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "GET /api/v1/attachments/{attachment_id}/content": ALL,
     "GET /api/v1/events": SUPERVISOR_UP,
     "GET /api/v1/audit": ADMIN,
+    "GET /api/v1/routing/workflow": ALL,
+    "PUT /api/v1/routing/workflow": ADMIN,
+    # Agents act only on their own tasks and offers: the services check that, and
+    # answer 404 or 409; the role gate lets everyone in.
+    "GET /api/v1/tasks": ALL,
+    "POST /api/v1/tasks": ALL,
+    "GET /api/v1/tasks/{task_id}": ALL,
+    "GET /api/v1/tasks/{task_id}/routing": SUPERVISOR_UP,
+    **{
+        f"POST /api/v1/tasks/{{task_id}}/{action}": ALL
+        for action in ("complete", "transfer", "cancel", "callback", "end-wrap-up")
+    },
+    "GET /api/v1/reservations": ALL,
+    "POST /api/v1/reservations/{reservation_id}/accept": ALL,
+    "POST /api/v1/reservations/{reservation_id}/reject": ALL,
+    "GET /api/v1/queues/{queue_id}/wait": ALL,
+    "POST /api/v1/sites/{site_id}/routing-state": SUPERVISOR_UP,
 }
 PUBLIC = {"GET /healthz", "GET /readyz"}
 #: Bodies whose rules the schema cannot express (cross-field checks), given outright.
@@ -225,6 +251,9 @@ async def _populate(ctx: AppContext) -> World:
     user_on_b = await create_user_as_system(
         ctx, UserCreate(email="b-agent@example.com", role=Role.AGENT, site_id=partner_b.id)
     )
+    task_id, reservation_id = await _offer_a_task(
+        ctx, admin, customer.id, site_id=partner_b.id, skill_id=skill.id, agent=own_ids["agent"]
+    )
     ids = {
         "site_id": partner_b.id,
         "team_id": team.id,
@@ -240,8 +269,55 @@ async def _populate(ctx: AppContext) -> World:
         "interaction_id": interaction.id,
         "message_id": message.id,
         "attachment_id": attachment.id,
+        "task_id": task_id,
+        "reservation_id": reservation_id,
     }
     return World(ids=ids, tokens=tokens, own_ids=own_ids)
+
+
+async def _offer_a_task(
+    ctx: AppContext, admin: Principal, customer_id: int, *, site_id: int, skill_id: int, agent: int
+) -> tuple[int, int]:
+    """A chat task on ``site_id`` offered to ``agent``, by one step of a router; returns
+    the task's and the reservation's ids."""
+    queue = await create_queue(
+        ctx,
+        admin,
+        QueueCreate(
+            name="B chat",
+            channel=Channel.CHAT,
+            site_id=site_id,
+            target_expression="skills.billing >= 1",
+        ),
+    )
+    await set_user_skills(ctx, admin, agent, [SkillLevel(skill_id=skill_id)])
+    await set_agent_presence(ctx, admin, agent, PresenceUpdate(state=PresenceState.AVAILABLE))
+    conversation = await create_conversation(
+        ctx, admin, ConversationCreate(customer_id=customer_id, queue_id=queue.id)
+    )
+    interaction = await create_interaction(
+        ctx,
+        admin,
+        conversation.id,
+        InteractionCreate(channel=Channel.CHAT, direction=Direction.INBOUND),
+    )
+    task = await create_task(ctx, admin, TaskCreate(interaction_id=interaction.id))
+    leadership = Leadership(ctx)
+    await leadership.acquire()
+    try:
+        engine = RoutingEngine(ctx, leadership)
+        await engine.restore()
+        await engine.step()
+    finally:
+        await leadership.release()
+    async with transaction(ctx) as session:
+        reservation_id = await session.scalar(
+            select(RoutingReservation.id).where(
+                RoutingReservation.task_id == task.id, RoutingReservation.worker_id == agent
+            )
+        )
+    assert reservation_id is not None, "the router offered the task to nobody"
+    return task.id, reservation_id
 
 
 def _reader(data: bytes) -> Any:
@@ -254,7 +330,10 @@ def _reader(data: bytes) -> Any:
 @pytest.fixture
 def world(settings: Settings) -> tuple[FastAPI, World]:
     built = asyncio.run(_build_world(settings))
-    return create_app(build_context(settings)), built
+    ctx = build_context(settings)
+    # Task and offer actions wait for the router: the app runs one, as the server does
+    # (schemathesis starts the app's lifespan and ends it with the test).
+    return create_app(ctx, background=[functools.partial(routing_service, ctx)]), built
 
 
 def test_every_operation_has_an_access_rule() -> None:
@@ -322,6 +401,7 @@ HIDDEN_FROM_PARTNER = [
     "/api/v1/interactions/{interaction_id}",
     "/api/v1/messages/{message_id}",
     "/api/v1/attachments/{attachment_id}/content",
+    "/api/v1/tasks/{task_id}",
 ]
 
 
@@ -346,6 +426,8 @@ def test_partner_lists_leave_out_another_sites_rows(world: tuple[FastAPI, World]
         "customers": "customer_id",
         "conversations": "conversation_id",
         "users": "user_id",
+        "tasks": "task_id",
+        "reservations": "reservation_id",
     }
     for caller in ("partner_agent", "partner_supervisor"):
         for resource, key in keys.items():

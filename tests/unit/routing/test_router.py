@@ -377,6 +377,22 @@ def test_transfer_to_a_supervisor_waits_for_them() -> None:
     assert offers(router.set_presence(9, AVAILABLE, now=3)) == [(1, 9)]
 
 
+def test_a_transfer_or_submit_to_somewhere_unknown_changes_nothing() -> None:
+    router = one_queue_router()
+    router.add_worker(worker(1), presence=AVAILABLE, now=0)
+    router.submit(task(1), now=0)
+    router.accept(1, now=1)
+    before = router.snapshot()
+    with pytest.raises(NotFound, match="queue 99"):
+        router.transfer(1, now=2, queue_id=99)
+    with pytest.raises(NotFound, match="worker 42"):
+        router.transfer(1, now=2, worker_ids=[42])
+    with pytest.raises(NotFound, match="worker 42"):
+        router.submit(task(2), now=2, worker_ids=[42])
+    assert router.snapshot() == before
+    assert router.complete(1, now=3) == []
+
+
 def test_a_consult_is_a_second_task_for_the_named_worker() -> None:
     router = one_queue_router()
     router.add_worker(worker(1), presence=AVAILABLE, now=0)

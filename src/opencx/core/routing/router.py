@@ -163,6 +163,7 @@ class Router(StepMachinery):
         named workers (a consult, an escalation)."""
         if spec.id in self._tasks:
             raise Conflict(f"task {spec.id} is already being routed")
+        self._check_destination(queue_id, worker_ids)
         task = TaskRecord(spec)
         self._tasks[spec.id] = task
         if queue_id is not None or worker_ids:
@@ -228,6 +229,7 @@ class Router(StepMachinery):
         if queue_id is None and not worker_ids:
             raise Conflict("a transfer needs a queue or at least one worker")
         task = self._task(task_id, _A)
+        self._check_destination(queue_id, worker_ids)
         worker = self._workers[held_by(task)]
         self._record_handle_time(task, now)
         self._release_to_wrap_up(worker, task, now)
@@ -237,6 +239,13 @@ class Router(StepMachinery):
         task.version += 1
         self._redirect(task, queue_id, worker_ids, now)
         return self._flush()
+
+    def _check_destination(self, queue_id: int | None, worker_ids: Sequence[int]) -> None:
+        """Refuse an unknown queue or worker before anything changes."""
+        for worker_id in worker_ids:
+            self._worker(worker_id)
+        if queue_id is not None and queue_id not in self._queues:
+            raise NotFound(f"queue {queue_id} is unknown")
 
     def request_callback(self, task_id: int) -> None:
         """The customer hangs up but keeps their place: the eventual offer is a callback."""

@@ -40,7 +40,7 @@ from opencx.features.routing.persist import Writer, task_ids_of
 from opencx.features.routing.state import (
     RoutingConfig,
     load_config,
-    load_snapshot,
+    load_state,
     load_workers,
     task_spec,
     to_datetime,
@@ -146,8 +146,7 @@ class RoutingEngine:
         """Rebuild the router from the database and write what settling it decided."""
         now = self.ctx.clock.now()
         async with transaction(self.ctx) as session:
-            snapshot = await load_snapshot(session, self.ctx.settings.routing, now=now)
-            self.config = await load_config(session, self.ctx.settings.routing, now=now)
+            snapshot, self.config = await load_state(session, self.ctx.settings.routing, now=now)
         router, decisions = Router.from_snapshot(snapshot, now=to_instant(now), policy=self.policy)
         self.router = router
         self._structure = _structure(self.config)
@@ -310,7 +309,17 @@ class RoutingEngine:
                     if command is not None and command.task_id is not None:
                         wanted.add(command.task_id)
                     wanted |= task_ids_of(decisions)
+                refused = [
+                    c
+                    for c in batch.commands
+                    if c.id in batch.errors and c.kind == CommandKind.SUBMIT and c.task_id
+                ]
+                wanted |= {c.task_id for c in refused if c.task_id is not None}
                 await writer.load(wanted)
+                for command in refused:
+                    assert command.task_id is not None
+                    reason = str(batch.errors[command.id].get("detail", ""))[:200]
+                    writer.end_task(command.task_id, "refused", self.ctx.clock.now(), reason=reason)
                 for command, decisions, extra in batch.steps:
                     if command is not None:
                         self._command_effects(writer, command, extra)
@@ -374,6 +383,8 @@ class RoutingEngine:
         elif kind is CommandKind.TRANSFER:
             writer.end_reservation(task_id, ReservationState.COMPLETED, at)
             writer.move(task_id, _QUEUED, agent_id=None)
+        elif kind is CommandKind.END_WRAP_UP:
+            writer.move(task_id, _ENDED)
 
     async def _prune(self, session: AsyncSession, now: datetime) -> None:
         loop = asyncio.get_running_loop()

@@ -66,7 +66,14 @@ log = structlog.get_logger(__name__)
 _I = InteractionState
 _LIVE = (ReservationState.PENDING.value, ReservationState.ACCEPTED.value)
 _CHUNK = 500
-_OUTCOME_STATE = {"completed": None, "canceled": _I.ABANDONED, "fallback": _I.ENDED}
+#: How a task ended, and the state its interaction takes then (``refused``: the router
+#: could not take it in, the interaction stays as it was and may be routed again).
+_OUTCOME_STATE = {
+    "completed": None,
+    "canceled": _I.ABANDONED,
+    "fallback": _I.ENDED,
+    "refused": None,
+}
 
 
 @dataclass
@@ -318,7 +325,8 @@ class Writer:
                 continue
             record = router.tasks.get(task_id)
             if record is None:
-                task.worker_id = None
+                if task.status != "completed":  # a completed task keeps who handled it
+                    task.worker_id = None
                 task.expires_at = None
                 continue
             task.status = record.status.value

@@ -58,6 +58,7 @@ __all__ = [
     "RoutingConfig",
     "load_config",
     "load_snapshot",
+    "load_state",
     "task_spec",
     "to_datetime",
     "to_instant",
@@ -159,6 +160,14 @@ async def load_workers(
 async def load_snapshot(
     session: AsyncSession, settings: RoutingSettings, *, now: datetime
 ) -> Snapshot:
+    return (await load_state(session, settings, now=now))[0]
+
+
+async def load_state(
+    session: AsyncSession, settings: RoutingSettings, *, now: datetime
+) -> tuple[Snapshot, RoutingConfig]:
+    """The snapshot to restart from, and the configuration it was built on (read once,
+    so a change committed meanwhile is seen at the next reload, not half-applied)."""
     config = await load_config(session, settings, now=now)
     memory = {row.user_id: row for row in await session.scalars(select(RoutingWorker))}
     workers = []
@@ -180,7 +189,7 @@ async def load_snapshot(
         select(RoutingTask).where(RoutingTask.status.in_(LIVE_STATUSES)).order_by(RoutingTask.id)
     )
     tasks = tuple(_task_state(row, config) for row in rows)
-    return Snapshot(
+    snapshot = Snapshot(
         workflow=config.workflow,
         queues=config.queues,
         workers=tuple(workers),
@@ -188,6 +197,7 @@ async def load_snapshot(
         closed_queues=config.closed_queues,
         sites=dict(config.sites),
     )
+    return snapshot, config
 
 
 def task_spec(row: RoutingTask) -> TaskSpec:

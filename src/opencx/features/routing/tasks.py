@@ -20,11 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import Channel, InteractionState, Role
-from opencx.core.errors import Conflict, NotFound
+from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
 from opencx.core.permissions import Permission, Principal, require
 from opencx.core.routing.model import ReservationState
-from opencx.db.models import Conversation, Interaction, RoutingReservation, RoutingTask
+from opencx.db.models import (
+    Conversation,
+    Interaction,
+    Queue,
+    RoutingReservation,
+    RoutingTask,
+    User,
+)
 from opencx.features.common import InputSchema, Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.customers.schemas import RefId
@@ -177,6 +184,7 @@ async def create_task(ctx: AppContext, principal: Principal, data: TaskCreate) -
             "last_agent_ids": await _last_agents(session, conversation.customer_id),
             **data.attributes,
         }
+        await _check_destination(session, principal, data.queue_id, data.worker_ids or [])
         queue_id = data.queue_id
         if queue_id is None and not data.worker_ids and await active_workflow(session) is None:
             queue_id = interaction.queue_id or conversation.queue_id
@@ -352,6 +360,30 @@ async def act_on_reservation(
         if kind is CommandKind.ACCEPT and stored.state != ReservationState.ACCEPTED.value:
             raise Conflict(f"reservation {reservation_id} is {stored.state}", state=stored.state)
         return ReservationOut.model_validate(stored)
+
+
+async def _check_destination(
+    session: AsyncSession, principal: Principal, queue_id: int | None, worker_ids: list[int]
+) -> None:
+    if queue_id is not None:
+        queue = await session.get(Queue, queue_id)
+        if queue is None or not principal.sees_site(queue.site_id):
+            raise InvalidInput(f"queue {queue_id} does not exist", field="queue_id")
+    if worker_ids:
+        found = set(
+            await session.scalars(
+                select(User.id).where(
+                    User.id.in_(worker_ids),
+                    User.is_active.is_(True),
+                    User.role.in_((Role.AGENT, Role.SUPERVISOR)),
+                )
+            )
+        )
+        missing = sorted(set(worker_ids) - found)
+        if missing:
+            raise InvalidInput(
+                f"workers {missing} are not active agents or supervisors", field="worker_ids"
+            )
 
 
 async def _visible_task(session: AsyncSession, principal: Principal, task_id: int) -> RoutingTask:

@@ -139,7 +139,9 @@ def _filter(item: dict[str, Any], where: str, known: set[int] | None) -> Filter:
 def _target(item: dict[str, Any], where: str, known: set[int] | None) -> Target:
     queue_id = item["queue_id"]
     if known is not None and queue_id not in known:
-        raise InvalidInput(f"{where}.queue_id: queue {queue_id} does not exist", field=where)
+        raise InvalidInput(
+            f"{where}.queue_id: queue {queue_id} does not exist", field=f"{where}.queue_id"
+        )
     rings = tuple(
         Ring(
             after_seconds=float(ring["after_seconds"]),

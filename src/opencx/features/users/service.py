@@ -231,6 +231,7 @@ async def _create(ctx: AppContext, data: UserCreate, *, actor_user_id: int | Non
                 actor_user_id=actor_user_id,
                 site_id=user.site_id,
             )
+            await enqueue(session, ctx, CommandKind.SYNC_WORKER, worker_id=user.id)
             return await to_user_out(session, user)
     except IntegrityError:
         raise Conflict(

@@ -14,6 +14,7 @@ from opencx.web.api import (
     interactions,
     messages,
     queues,
+    routing,
     sites,
     skills,
     teams,
@@ -40,6 +41,7 @@ def api_router() -> APIRouter:
         messages,
         events,
         audit,
+        routing,
     ):
         router.include_router(module.router)
     return router
