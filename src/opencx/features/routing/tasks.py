@@ -49,6 +49,7 @@ __all__ = [
     "act_on_task",
     "create_task",
     "get_task",
+    "insert_task",
     "list_reservations",
     "list_tasks",
 ]
@@ -169,56 +170,83 @@ async def create_task(ctx: AppContext, principal: Principal, data: TaskCreate) -
                 f"interaction {interaction.id} is {interaction.state.value}; only a created "
                 "or queued interaction can be routed"
             )
-        live = await session.scalar(
-            select(RoutingTask.id).where(
-                RoutingTask.interaction_id == interaction.id,
-                RoutingTask.status.in_(("new", *LIVE_STATUSES)),
-            )
-        )
-        if live is not None:
-            raise Conflict(f"interaction {interaction.id} is already routed by task {live}")
-        attributes = {
-            "channel": interaction.channel.value,
-            "conversation_id": conversation.id,
-            "customer_id": conversation.customer_id,
-            "last_agent_ids": await _last_agents(session, conversation.customer_id),
-            **data.attributes,
-        }
         await _check_destination(session, principal, data.queue_id, data.worker_ids or [])
-        queue_id = data.queue_id
-        if queue_id is None and not data.worker_ids and await active_workflow(session) is None:
-            queue_id = interaction.queue_id or conversation.queue_id
-        row = RoutingTask(
-            interaction_id=interaction.id,
-            channel=interaction.channel,
-            site_id=interaction.site_id or conversation.site_id,
-            attributes=attributes,
-            base_priority=data.priority,
-            created_at=ctx.clock.now(),
-            not_before=data.not_before,
-            requested_queue_id=queue_id,
-            requested_worker_ids=data.worker_ids,
-            status="new",
-            excluded={},
-        )
-        session.add(row)
-        await session.flush()
-        await record_event(
+        row = await insert_task(
             session,
             ctx,
-            EventType.TASK_CREATED,
-            entity_kind="task",
-            entity_id=row.id,
-            payload={"interaction_id": interaction.id, "channel": row.channel.value},
+            interaction,
+            conversation,
+            attributes=data.attributes,
+            priority=data.priority,
+            queue_id=data.queue_id,
+            worker_ids=data.worker_ids,
+            not_before=data.not_before,
             actor_user_id=principal.user_id,
-            site_id=row.site_id,
-        )
-        await enqueue(
-            session, ctx, CommandKind.SUBMIT, task_id=row.id, actor_user_id=principal.user_id
         )
         out = TaskOut.of(row)
     wake_router()
     return out
+
+
+async def insert_task(
+    session: AsyncSession,
+    ctx: AppContext,
+    interaction: Interaction,
+    conversation: Conversation,
+    *,
+    attributes: dict[str, Any] | None = None,
+    priority: int = 0,
+    queue_id: int | None = None,
+    worker_ids: list[int] | None = None,
+    not_before: datetime | None = None,
+    actor_user_id: int | None = None,
+) -> RoutingTask:
+    """Hand an interaction to routing in the caller's transaction (channels use this for
+    what they receive). Call ``wake_router`` after the commit."""
+    live = await session.scalar(
+        select(RoutingTask.id).where(
+            RoutingTask.interaction_id == interaction.id,
+            RoutingTask.status.in_(("new", *LIVE_STATUSES)),
+        )
+    )
+    if live is not None:
+        raise Conflict(f"interaction {interaction.id} is already routed by task {live}")
+    full = {
+        "channel": interaction.channel.value,
+        "conversation_id": conversation.id,
+        "customer_id": conversation.customer_id,
+        "last_agent_ids": await _last_agents(session, conversation.customer_id),
+        **(attributes or {}),
+    }
+    if queue_id is None and not worker_ids and await active_workflow(session) is None:
+        queue_id = interaction.queue_id or conversation.queue_id
+    row = RoutingTask(
+        interaction_id=interaction.id,
+        channel=interaction.channel,
+        site_id=interaction.site_id or conversation.site_id,
+        attributes=full,
+        base_priority=priority,
+        created_at=ctx.clock.now(),
+        not_before=not_before,
+        requested_queue_id=queue_id,
+        requested_worker_ids=worker_ids,
+        status="new",
+        excluded={},
+    )
+    session.add(row)
+    await session.flush()
+    await record_event(
+        session,
+        ctx,
+        EventType.TASK_CREATED,
+        entity_kind="task",
+        entity_id=row.id,
+        payload={"interaction_id": interaction.id, "channel": row.channel.value},
+        actor_user_id=actor_user_id,
+        site_id=row.site_id,
+    )
+    await enqueue(session, ctx, CommandKind.SUBMIT, task_id=row.id, actor_user_id=actor_user_id)
+    return row
 
 
 async def get_task(ctx: AppContext, principal: Principal, task_id: int) -> TaskOut:

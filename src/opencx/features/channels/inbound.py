@@ -1,0 +1,390 @@
+"""Receiving what customers write, on any channel: one customer, one conversation, one
+timeline, and routing.
+
+Rules:
+- what a channel adapter read (``InboundMessage``) is committed before the channel
+  acknowledges it to the provider: the caller answers only after ``receive`` returns;
+- a provider's id is stored once per channel: a retried or duplicated delivery returns
+  the message already stored (``duplicate``) and changes nothing;
+- the sender's identity finds the customer (created the first time); the message joins
+  the conversation it answers (an e-mail's references, or the ticket token in its
+  subject), else the customer's most recent open conversation seen within
+  ``CONTINUE_WITHIN`` on any channel (a Messenger chat continued by e-mail is one
+  conversation), else a new one. A resolved or closed conversation it answers reopens;
+- a message joins the conversation's live interaction on its channel; when there is
+  none, a new inbound interaction is created and handed to routing;
+- automatic messages (auto-replies, bounces) are stored but never start routing work;
+- the raw bytes (an e-mail) are kept as an attachment ``original.eml``, so a message that
+  could not be parsed is still there, flagged ``unparsed``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencx.channels.base import InboundAttachment, InboundMessage
+from opencx.core.enums import (
+    AuthorKind,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    InteractionState,
+)
+from opencx.core.events import EventType
+from opencx.db.models import Attachment, Conversation, Interaction, Message, Queue
+from opencx.features.context import AppContext, transaction
+from opencx.features.conversations.access import record_conversation_event
+from opencx.features.conversations.attachments import safe_content_type, safe_filename
+from opencx.features.customers.resolution import resolve_customer
+from opencx.features.routing.commands import wake_router
+from opencx.features.routing.tasks import insert_task
+
+__all__ = ["CONTINUE_WITHIN", "Received", "receive"]
+
+#: How recent a customer's open conversation must be for a new contact to continue it.
+CONTINUE_WITHIN = timedelta(days=7)
+#: Flags that mark a message no one should be asked to answer.
+AUTOMATIC = frozenset({"auto_submitted", "bounce"})
+_ENDED = (InteractionState.ENDED, InteractionState.ABANDONED)
+_CLOSED = (ConversationStatus.RESOLVED, ConversationStatus.CLOSED)
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    message_id: int
+    conversation_id: int
+    customer_id: int
+    interaction_id: int | None
+    task_id: int | None = None
+    duplicate: bool = False
+
+
+async def receive(
+    ctx: AppContext,
+    item: InboundMessage,
+    *,
+    raw: bytes | None = None,
+    queue_id: int | None = None,
+) -> Received:
+    """Store ``item`` (once) in its conversation and route it; ``queue_id`` is the queue
+    of the channel account that received it, for a new conversation."""
+    stored = await _stored(ctx, item)
+    if stored is not None:
+        return stored
+    files = await _put_files(ctx, item.attachments, raw)
+    customer, _ = await resolve_customer(
+        ctx,
+        kind=item.sender.kind,
+        value=item.sender.value,
+        display_name=item.sender.display_name or None,
+    )
+    try:
+        async with transaction(ctx) as session:
+            received = await _store(session, ctx, item, customer.id, queue_id, files)
+    except IntegrityError:
+        # The same provider id committed meanwhile by a concurrent delivery.
+        stored = await _stored(ctx, item)
+        if stored is None:
+            raise
+        return stored
+    if received.task_id is not None:
+        wake_router()
+    return received
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    key: str
+    inline: bool
+
+
+async def _put_files(
+    ctx: AppContext, attachments: tuple[InboundAttachment, ...], raw: bytes | None
+) -> list[_File]:
+    """Blobs first: a blob without its row is harmless, a row without its blob is not."""
+    items = [(a.filename, a.content_type, a.data, a.inline) for a in attachments if a.data]
+    if raw is not None:
+        items.append(("original.eml", "message/rfc822", raw, False))
+    files = []
+    for filename, content_type, data, inline in items:
+        assert data is not None
+        media_type = safe_content_type(content_type)
+        key = await ctx.blobs.put(data, content_type=media_type)
+        files.append(
+            _File(
+                safe_filename(filename),
+                media_type,
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+                key,
+                inline,
+            )
+        )
+    return files
+
+
+async def _stored(ctx: AppContext, item: InboundMessage) -> Received | None:
+    async with transaction(ctx) as session:
+        message = await session.scalar(
+            select(Message).where(
+                Message.channel == item.channel,
+                Message.provider_message_id == item.provider_message_id,
+            )
+        )
+        if message is None:
+            return None
+        conversation = await session.get(Conversation, message.conversation_id)
+        assert conversation is not None
+        return Received(
+            message_id=message.id,
+            conversation_id=conversation.id,
+            customer_id=conversation.customer_id,
+            interaction_id=message.interaction_id,
+            duplicate=True,
+        )
+
+
+async def _store(
+    session: AsyncSession,
+    ctx: AppContext,
+    item: InboundMessage,
+    customer_id: int,
+    queue_id: int | None,
+    files: list[_File],
+) -> Received:
+    now = ctx.clock.now()
+    conversation = await _thread(session, item, customer_id)
+    if conversation is None:
+        conversation = await _new_conversation(session, ctx, item, customer_id, queue_id)
+    elif conversation.status in _CLOSED:
+        previous = conversation.status
+        conversation.status = ConversationStatus.OPEN
+        conversation.closed_at = None
+        await record_conversation_event(
+            session,
+            ctx,
+            EventType.CONVERSATION_STATUS_CHANGED,
+            conversation,
+            actor_user_id=None,
+            payload={"status": "open", "previous": previous.value, "reason": "customer_wrote"},
+        )
+    conversation.updated_at = now
+    automatic = bool(item.flags & AUTOMATIC)
+    interaction = await _live_interaction(session, conversation, item)
+    task_id = None
+    if interaction is None and not automatic:
+        interaction = await _new_interaction(session, ctx, conversation, item)
+        task = await insert_task(
+            session,
+            ctx,
+            interaction,
+            conversation,
+            attributes={"provider": item.provider, "kind": item.kind.value},
+        )
+        task_id = task.id
+    message = Message(
+        conversation_id=conversation.id,
+        interaction_id=interaction.id if interaction else None,
+        channel=item.channel,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        body_text=item.text,
+        body_html=item.html,
+        provider_message_id=item.provider_message_id,
+        delivery_status=DeliveryStatus.RECEIVED,
+        metadata_=_metadata(item),
+        created_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    for file in files:
+        session.add(
+            Attachment(
+                message_id=message.id,
+                filename=file.filename,
+                content_type=file.content_type,
+                size=file.size,
+                sha256=file.sha256,
+                storage_key=file.key,
+                inline=file.inline,
+                created_at=now,
+            )
+        )
+    await record_conversation_event(
+        session,
+        ctx,
+        EventType.MESSAGE_CREATED,
+        conversation,
+        actor_user_id=None,
+        payload={
+            "channel": message.channel.value,
+            "direction": message.direction.value,
+            "author_kind": message.author_kind.value,
+            "interaction_id": message.interaction_id,
+        },
+        entity_kind="message",
+        entity_id=message.id,
+    )
+    return Received(
+        message_id=message.id,
+        conversation_id=conversation.id,
+        customer_id=customer_id,
+        interaction_id=message.interaction_id,
+        task_id=task_id,
+    )
+
+
+async def _thread(
+    session: AsyncSession, item: InboundMessage, customer_id: int
+) -> Conversation | None:
+    """The conversation this message answers, or the customer's recent open one."""
+    if item.thread_refs:
+        answered = (
+            select(Message.conversation_id)
+            .where(
+                Message.channel == item.channel,
+                Message.provider_message_id.in_(item.thread_refs),
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+        found = await session.scalar(answered)
+        if found is not None:
+            return await session.get(Conversation, found)
+    token = item.metadata.get("ticket_id")
+    if isinstance(token, int):
+        conversation = await session.get(Conversation, token)
+        # A token only counts from the customer it was sent to: it is guessable.
+        if conversation is not None and conversation.customer_id == customer_id:
+            return conversation
+    latest = (
+        select(Conversation)
+        .where(
+            Conversation.customer_id == customer_id,
+            Conversation.status.in_((ConversationStatus.OPEN, ConversationStatus.PENDING)),
+        )
+        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        .limit(1)
+    )
+    recent = await session.scalar(latest)
+    if recent is None:
+        return None
+    if item.sent_at is not None and recent.updated_at < item.sent_at - CONTINUE_WITHIN:
+        return None
+    return recent
+
+
+async def _new_conversation(
+    session: AsyncSession,
+    ctx: AppContext,
+    item: InboundMessage,
+    customer_id: int,
+    queue_id: int | None,
+) -> Conversation:
+    site_id = None
+    if queue_id is not None:
+        queue = await session.get(Queue, queue_id)
+        site_id = queue.site_id if queue is not None else None
+    now = ctx.clock.now()
+    conversation = Conversation(
+        customer_id=customer_id,
+        subject=(item.subject or "")[:300],
+        status=ConversationStatus.OPEN,
+        queue_id=queue_id,
+        site_id=site_id,
+        priority=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(conversation)
+    await session.flush()
+    await record_conversation_event(
+        session,
+        ctx,
+        EventType.CONVERSATION_CREATED,
+        conversation,
+        actor_user_id=None,
+        payload={"customer_id": customer_id, "channel": item.channel.value},
+    )
+    return conversation
+
+
+async def _live_interaction(
+    session: AsyncSession, conversation: Conversation, item: InboundMessage
+) -> Interaction | None:
+    stmt = (
+        select(Interaction)
+        .where(
+            Interaction.conversation_id == conversation.id,
+            Interaction.channel == item.channel,
+            Interaction.state.not_in(_ENDED),
+        )
+        .order_by(Interaction.id.desc())
+        .limit(1)
+    )
+    interaction: Interaction | None = await session.scalar(stmt)
+    return interaction
+
+
+async def _new_interaction(
+    session: AsyncSession, ctx: AppContext, conversation: Conversation, item: InboundMessage
+) -> Interaction:
+    interaction = Interaction(
+        conversation_id=conversation.id,
+        channel=item.channel,
+        direction=Direction.INBOUND,
+        state=InteractionState.CREATED,
+        queue_id=conversation.queue_id,
+        site_id=conversation.site_id,
+        arrived_at=ctx.clock.now(),
+        hold_seconds=0.0,
+    )
+    session.add(interaction)
+    await session.flush()
+    await record_conversation_event(
+        session,
+        ctx,
+        EventType.INTERACTION_CREATED,
+        conversation,
+        actor_user_id=None,
+        payload={
+            "state": interaction.state.value,
+            "channel": interaction.channel.value,
+            "queue_id": interaction.queue_id,
+            "agent_id": None,
+            "direction": interaction.direction.value,
+        },
+        entity_kind="interaction",
+        entity_id=interaction.id,
+    )
+    return interaction
+
+
+def _metadata(item: InboundMessage) -> dict[str, str]:
+    """What the timeline and replies need of the provider's details, as strings."""
+    meta = {"provider": item.provider, "sender": item.sender.value}
+    if item.recipient:
+        meta["recipient"] = item.recipient
+    if item.subject:
+        meta["subject"] = item.subject[:300]
+    if item.flags:
+        meta["flags"] = ",".join(sorted(item.flags))
+    if item.kind.value != "message":
+        meta["kind"] = item.kind.value
+    if item.sent_at is not None:
+        meta["sent_at"] = item.sent_at.isoformat()
+    for key in ("references", "in_reply_to", "reply_to", "payload", "media_url"):
+        value = item.metadata.get(key)
+        if isinstance(value, str) and value:
+            meta[key] = value[:2000]
+    return meta
