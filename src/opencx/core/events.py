@@ -24,6 +24,7 @@ class EventType(StrEnum):
     INTERACTION_CREATED = "interaction.created"
     INTERACTION_STATE_CHANGED = "interaction.state_changed"
     MESSAGE_CREATED = "message.created"
+    MESSAGE_DELIVERY_CHANGED = "message.delivery_changed"
     AGENT_PRESENCE_CHANGED = "agent.presence_changed"
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"
