@@ -1,0 +1,26 @@
+"""The customer-care window: when a business may write freely to a Meta user.
+
+WhatsApp, Messenger and Instagram let a business send any message for 24 hours after
+the customer's last message; after that only approved templates (WhatsApp) or tagged
+messages (Messenger, Instagram) may be sent. Each new customer message reopens the
+window. Pure: the caller passes ``now``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+__all__ = ["CARE_WINDOW", "care_window_open"]
+
+#: How long after a customer's last message a business may reply with free-form content.
+CARE_WINDOW = timedelta(hours=24)
+
+
+def care_window_open(last_customer_message_at: datetime, now: datetime) -> bool:
+    """Whether a free-form reply is allowed at ``now``; closed from exactly 24 hours on.
+
+    Both datetimes must be timezone-aware; a naive one raises ``ValueError``.
+    """
+    if last_customer_message_at.tzinfo is None or now.tzinfo is None:
+        raise ValueError("care_window_open needs timezone-aware datetimes")
+    return now < last_customer_message_at + CARE_WINDOW
