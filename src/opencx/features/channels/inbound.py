@@ -8,7 +8,7 @@ Rules:
   the message already stored (``duplicate``) and changes nothing;
 - the sender's identity finds the customer (created the first time); the message joins
   the conversation it answers (an e-mail's references, or the ticket token in its
-  subject), else the customer's most recent open conversation seen within
+  subject, ``subject_token``), else the customer's most recent open conversation seen within
   ``CONTINUE_WITHIN`` on any channel (a Messenger chat continued by e-mail is one
   conversation), else a new one. A resolved or closed conversation it answers reopens;
 - a message joins the conversation's live interaction on its channel; when there is
@@ -261,7 +261,7 @@ async def _thread(
         found = await session.scalar(answered)
         if found is not None:
             return await session.get(Conversation, found)
-    token = item.metadata.get("ticket_id")
+    token = item.metadata.get("subject_token")
     if isinstance(token, int):
         conversation = await session.get(Conversation, token)
         # A token only counts from the customer it was sent to: it is guessable.

@@ -1,0 +1,41 @@
+"""The e-mail channel: raw RFC 5322 messages in, ``InboundMessage`` values out, and our
+answers composed as ``EmailMessage`` values. Pure: the SMTP/IMAP transport and the
+storage of the raw bytes live in the service layer.
+
+- ``parse_email`` (``parsing``): one received message;
+- ``strip_quoted_reply`` (``quoted``): the new part of a reply;
+- ``compose_reply``, ``compose_acknowledgement`` (``composing``): what we send;
+- ``ticket_token``, ``find_ticket_token``: the ``[#id]`` subject token that threads
+  replies whose client dropped the threading fields;
+- ``html_to_text``: the readable text of an HTML body.
+"""
+
+from opencx.channels.email._html_text import html_to_text
+from opencx.channels.email._tokens import find_ticket_token, ticket_token
+from opencx.channels.email.composing import (
+    ACKNOWLEDGEMENT_TEXTS,
+    MAX_REFERENCES,
+    Mailbox,
+    OutboundAttachment,
+    compose_acknowledgement,
+    compose_reply,
+    reply_subject,
+)
+from opencx.channels.email.parsing import PROVIDER, parse_email
+from opencx.channels.email.quoted import strip_quoted_reply
+
+__all__ = [
+    "ACKNOWLEDGEMENT_TEXTS",
+    "MAX_REFERENCES",
+    "PROVIDER",
+    "Mailbox",
+    "OutboundAttachment",
+    "compose_acknowledgement",
+    "compose_reply",
+    "find_ticket_token",
+    "html_to_text",
+    "parse_email",
+    "reply_subject",
+    "strip_quoted_reply",
+    "ticket_token",
+]

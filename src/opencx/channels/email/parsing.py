@@ -1,0 +1,221 @@
+"""E-mail in: the raw bytes of one message to an ``InboundMessage``.
+
+Rules:
+- the standard ``email`` package parses (``policy.default``); this module only decides
+  what the parts mean for us, and never performs I/O;
+- nothing is dropped: a message that cannot be read properly (a broken MIME structure,
+  an unreadable header or part, no sender) still gives an ``InboundMessage`` with
+  whatever could be read, flagged ``unparsed`` (the service keeps the raw bytes); only an
+  empty payload raises ``UnreadablePayload``;
+- the sender is the first mailbox of From (then Sender, Reply-To, Return-Path), lower-
+  cased; ``provider_message_id`` is the Message-ID without brackets, or ``sha256:<hex>``
+  of the raw bytes when there is none, so a redelivery is still recognised;
+- ``thread_refs`` are the References ids then the In-Reply-To ids, each once, oldest
+  first and the replied-to message last;
+- ``text`` is the new part of the text body (``quoted.strip_quoted_reply``), the whole
+  text body is ``metadata["full_text"]``; with no usable plain part the text is read
+  from the HTML body;
+- flags: ``auto_submitted``, ``bulk``, ``bounce`` (see ``_flags``) and ``unparsed``.
+
+``metadata`` holds ``to``, ``cc``, ``reply_to`` (addresses), ``message_id`` (``None``
+when made up), ``in_reply_to``, ``references`` (ids), ``full_text``, ``subject_token``
+when the subject carries a ticket token, ``defects`` when the parser met any, and for a
+bounce ``bounce`` (the failed recipients and the Message-ID of the returned message).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import Message
+from typing import Any
+
+from opencx.channels.base import InboundMessage, Sender, UnreadablePayload
+from opencx.channels.email._flags import BOUNCE, UNPARSED, automatic_flags
+from opencx.channels.email._headers import (
+    Address,
+    addresses,
+    all_headers,
+    header,
+    message_ids,
+    parse_date,
+)
+from opencx.channels.email._html_text import html_to_text
+from opencx.channels.email._mime import Content, read_content
+from opencx.channels.email._text import decode_bytes
+from opencx.channels.email._tokens import find_ticket_token
+from opencx.channels.email.quoted import strip_quoted_reply
+from opencx.core.enums import Channel, IdentityKind
+
+__all__ = ["PROVIDER", "parse_email"]
+
+PROVIDER = "smtp"
+
+#: Defects after which the message may be missing parts of its content or headers.
+_SERIOUS_DEFECTS = frozenset(
+    {
+        "CloseBoundaryNotFoundDefect",
+        "FirstHeaderLineIsContinuationDefect",
+        "InvalidBase64LengthDefect",
+        "MissingHeaderBodySeparatorDefect",
+        "MultipartInvariantViolationDefect",
+        "NoBoundaryInMultipartDefect",
+        "NoSender",
+        "StartBoundaryNotFoundDefect",
+        "TooDeeplyNested",
+    }
+)
+_SERIOUS_PREFIXES = ("UnreadableHeader:", "UnreadablePart:", "ParserError")
+_SENDER_FIELDS = ("From", "Sender", "Reply-To", "Return-Path")
+
+
+def parse_email(raw: bytes, *, recipient: str | None = None) -> InboundMessage:
+    """The message in ``raw`` (RFC 5322 bytes); ``recipient`` is our receiving mailbox."""
+    if not raw:
+        raise UnreadablePayload("an empty payload is no e-mail", field="raw")
+    raw = bytes(raw)
+    mailbox = (recipient or "").strip().lower() or None
+    try:
+        return _read(raw, recipient=mailbox)
+    except Exception:  # the last resort of "nothing is dropped": keep the bytes as text
+        return _unreadable(raw, recipient=mailbox)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fields:
+    """The header fields that matter to us, read once."""
+
+    sender: Sender
+    message_id: str | None
+    references: tuple[str, ...]
+    in_reply_to: tuple[str, ...]
+    subject: str | None
+    sent_at: datetime | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: tuple[str, ...]
+
+
+def _read(raw: bytes, *, recipient: str | None) -> InboundMessage:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    content = read_content(message)
+    defects = content.defects  # header readers add theirs to the same list
+    fields = _read_fields(message, defects)
+    full_text = _full_text(content)
+    flags = automatic_flags(message, fields.sender.value, defects)
+    if _is_serious(defects):
+        flags.add(UNPARSED)
+    return InboundMessage(
+        channel=Channel.EMAIL,
+        provider=PROVIDER,
+        provider_message_id=fields.message_id or _digest_id(raw),
+        sender=fields.sender,
+        recipient=recipient,
+        text=strip_quoted_reply(full_text),
+        html="\n".join(content.html) or None,
+        subject=fields.subject,
+        sent_at=fields.sent_at,
+        thread_refs=_thread_refs(fields),
+        attachments=tuple(content.attachments),
+        flags=frozenset(flags),
+        metadata=_metadata(fields, content=content, full_text=full_text, flags=flags),
+    )
+
+
+def _read_fields(message: Message, defects: list[str]) -> _Fields:
+    def ids(name: str) -> tuple[str, ...]:
+        return tuple(message_ids(" ".join(all_headers(message, name, defects))))
+
+    return _Fields(
+        sender=_sender(message, defects),
+        message_id=next(iter(ids("Message-ID")), None),
+        references=ids("References"),
+        in_reply_to=ids("In-Reply-To"),
+        subject=header(message, "Subject", defects) or None,
+        sent_at=parse_date(header(message, "Date", defects)),
+        to=_addresses(message, "To", defects),
+        cc=_addresses(message, "Cc", defects),
+        reply_to=_addresses(message, "Reply-To", defects),
+    )
+
+
+def _metadata(
+    fields: _Fields, *, content: Content, full_text: str, flags: set[str]
+) -> dict[str, Any]:
+    metadata: dict[str, Any] = {
+        "to": fields.to,
+        "cc": fields.cc,
+        "reply_to": fields.reply_to,
+        "message_id": fields.message_id,
+        "in_reply_to": fields.in_reply_to,
+        "references": fields.references,
+        "full_text": full_text,
+    }
+    token = find_ticket_token(fields.subject)
+    if token is not None:
+        metadata["subject_token"] = token
+    if content.defects:
+        metadata["defects"] = tuple(dict.fromkeys(content.defects))
+    if BOUNCE in flags:
+        metadata["bounce"] = {
+            "recipients": tuple(content.delivery),
+            "returned_message_id": content.returned_message_id,
+        }
+    return metadata
+
+
+def _sender(message: Message, defects: list[str]) -> Sender:
+    for name in _SENDER_FIELDS:
+        found = [mailbox for mailbox in addresses(message, name, defects) if "@" in mailbox[1]]
+        if found:
+            display_name, address = found[0]
+            return Sender(IdentityKind.EMAIL, address, display_name)
+    defects.append("NoSender")
+    return Sender(IdentityKind.EMAIL, "")
+
+
+def _full_text(content: Content) -> str:
+    plain = "\n\n".join(part.strip("\n") for part in content.plain if part.strip()).strip()
+    if plain or not content.html:
+        return plain
+    return html_to_text("\n".join(content.html))
+
+
+def _thread_refs(fields: _Fields) -> tuple[str, ...]:
+    """References then In-Reply-To, each id once at its last position (the replied-to
+    message ends the chain), without the message's own id."""
+    ordered = [ref for ref in (*fields.references, *fields.in_reply_to) if ref != fields.message_id]
+    last = {ref: index for index, ref in enumerate(ordered)}
+    return tuple(ref for index, ref in enumerate(ordered) if last[ref] == index)
+
+
+def _addresses(message: Message, name: str, defects: list[str]) -> tuple[str, ...]:
+    found: list[Address] = addresses(message, name, defects)
+    return tuple(dict.fromkeys(address for _, address in found))
+
+
+def _is_serious(defects: list[str]) -> bool:
+    return any(
+        defect in _SERIOUS_DEFECTS or defect.startswith(_SERIOUS_PREFIXES) for defect in defects
+    )
+
+
+def _digest_id(raw: bytes) -> str:
+    return f"sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def _unreadable(raw: bytes, *, recipient: str | None) -> InboundMessage:
+    text, _ = decode_bytes(raw, None)
+    return InboundMessage(
+        channel=Channel.EMAIL,
+        provider=PROVIDER,
+        provider_message_id=_digest_id(raw),
+        sender=Sender(IdentityKind.EMAIL, ""),
+        recipient=recipient,
+        text=text,
+        flags=frozenset({UNPARSED}),
+        metadata={"full_text": text, "defects": ("ParserError",)},
+    )
