@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from opencx.db import migrate
 from opencx.db.blobs import FileBlobStore
 from opencx.db.session import create_engine, create_session_factory
+from opencx.features.channels.smtp_server import smtp_service
 from opencx.features.context import AppContext, SystemClock
 from opencx.features.routing.engine import routing_service
 from opencx.jobs.backends import (
@@ -48,7 +49,11 @@ def build_app(settings: Settings) -> FastAPI:
     ctx = build_context(settings)
     return create_app(
         ctx,
-        background=[functools.partial(job_service, ctx), functools.partial(routing_service, ctx)],
+        background=[
+            functools.partial(job_service, ctx),
+            functools.partial(routing_service, ctx),
+            functools.partial(smtp_service, ctx),
+        ],
     )
 
 

@@ -17,11 +17,14 @@ __all__ = [
     "BusSettings",
     "DatabaseSettings",
     "JobsSettings",
+    "MetaSettings",
     "RoutingSettings",
     "SecuritySettings",
     "ServerSettings",
     "Settings",
+    "SmtpSettings",
     "StorageSettings",
+    "TwilioSettings",
 ]
 
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev
@@ -112,6 +115,33 @@ class RoutingSettings(BaseModel):
     )
 
 
+class SmtpSettings(BaseModel):
+    """The inbound SMTP server for mailboxes (channel accounts with provider "smtp")."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=2525, ge=0, le=65535)
+    # The name the server gives itself in its greeting and Received headers.
+    hostname: str = "opencx.localhost"
+    max_message_bytes: int = Field(default=35 * 1024 * 1024, ge=1024)
+    # Accept mail for addresses no mailbox is configured for (routed to no queue).
+    accept_unknown_recipients: bool = False
+
+
+class MetaSettings(BaseModel):
+    """Meta webhooks (WhatsApp Cloud API, Messenger, Instagram): the app secret signs
+    every delivery; the verify token answers the subscription check."""
+
+    app_secret: SecretStr | None = None
+    verify_token: SecretStr | None = None
+
+
+class TwilioSettings(BaseModel):
+    """Twilio webhooks (SMS, MMS, WhatsApp): the auth token signs every request."""
+
+    auth_token: SecretStr | None = None
+
+
 class StorageSettings(BaseModel):
     """Attachments: a directory on disk (object storage plugs in behind the same port)."""
 
@@ -136,6 +166,9 @@ class Settings(BaseSettings):
     jobs: JobsSettings = JobsSettings()
     storage: StorageSettings = StorageSettings()
     routing: RoutingSettings = RoutingSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    meta: MetaSettings = MetaSettings()
+    twilio: TwilioSettings = TwilioSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -47,6 +47,7 @@ from opencx.features.directory.business_hours import (
     add_holiday,
     create_business_hours,
 )
+from opencx.features.directory.channel_accounts import ChannelAccountCreate, create_account
 from opencx.features.directory.contact_reasons import ReasonCreate, create_reason
 from opencx.features.directory.queues import QueueCreate, create_queue
 from opencx.features.directory.sites import SiteCreate, create_site
@@ -84,6 +85,7 @@ ACCESS: dict[str, frozenset[str] | str] = {
             ("queues", "queue_id"),
             ("business-hours", "hours_id"),
             ("contact-reasons", "reason_id"),
+            ("channel-accounts", "account_id"),
         )
         for m in ("GET", "PATCH", "DELETE")
     },
@@ -94,6 +96,8 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "GET /api/v1/contact-reasons": ALL,
     "POST /api/v1/contact-reasons": ADMIN,
     "GET /api/v1/contact-reasons/tree": ALL,
+    "GET /api/v1/channel-accounts": ALL,
+    "POST /api/v1/channel-accounts": ADMIN,
     "GET /api/v1/users": SUPERVISOR_UP,
     "POST /api/v1/users": ADMIN,
     "GET /api/v1/users/me": ALL,
@@ -196,6 +200,17 @@ async def _populate(ctx: AppContext) -> World:
     queue_b = await create_queue(
         ctx, admin, QueueCreate(name="B phone", channel=Channel.VOICE, site_id=partner_b.id)
     )
+    account = await create_account(
+        ctx,
+        admin,
+        ChannelAccountCreate(
+            channel=Channel.EMAIL,
+            provider="smtp",
+            address="support-b@example.com",
+            name="B mail",
+            queue_id=queue_b.id,
+        ),
+    )
     customer = await create_customer(
         ctx,
         admin,
@@ -262,6 +277,7 @@ async def _populate(ctx: AppContext) -> World:
         "hours_id": hours.id,
         "holiday_id": holiday.id,
         "reason_id": reason.id,
+        "account_id": account.id,
         "user_id": user_on_b.id,
         "customer_id": customer.id,
         "identity_id": customer.identities[0].id,
@@ -393,6 +409,7 @@ def test_roles_get_exactly_what_the_matrix_grants(label: str, world: tuple[FastA
 HIDDEN_FROM_PARTNER = [
     "/api/v1/sites/{site_id}",
     "/api/v1/queues/{queue_id}",
+    "/api/v1/channel-accounts/{account_id}",
     "/api/v1/users/{user_id}",
     "/api/v1/customers/{customer_id}",
     "/api/v1/conversations/{conversation_id}",
@@ -423,6 +440,7 @@ def test_partner_lists_leave_out_another_sites_rows(world: tuple[FastAPI, World]
     keys = {
         "sites": "site_id",
         "queues": "queue_id",
+        "channel-accounts": "account_id",
         "customers": "customer_id",
         "conversations": "conversation_id",
         "users": "user_id",

@@ -1,6 +1,7 @@
 """Every table, imported here so that ``Base.metadata`` is complete."""
 
 from opencx.db.base import Base
+from opencx.db.models.channels import ChannelAccount
 from opencx.db.models.conversations import Attachment, Conversation, Interaction, Message
 from opencx.db.models.customers import Customer, CustomerIdentity, CustomerMerge
 from opencx.db.models.directory import (
@@ -32,6 +33,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BusinessHours",
+    "ChannelAccount",
     "ContactReason",
     "Conversation",
     "Customer",

@@ -383,8 +383,10 @@ def _metadata(item: InboundMessage) -> dict[str, str]:
         meta["kind"] = item.kind.value
     if item.sent_at is not None:
         meta["sent_at"] = item.sent_at.isoformat()
-    for key in ("references", "in_reply_to", "reply_to", "payload", "media_url"):
+    for key in ("references", "in_reply_to", "reply_to", "cc", "payload", "media_url"):
         value = item.metadata.get(key)
+        if isinstance(value, (tuple, list)):
+            value = " ".join(str(v) for v in value)
         if isinstance(value, str) and value:
             meta[key] = value[:2000]
     return meta

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from opencx.web.api import (
     audit,
     business_hours,
+    channel_accounts,
     contact_reasons,
     conversations,
     customers,
@@ -34,6 +35,7 @@ def api_router() -> APIRouter:
         queues,
         business_hours,
         contact_reasons,
+        channel_accounts,
         users,
         customers,
         conversations,

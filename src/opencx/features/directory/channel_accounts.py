@@ -1,0 +1,377 @@
+"""Channel accounts: the addresses on our side that customers write to (a mailbox, a
+Twilio number, a Meta page…), and the queue where what they receive goes.
+
+Rules:
+- a provider carries only some channels (``PROVIDER_CHANNELS``), and writes its
+  addresses one way: e-mail addresses are checked as the users API checks them and
+  lower-cased; Twilio numbers are E.164 (a ``whatsapp:`` prefix is dropped); Meta ids
+  (WhatsApp phone_number_id, page id, Instagram account id) are digits only; every other
+  provider's address is an opaque handle, trimmed;
+- ``(provider, address)`` is unique; inbound lookups (``find_account``) see active
+  accounts only, and normalise the address the same way;
+- an account is visible to whoever sees the site of its queue; one with no queue only
+  to users who see every site, as for queues;
+- an automatic acknowledgement (``auto_ack_hours``) is for e-mail accounts only.
+
+No secrets here: a provider's credentials are settings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import EmailStr, Field, TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencx.core.enums import Channel
+from opencx.core.errors import Conflict, InvalidInput, NotFound
+from opencx.core.identities import normalise_handle
+from opencx.core.permissions import Permission, Principal, require
+from opencx.db.models import ChannelAccount, Queue
+from opencx.features.common import InputSchema, Page, Schema, paginate
+from opencx.features.context import AppContext, transaction
+from opencx.features.customers.identities import normalise_phone
+from opencx.features.directory._changes import (
+    RefId,
+    name_prefix,
+    record_change,
+    reject_nulls,
+)
+
+__all__ = [
+    "PROVIDER_CHANNELS",
+    "ChannelAccountCreate",
+    "ChannelAccountOut",
+    "ChannelAccountUpdate",
+    "Locale",
+    "Provider",
+    "create_account",
+    "delete_account",
+    "find_account",
+    "get_account",
+    "list_accounts",
+    "normalise_address",
+    "update_account",
+]
+
+KIND = "channel_account"
+LABEL = "channel account"
+#: Longest promised delay: a month.
+MAX_ACK_HOURS = 30 * 24
+NULLABLE = frozenset({"queue_id", "auto_ack_hours"})
+ADDRESS_FIELDS = frozenset({"channel", "provider", "address"})
+
+Provider = Literal["smtp", "imap", "twilio", "meta", "google_play", "app_store", "twitter"]
+#: The locales the acknowledgement can be written in (those with a catalog).
+Locale = Literal["en", "fr"]
+
+#: The channels each provider carries.
+PROVIDER_CHANNELS: Mapping[str, frozenset[Channel]] = {
+    "smtp": frozenset({Channel.EMAIL}),
+    "imap": frozenset({Channel.EMAIL}),
+    "twilio": frozenset({Channel.SMS, Channel.WHATSAPP}),
+    "meta": frozenset({Channel.WHATSAPP, Channel.MESSENGER, Channel.INSTAGRAM}),
+    "google_play": frozenset({Channel.REVIEW}),
+    "app_store": frozenset({Channel.REVIEW}),
+    "twitter": frozenset({Channel.TWITTER}),
+}
+
+_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+_DIGITS = re.compile(r"[0-9]{1,64}")
+
+
+class ChannelAccountCreate(InputSchema):
+    channel: Channel
+    provider: Provider
+    address: str = Field(min_length=1, max_length=320, examples=["support@example.com"])
+    name: str = Field(min_length=1, max_length=120)
+    queue_id: RefId | None = None
+    auto_ack_hours: int | None = Field(default=None, ge=1, le=MAX_ACK_HOURS)
+    locale: Locale = "en"
+    is_active: bool = True
+
+
+class ChannelAccountUpdate(InputSchema):
+    """Only the fields sent change; ``queue_id`` and ``auto_ack_hours`` may be cleared."""
+
+    channel: Channel | None = None
+    provider: Provider | None = None
+    address: str | None = Field(default=None, min_length=1, max_length=320)
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    queue_id: RefId | None = None
+    auto_ack_hours: int | None = Field(default=None, ge=1, le=MAX_ACK_HOURS)
+    locale: Locale | None = None
+    is_active: bool | None = None
+
+
+class ChannelAccountOut(Schema):
+    id: int
+    channel: Channel
+    provider: str
+    address: str
+    name: str
+    queue_id: int | None
+    auto_ack_hours: int | None
+    locale: str
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- addresses ---------------------------------------------------------------------------
+
+
+def _email(raw: str) -> str:
+    try:
+        return _EMAIL.validate_python(raw.strip()).lower()
+    except ValidationError:
+        raise InvalidInput(f"{raw.strip()!r} is not an e-mail address", field="address") from None
+
+
+def _phone(raw: str) -> str:
+    text = raw.strip().removeprefix("whatsapp:")
+    try:
+        return normalise_phone(text)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.detail, field="address") from None
+
+
+def _digits(raw: str) -> str:
+    text = raw.strip()
+    if _DIGITS.fullmatch(text) is None:
+        raise InvalidInput(f"{text!r} is not a numeric id (digits only)", field="address")
+    return text
+
+
+def _handle(raw: str) -> str:
+    try:
+        return normalise_handle(raw)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.detail, field="address") from None
+
+
+_NORMALISERS: Mapping[str, Callable[[str], str]] = {
+    "smtp": _email,
+    "imap": _email,
+    "twilio": _phone,
+    "meta": _digits,
+}
+
+
+def normalise_address(provider: str, raw: str) -> str:
+    """The stored form of ``raw`` at ``provider``; ``InvalidInput`` when it is malformed."""
+    return _NORMALISERS.get(provider, _handle)(raw)
+
+
+def _check_account(fields: Mapping[str, Any]) -> None:
+    """Cross-field rules on an account's complete state."""
+    provider, channel = fields["provider"], fields["channel"]
+    carried = PROVIDER_CHANNELS.get(provider, frozenset())
+    if channel not in carried:
+        names = ", ".join(sorted(c.value for c in carried))
+        raise InvalidInput(
+            f"provider {provider!r} carries {names}, not {channel.value}", field="channel"
+        )
+    if fields.get("auto_ack_hours") is not None and channel is not Channel.EMAIL:
+        raise InvalidInput(
+            "only e-mail accounts send an automatic acknowledgement", field="auto_ack_hours"
+        )
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+async def list_accounts(
+    ctx: AppContext,
+    principal: Principal,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    q: str | None = None,
+    channel: Channel | None = None,
+    provider: str | None = None,
+) -> Page[ChannelAccountOut]:
+    require(principal, Permission.DIRECTORY_READ)
+    stmt = select(ChannelAccount)
+    visible = principal.visible_site_ids
+    if visible is not None:
+        stmt = stmt.join(Queue, ChannelAccount.queue_id == Queue.id).where(
+            Queue.site_id.in_(visible)
+        )
+    if q:
+        stmt = stmt.where(name_prefix(ChannelAccount.name, q))
+    if channel is not None:
+        stmt = stmt.where(ChannelAccount.channel == channel)
+    if provider is not None:
+        stmt = stmt.where(ChannelAccount.provider == provider)
+    async with transaction(ctx) as session:
+        return await paginate(
+            session,
+            stmt,
+            id_column=ChannelAccount.id,
+            cursor=cursor,
+            limit=limit,
+            to_out=ChannelAccountOut.model_validate,
+        )
+
+
+async def get_account(ctx: AppContext, principal: Principal, account_id: int) -> ChannelAccountOut:
+    require(principal, Permission.DIRECTORY_READ)
+    async with transaction(ctx) as session:
+        account, _ = await _visible(session, principal, account_id)
+        return ChannelAccountOut.model_validate(account)
+
+
+async def find_account(
+    session: AsyncSession, *, provider: str, address: str
+) -> ChannelAccount | None:
+    """The active account receiving at ``address`` (as the provider wrote it) for a
+    channel adapter; ``None`` when there is none or the address is malformed."""
+    try:
+        normalised = normalise_address(provider, address)
+    except InvalidInput:
+        return None
+    return await session.scalar(
+        select(ChannelAccount).where(
+            ChannelAccount.provider == provider,
+            ChannelAccount.address == normalised,
+            ChannelAccount.is_active.is_(True),
+        )
+    )
+
+
+# --- changes -----------------------------------------------------------------------------
+
+
+async def create_account(
+    ctx: AppContext, principal: Principal, data: ChannelAccountCreate
+) -> ChannelAccountOut:
+    require(principal, Permission.DIRECTORY_WRITE)
+    fields = data.model_dump()
+    _check_account(fields)
+    fields["address"] = normalise_address(data.provider, data.address)
+    try:
+        async with transaction(ctx) as session:
+            site_id = await _check_queue(session, principal, data.queue_id)
+            account = ChannelAccount(**fields)
+            session.add(account)
+            await session.flush()
+            audit = {**data.model_dump(mode="json"), "address": account.address}
+            await _changed(session, ctx, principal, account, site_id, "create", audit)
+            return ChannelAccountOut.model_validate(account)
+    except IntegrityError:
+        raise _duplicate(data.provider, fields["address"]) from None
+
+
+async def update_account(
+    ctx: AppContext, principal: Principal, account_id: int, data: ChannelAccountUpdate
+) -> ChannelAccountOut:
+    require(principal, Permission.DIRECTORY_WRITE)
+    changes = data.model_dump(exclude_unset=True)
+    reject_nulls(changes, nullable=NULLABLE)
+    try:
+        async with transaction(ctx) as session:
+            account, site_id = await _visible(session, principal, account_id)
+            merged = {**_state(account), **changes}
+            _check_account(merged)
+            if changes.keys() & ADDRESS_FIELDS:
+                changes["address"] = normalise_address(merged["provider"], merged["address"])
+            if "queue_id" in changes:
+                site_id = await _check_queue(session, principal, changes["queue_id"])
+            for name, value in changes.items():
+                setattr(account, name, value)
+            await session.flush()
+            audit = data.model_dump(mode="json", exclude_unset=True)
+            if "address" in changes:
+                audit["address"] = changes["address"]
+            await _changed(session, ctx, principal, account, site_id, "update", audit)
+            return ChannelAccountOut.model_validate(account)
+    except IntegrityError:
+        raise Conflict(
+            "another channel account of this provider has this address", field="address"
+        ) from None
+
+
+async def delete_account(ctx: AppContext, principal: Principal, account_id: int) -> None:
+    """Delete an account; to stop receiving while keeping its history, deactivate it.
+
+    Nothing refers to an account yet (messages carry no account id, so no foreign key
+    can refuse this): when messages do, refuse here with ``refuse_if_used`` (409)."""
+    require(principal, Permission.DIRECTORY_WRITE)
+    async with transaction(ctx) as session:
+        account, site_id = await _visible(session, principal, account_id)
+        await session.delete(account)
+        await session.flush()
+        audit = {"provider": account.provider, "address": account.address}
+        await _changed(session, ctx, principal, account, site_id, "delete", audit)
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+async def _site_of(session: AsyncSession, queue_id: int | None) -> int | None:
+    if queue_id is None:
+        return None
+    return await session.scalar(select(Queue.site_id).where(Queue.id == queue_id))
+
+
+async def _visible(
+    session: AsyncSession, principal: Principal, account_id: int
+) -> tuple[ChannelAccount, int | None]:
+    """The account and its queue's site, if the principal sees that site (404 otherwise)."""
+    account = await session.get(ChannelAccount, account_id)
+    site_id = None if account is None else await _site_of(session, account.queue_id)
+    if account is None or not principal.sees_site(site_id):
+        raise NotFound(f"{LABEL} {account_id} does not exist")
+    return account, site_id
+
+
+async def _check_queue(
+    session: AsyncSession, principal: Principal, queue_id: int | None
+) -> int | None:
+    """The site of the queue named in input; a queue one cannot see does not exist (422)."""
+    if queue_id is None:
+        return None
+    queue = await session.get(Queue, queue_id)
+    if queue is None or not principal.sees_site(queue.site_id):
+        raise InvalidInput(f"queue {queue_id} does not exist", field="queue_id")
+    return queue.site_id
+
+
+def _state(account: ChannelAccount) -> dict[str, Any]:
+    return {
+        "channel": account.channel,
+        "provider": account.provider,
+        "address": account.address,
+        "auto_ack_hours": account.auto_ack_hours,
+    }
+
+
+def _duplicate(provider: str, address: str) -> Conflict:
+    return Conflict(f"{provider} already has a channel account for {address!r}", field="address")
+
+
+async def _changed(
+    session: AsyncSession,
+    ctx: AppContext,
+    principal: Principal,
+    account: ChannelAccount,
+    site_id: int | None,
+    action: str,
+    changes: Mapping[str, Any],
+) -> None:
+    await record_change(
+        session,
+        ctx,
+        principal,
+        kind=KIND,
+        entity_id=account.id,
+        action=action,
+        changes=changes,
+        site_id=site_id,
+    )

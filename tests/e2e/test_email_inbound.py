@@ -1,0 +1,104 @@
+"""Mail sent with Python's smtplib to a running server becomes a routed conversation at
+once (250 only after the commit); a reply joins it; an unknown mailbox is refused."""
+
+from __future__ import annotations
+
+import smtplib
+import time
+from collections.abc import Callable
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import LiveServers, OpencxEnv, RunOpencx, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+
+def mail(message_id: str, subject: str, body: str, **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Ada Lovelace <ada@example.com>"
+    message["To"] = "support@example.com"
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{message_id}>"
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail("not seen in time")
+        time.sleep(0.1)
+
+
+def test_mail_becomes_a_routed_conversation_and_a_reply_joins_it(
+    database_url: str,
+    live_servers: LiveServers,
+    opencx_env: OpencxEnv,
+    run_opencx: RunOpencx,
+) -> None:
+    smtp_port = free_port()
+    env = opencx_env(database_url, SMTP__PORT=str(smtp_port))
+    server = live_servers.start(env)
+    admin = ["--email", "admin@example.com", "--role", "admin", "--password", "long enough"]
+    run_opencx(["user", "create", *admin], env)
+    token = run_opencx(["token", "create", "--user", "admin@example.com"], env).splitlines()[-1]
+    with httpx.Client(
+        base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        converse(api, smtp_port)
+
+
+def converse(api: httpx.Client, smtp_port: int) -> None:
+    queue = api.post("/queues", json={"name": "Support mail", "channel": "email"}).json()
+    account = api.post(
+        "/channel-accounts",
+        json={
+            "channel": "email",
+            "provider": "smtp",
+            "address": "Support@Example.com",
+            "name": "Support",
+            "queue_id": queue["id"],
+        },
+    )
+    assert account.status_code == 201, account.text
+
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+        with pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.sendmail("ada@example.com", ["nobody@example.com"], b"Subject: x\r\n\r\nx")
+        smtp.send_message(mail("first@example.com", "Parcel 48213", "Where is my parcel?"))
+
+    # 250 came after the commit: the conversation is there already.
+    (conversation,) = api.get("/conversations").json()["items"]
+    assert conversation["subject"] == "Parcel 48213"
+    assert conversation["queue_id"] == queue["id"]
+    path = f"/conversations/{conversation['id']}/messages"
+    (first,) = api.get(path).json()["items"]
+    assert first["body_text"].strip() == "Where is my parcel?"
+    assert first["channel"] == "email"
+    task = wait_for(lambda: api.get("/tasks", params={"status": "waiting"}).json()["items"])[0]
+    assert task["queue_id"] == queue["id"]
+
+    reply = mail(
+        "second@example.com",
+        "Re: Parcel 48213",
+        "Any news?\n\nOn Mon, 5 Jan 2026, Support wrote:\n> Where is my parcel?\n",
+        In_Reply_To="<first@example.com>",
+        References="<first@example.com>",
+    )
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+        smtp.send_message(reply)
+        smtp.send_message(reply)  # delivered twice: stored once
+    assert len(api.get("/conversations").json()["items"]) == 1
+    messages = api.get(path).json()["items"]
+    assert [m["body_text"].strip() for m in messages] == ["Where is my parcel?", "Any news?"]
+    assert len(api.get("/tasks").json()["items"]) == 1  # the same e-mail contact
