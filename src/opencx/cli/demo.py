@@ -63,6 +63,7 @@ from opencx.features.directory.business_hours import (
     add_holiday,
     create_business_hours,
 )
+from opencx.features.directory.channel_accounts import ChannelAccountCreate, create_account
 from opencx.features.directory.contact_reasons import ReasonCreate, create_reason
 from opencx.features.directory.queues import QueueCreate, create_queue
 from opencx.features.directory.sites import SiteCreate, create_site
@@ -76,6 +77,8 @@ from opencx.settings import Settings
 
 __all__ = ["DEMO_CUSTOMERS", "DEMO_LOGINS", "DEMO_PASSWORD", "ensure_demo", "seed_demo"]
 
+#: The demo company's support mailbox: mail sent to it on the SMTP port becomes a ticket.
+DEMO_MAILBOX = "support@demo.opencx.dev"
 DEMO_PASSWORD = "opencx-demo"  # noqa: S105 - demo data, printed to the user on purpose
 DEMO_DOMAIN = "demo.opencx.dev"
 DEMO_CUSTOMERS = 240
@@ -202,6 +205,19 @@ async def _directory(ctx: AppContext, admin: Principal) -> Directory:
             ),
         )
         d.queues[spec.name] = queue.id
+    await create_account(
+        ctx,
+        admin,
+        ChannelAccountCreate(
+            channel=Channel.EMAIL,
+            provider="smtp",
+            address=DEMO_MAILBOX,
+            name="Customer service mailbox",
+            queue_id=d.queues["Customer service — e-mail"],
+            auto_ack_hours=48,
+            locale="fr",
+        ),
+    )
     for reason in REASONS:
         parent = d.reasons[(reason.axis, reason.parent)] if reason.parent else None
         created = await create_reason(

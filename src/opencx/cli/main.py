@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from opencx.cli.demo import DEMO_CUSTOMERS
+from opencx.cli.demo import DEMO_CUSTOMERS, DEMO_MAILBOX
 from opencx.cli.simulate import simulate_command
 from opencx.core.enums import Role
 from opencx.core.errors import OpenCXError
@@ -101,6 +101,11 @@ def demo(
     console.print(f"\n[bold]OpenCX demo[/bold] at [link]{base}/[/link]")
     console.print(f"  API docs    {base}/api/v1/docs", soft_wrap=True)
     console.print(f"  OpenAPI     {base}/api/v1/openapi.json", soft_wrap=True)
+    if settings.smtp.enabled:
+        smtp = f"{settings.smtp.host}:{settings.smtp.port}"
+        console.print(
+            f"  E-mail      send to {DEMO_MAILBOX} through SMTP at {smtp}", soft_wrap=True
+        )
     console.print("  Sign in with:")
     for role, email, password in logins:
         console.print(f"  {role:<11} {email:<32} password: {password}", soft_wrap=True)
