@@ -35,8 +35,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import phonenumbers
-
 from opencx.channels.base import (
     DeliveryUpdate,
     InboundAttachment,
@@ -56,6 +54,7 @@ from opencx.channels.meta._fields import (
     opt_text,
     text,
 )
+from opencx.channels.phones import to_e164
 from opencx.core.enums import Channel, DeliveryStatus, IdentityKind
 
 __all__ = ["e164", "parse_whatsapp"]
@@ -316,11 +315,4 @@ def e164(digits: str) -> str:
     bare = digits.strip().removeprefix("+")
     if not (bare.isascii() and bare.isdigit()):
         raise UnreadablePayload("a WhatsApp id is not a phone number")
-    candidate = f"+{bare}"
-    try:
-        number = phonenumbers.parse(candidate, None)
-    except phonenumbers.NumberParseException:
-        return candidate
-    if not phonenumbers.is_possible_number(number):
-        return candidate
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return to_e164(f"+{bare}")

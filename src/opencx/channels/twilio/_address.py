@@ -4,12 +4,11 @@
 
 from __future__ import annotations
 
-import phonenumbers
-
 from opencx.channels.base import Sender, UnreadablePayload
+from opencx.channels.phones import to_e164
 from opencx.core.enums import Channel, IdentityKind
 
-__all__ = ["phone", "sender_of"]
+__all__ = ["sender_of"]
 
 _SCHEMES = {
     "whatsapp": (Channel.WHATSAPP, IdentityKind.WHATSAPP),
@@ -21,26 +20,11 @@ def sender_of(address: str, display_name: str = "") -> tuple[Channel, Sender]:
     """The channel and the sender's identity named by a Twilio ``From``."""
     scheme, colon, rest = address.strip().partition(":")
     if not colon:
-        return Channel.SMS, Sender(IdentityKind.PHONE, phone(address), display_name)
+        return Channel.SMS, Sender(IdentityKind.PHONE, to_e164(address), display_name)
     if scheme not in _SCHEMES:
         raise UnreadablePayload(f"unknown Twilio address kind {scheme!r}")
     channel, kind = _SCHEMES[scheme]
-    value = phone(rest) if rest.startswith("+") else rest.strip()
+    value = to_e164(rest) if rest.startswith("+") else rest.strip()
     if not value:
         raise UnreadablePayload("the From address is empty")
     return channel, Sender(kind, value, display_name)
-
-
-def phone(raw: str) -> str:
-    """E.164 through ``phonenumbers`` when it reads the number; else the trimmed text
-    (short codes, and numbers newer than its numbering tables, are kept as sent)."""
-    text = raw.strip()
-    if not text:
-        raise UnreadablePayload("a phone number is empty")
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        return text
-    if not phonenumbers.is_possible_number(number):
-        return text
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
