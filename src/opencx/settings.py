@@ -22,6 +22,7 @@ __all__ = [
     "SecuritySettings",
     "ServerSettings",
     "Settings",
+    "SmtpOutSettings",
     "SmtpSettings",
     "StorageSettings",
     "TwilioSettings",
@@ -128,6 +129,21 @@ class SmtpSettings(BaseModel):
     accept_unknown_recipients: bool = False
 
 
+class SmtpOutSettings(BaseModel):
+    """Where e-mail answers and acknowledgements are sent (your relay or provider);
+    without a ``host`` they stay queued and are sent once one is set."""
+
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    username: str | None = None
+    password: SecretStr | None = None
+    starttls: bool = True
+    tls: bool = False  # implicit TLS (port 465) instead of STARTTLS
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    # Attempts before a message is marked failed; retries back off exponentially.
+    max_attempts: int = Field(default=8, ge=1)
+
+
 class MetaSettings(BaseModel):
     """Meta webhooks (WhatsApp Cloud API, Messenger, Instagram): the app secret signs
     every delivery; the verify token answers the subscription check."""
@@ -167,6 +183,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = StorageSettings()
     routing: RoutingSettings = RoutingSettings()
     smtp: SmtpSettings = SmtpSettings()
+    smtp_out: SmtpOutSettings = SmtpOutSettings()
     meta: MetaSettings = MetaSettings()
     twilio: TwilioSettings = TwilioSettings()
 

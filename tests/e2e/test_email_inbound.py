@@ -3,14 +3,17 @@ once (250 only after the commit); a reply joins it; an unknown mailbox is refuse
 
 from __future__ import annotations
 
+import email
+import email.message
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from tests.e2e.conftest import LiveServers, OpencxEnv, RunOpencx, free_port
 
@@ -102,3 +105,112 @@ def converse(api: httpx.Client, smtp_port: int) -> None:
     messages = api.get(path).json()["items"]
     assert [m["body_text"].strip() for m in messages] == ["Where is my parcel?", "Any news?"]
     assert len(api.get("/tasks").json()["items"]) == 1  # the same e-mail contact
+
+
+class Sink:
+    """A real SMTP server standing for the relay: it keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.original_content))
+        return "250 OK"
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[Sink, int]]:
+    handler = Sink()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+def test_an_answer_threads_in_the_customers_mail_client_and_their_reply_joins(
+    database_url: str,
+    live_servers: LiveServers,
+    opencx_env: OpencxEnv,
+    run_opencx: RunOpencx,
+    sink: tuple[Sink, int],
+) -> None:
+    relay, relay_port = sink
+    smtp_port = free_port()
+    env = opencx_env(
+        database_url,
+        SMTP__PORT=str(smtp_port),
+        SMTP_OUT__HOST="127.0.0.1",
+        SMTP_OUT__PORT=str(relay_port),
+        SMTP_OUT__STARTTLS="false",
+    )
+    server = live_servers.start(env)
+    admin = ["--email", "admin@example.com", "--role", "admin", "--password", "long enough"]
+    run_opencx(["user", "create", *admin], env)
+    token = run_opencx(["token", "create", "--user", "admin@example.com"], env).splitlines()[-1]
+    with httpx.Client(
+        base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {token}"}
+    ) as api:
+        queue = api.post("/queues", json={"name": "Support mail", "channel": "email"}).json()
+        account = {
+            "channel": "email",
+            "provider": "smtp",
+            "address": "support@example.com",
+            "name": "Acme Support",
+            "queue_id": queue["id"],
+            "auto_ack_hours": 48,
+            "locale": "en",
+        }
+        assert api.post("/channel-accounts", json=account).status_code == 201
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+            smtp.send_message(mail("first@example.com", "Parcel 48213", "Where is my parcel?"))
+        (conversation,) = api.get("/conversations").json()["items"]
+        token_text = f"[#{conversation['id']}]"
+
+        ack = wait_for(lambda: relay.messages)[0]
+        assert ack["Auto-Submitted"] == "auto-replied"
+        assert ack["In-Reply-To"] == "<first@example.com>"
+        assert ack["To"] == "ada@example.com"
+        assert "48" in ack.get_payload(decode=True).decode()
+        assert token_text in ack["Subject"]
+
+        answer = api.post(
+            f"/conversations/{conversation['id']}/messages",
+            json={
+                "channel": "email",
+                "direction": "outbound",
+                "author_kind": "agent",
+                "body_text": "It left our warehouse this morning.",
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        sent = wait_for(lambda: relay.messages[1:])[0]
+        assert sent["From"] == "Acme Support <support@example.com>"
+        assert sent["To"] == "ada@example.com"
+        assert sent["Subject"] == f"Re: Parcel 48213 {token_text}"
+        assert sent["In-Reply-To"] == "<first@example.com>"
+        assert "<first@example.com>" in sent["References"]
+        assert sent["Auto-Submitted"] is None
+        assert "warehouse" in sent.get_payload(decode=True).decode()
+        status = wait_for(
+            lambda: api.get(f"/messages/{answer.json()['id']}").json()["delivery_status"] == "sent"
+        )
+        assert status
+
+        # The customer's mail client replies to our answer: same conversation.
+        reply = mail(
+            "third@example.com",
+            sent["Subject"].replace("Re: ", "RE: "),
+            "Thank you!",
+            In_Reply_To=sent["Message-ID"],
+        )
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+            smtp.send_message(reply)
+        assert len(api.get("/conversations").json()["items"]) == 1
+        bodies = [
+            m["body_text"].strip()
+            for m in api.get(f"/conversations/{conversation['id']}/messages").json()["items"]
+        ]
+        assert bodies[-1] == "Thank you!"

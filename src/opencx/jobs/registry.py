@@ -107,6 +107,6 @@ def default_registry() -> JobRegistry:
 
     Adding a job module? Import it here, so that every web node and worker knows it.
     """
-    from opencx.jobs import maintenance  # noqa: F401 - registers its jobs
+    from opencx.jobs import channels, maintenance  # noqa: F401 - registers their jobs
 
     return registry

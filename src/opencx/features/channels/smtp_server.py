@@ -25,6 +25,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from opencx.channels.base import UnreadablePayload
 from opencx.channels.email.parsing import parse_email
 from opencx.features.channels.inbound import receive
+from opencx.features.channels.outbound import acknowledge
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory.channel_accounts import find_account
 
@@ -71,6 +72,11 @@ class MailboxHandler:
         except Exception:
             log.exception("smtp_message_not_stored", recipient=recipient)
             return "451 4.3.0 the message could not be stored; try again later"
+        if recipient and received.task_id is not None:
+            try:
+                await acknowledge(self.ctx, received, mailbox=recipient)
+            except Exception:  # the message is stored: the acknowledgement is a courtesy
+                log.exception("smtp_acknowledgement_failed", message_id=received.message_id)
         log.info(
             "smtp_message_stored",
             message_id=received.message_id,

@@ -40,6 +40,10 @@ __all__ = [
 ]
 
 _OUTBOUND_AUTHORS = frozenset({AuthorKind.AGENT, AuthorKind.BOT})
+#: Channels whose outbound messages OpenCX sends itself (the others: by their adapter).
+SENDABLE = frozenset({Channel.EMAIL})
+#: The job that sends a queued message (``opencx.jobs.channels``).
+SEND_JOB = "send_message"
 
 
 class MessageCreate(InputSchema):
@@ -103,7 +107,7 @@ async def post_message(
     if existing is not None:
         return existing, False
     try:
-        return await _insert(ctx, principal, conversation_id, data), True
+        message = await _insert(ctx, principal, conversation_id, data)
     except IntegrityError:
         # Only the (channel, provider_message_id) index can refuse the row: another
         # request stored the same provider message meanwhile.
@@ -111,6 +115,12 @@ async def post_message(
         if existing is None:
             raise
         return existing, False
+    if message.delivery_status is DeliveryStatus.QUEUED and message.channel in SENDABLE:
+        # The row is the durable record; the job only makes the send immediate.
+        await ctx.jobs.defer(
+            SEND_JOB, {"message_id": message.id}, queueing_lock=f"send:{message.id}"
+        )
+    return message, True
 
 
 async def get_message(ctx: AppContext, principal: Principal, message_id: int) -> MessageOut:
