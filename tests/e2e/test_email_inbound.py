@@ -106,6 +106,17 @@ def converse(api: httpx.Client, smtp_port: int) -> None:
     assert [m["body_text"].strip() for m in messages] == ["Where is my parcel?", "Any news?"]
     assert len(api.get("/tasks").json()["items"]) == 1  # the same e-mail contact
 
+    # No readable From header: the envelope sender answers for it; nothing is refused.
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+        smtp.sendmail(
+            "grace@example.com",
+            ["support@example.com"],
+            b"Subject: no from\r\nMessage-ID: <fourth@example.com>\r\n\r\nHello?\r\n",
+        )
+    found = api.get("/customers", params={"identity": "email:grace@example.com"})
+    customers = found.json()["items"]
+    assert customers, "the envelope sender became the customer"
+
 
 class Sink:
     """A real SMTP server standing for the relay: it keeps what it is sent."""

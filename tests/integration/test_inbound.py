@@ -162,3 +162,20 @@ async def test_the_same_message_delivered_twice_at_once_is_stored_once(ctx: AppC
     results = await asyncio.gather(*(receive(ctx, email("m1@example.com")) for _ in range(4)))
     assert len({r.message_id for r in results}) == 1
     assert await count(ctx, Message) == 2
+
+
+async def test_a_message_with_no_usable_sender_is_kept_not_refused(ctx: AppContext) -> None:
+    damaged = email(
+        "damaged@example.com",
+        sender=Sender(IdentityKind.EMAIL, ""),
+        flags=frozenset({"unparsed"}),
+    )
+    kept = await receive(ctx, damaged, raw=b"Subject: ?\r\n\r\n\xff\xfe")
+    async with transaction(ctx) as session:
+        message = await session.get(Message, kept.message_id)
+        assert message is not None
+        assert message.metadata_["flags"] == "unknown_sender,unparsed"
+    another = await receive(
+        ctx, email("damaged2@example.com", sender=Sender(IdentityKind.EMAIL, "not an address"))
+    )
+    assert another.customer_id == kept.customer_id  # one "Unknown sender" customer

@@ -14,6 +14,8 @@ Rules:
 - a message joins the conversation's live interaction on its channel; when there is
   none, a new inbound interaction is created and handed to routing;
 - automatic messages (auto-replies, bounces) are stored but never start routing work;
+- a message with no usable sender (a damaged e-mail) is kept under one "Unknown sender"
+  customer, flagged ``unknown_sender``, never refused;
 - the raw bytes (an e-mail) are kept as an attachment ``original.eml``, so a message that
   could not be parsed is still there, flagged ``unparsed``.
 """
@@ -21,7 +23,7 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -34,8 +36,10 @@ from opencx.core.enums import (
     ConversationStatus,
     DeliveryStatus,
     Direction,
+    IdentityKind,
     InteractionState,
 )
+from opencx.core.errors import InvalidInput
 from opencx.core.events import EventType
 from opencx.db.models import Attachment, Conversation, Interaction, Message, Queue
 from opencx.features.context import AppContext, transaction
@@ -49,6 +53,8 @@ __all__ = ["CONTINUE_WITHIN", "Received", "receive"]
 
 #: How recent a customer's open conversation must be for a new contact to continue it.
 CONTINUE_WITHIN = timedelta(days=7)
+#: The customer that messages with no usable sender are kept under.
+UNKNOWN_SENDER = "Unknown sender"
 #: Flags that mark a message no one should be asked to answer.
 AUTOMATIC = frozenset({"auto_submitted", "bounce"})
 _ENDED = (InteractionState.ENDED, InteractionState.ABANDONED)
@@ -78,12 +84,23 @@ async def receive(
     if stored is not None:
         return stored
     files = await _put_files(ctx, item.attachments, raw)
-    customer, _ = await resolve_customer(
-        ctx,
-        kind=item.sender.kind,
-        value=item.sender.value,
-        display_name=item.sender.display_name or None,
-    )
+    try:
+        customer, _ = await resolve_customer(
+            ctx,
+            kind=item.sender.kind,
+            value=item.sender.value,
+            display_name=item.sender.display_name or None,
+        )
+    except InvalidInput:
+        # No usable sender (a damaged message): kept under one "unknown sender" customer
+        # and flagged, rather than refused and lost.
+        customer, _ = await resolve_customer(
+            ctx,
+            kind=IdentityKind.EXTERNAL,
+            value=f"unknown-sender:{item.provider}",
+            display_name=UNKNOWN_SENDER,
+        )
+        item = replace(item, flags=item.flags | {"unknown_sender"})
     try:
         async with transaction(ctx) as session:
             received = await _store(session, ctx, item, customer.id, queue_id, files)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -66,6 +67,9 @@ class MailboxHandler:
             item = parse_email(raw, recipient=recipient)
         except UnreadablePayload as exc:
             return f"554 5.6.0 {exc.detail}"[:200]
+        if not item.sender.value and envelope.mail_from and envelope.mail_from != "<>":
+            # No readable From: the envelope's sender is the next best answer address.
+            item = replace(item, sender=replace(item.sender, value=envelope.mail_from.lower()))
         try:
             queue = await self._queue_of(recipient) if recipient else None
             received = await receive(self.ctx, item, raw=raw, queue_id=queue or None)
