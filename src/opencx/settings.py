@@ -97,6 +97,8 @@ class RoutingSettings(BaseModel):
     # How often the router looks for commands from other nodes, and reloads its
     # configuration (queues, sites, hours, agents' profiles) to catch any change.
     poll_interval_seconds: float = Field(default=0.2, gt=0)
+    # After a wake-up, how long the router waits for more commands to batch with it.
+    batch_window_seconds: float = Field(default=0.01, ge=0)
     reload_interval_seconds: float = Field(default=10.0, gt=0)
     # How often a standby tries to become the active router.
     election_interval_seconds: float = Field(default=1.0, gt=0)

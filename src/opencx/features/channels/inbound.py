@@ -45,7 +45,8 @@ from opencx.db.models import Attachment, Conversation, Interaction, Message, Que
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.attachments import safe_content_type, safe_filename
-from opencx.features.customers.resolution import resolve_customer
+from opencx.features.customers.identities import normalise_identity
+from opencx.features.customers.resolution import find_or_create_customer
 from opencx.features.routing.commands import wake_router
 from opencx.features.routing.tasks import insert_task
 
@@ -53,6 +54,8 @@ __all__ = ["CONTINUE_WITHIN", "Received", "receive"]
 
 #: How recent a customer's open conversation must be for a new contact to continue it.
 CONTINUE_WITHIN = timedelta(days=7)
+#: Tries of a message's transaction when concurrent deliveries collide.
+ATTEMPTS = 3
 #: The customer that messages with no usable sender are kept under.
 UNKNOWN_SENDER = "Unknown sender"
 #: Flags that mark a message no one should be asked to answer.
@@ -79,40 +82,50 @@ async def receive(
     queue_id: int | None = None,
 ) -> Received:
     """Store ``item`` (once) in its conversation and route it; ``queue_id`` is the queue
-    of the channel account that received it, for a new conversation."""
-    stored = await _stored(ctx, item)
-    if stored is not None:
-        return stored
+    of the channel account that received it, for a new conversation.
+
+    One transaction does it all (finding or creating the customer included): on SQLite
+    and PostgreSQL alike the commit is what costs, so one per message keeps intake fast.
+    """
+    kind, value, item = _identity(item)
     files = await _put_files(ctx, item.attachments, raw)
-    try:
-        customer, _ = await resolve_customer(
-            ctx,
-            kind=item.sender.kind,
-            value=item.sender.value,
-            display_name=item.sender.display_name or None,
-        )
-    except InvalidInput:
-        # No usable sender (a damaged message): kept under one "unknown sender" customer
-        # and flagged, rather than refused and lost.
-        customer, _ = await resolve_customer(
-            ctx,
-            kind=IdentityKind.EXTERNAL,
-            value=f"unknown-sender:{item.provider}",
-            display_name=UNKNOWN_SENDER,
-        )
-        item = replace(item, flags=item.flags | {"unknown_sender"})
-    try:
-        async with transaction(ctx) as session:
-            received = await _store(session, ctx, item, customer.id, queue_id, files)
-    except IntegrityError:
-        # The same provider id committed meanwhile by a concurrent delivery.
-        stored = await _stored(ctx, item)
-        if stored is None:
-            raise
-        return stored
+    for attempt in range(ATTEMPTS):
+        try:
+            async with transaction(ctx) as session:
+                stored = await _stored_in(session, item)
+                if stored is not None:
+                    return stored
+                customer_id = await find_or_create_customer(
+                    session,
+                    ctx,
+                    kind=kind,
+                    value=value,
+                    display_name=item.sender.display_name or _display(kind),
+                )
+                received = await _store(session, ctx, item, customer_id, queue_id, files)
+            break
+        except IntegrityError:
+            # A concurrent delivery stored the same message, or created the same
+            # customer, first: everything rolled back; look again.
+            if attempt == ATTEMPTS - 1:
+                raise
     if received.task_id is not None:
         wake_router()
     return received
+
+
+def _identity(item: InboundMessage) -> tuple[IdentityKind, str, InboundMessage]:
+    """The sender's identity, normalised; a message with no usable sender (a damaged
+    one) is kept under one "unknown sender" customer and flagged, not refused."""
+    try:
+        return item.sender.kind, normalise_identity(item.sender.kind, item.sender.value), item
+    except InvalidInput:
+        flagged = replace(item, flags=item.flags | {"unknown_sender"})
+        return IdentityKind.EXTERNAL, f"unknown-sender:{item.provider}", flagged
+
+
+def _display(kind: IdentityKind) -> str | None:
+    return UNKNOWN_SENDER if kind is IdentityKind.EXTERNAL else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,25 +163,24 @@ async def _put_files(
     return files
 
 
-async def _stored(ctx: AppContext, item: InboundMessage) -> Received | None:
-    async with transaction(ctx) as session:
-        message = await session.scalar(
-            select(Message).where(
-                Message.channel == item.channel,
-                Message.provider_message_id == item.provider_message_id,
-            )
+async def _stored_in(session: AsyncSession, item: InboundMessage) -> Received | None:
+    message = await session.scalar(
+        select(Message).where(
+            Message.channel == item.channel,
+            Message.provider_message_id == item.provider_message_id,
         )
-        if message is None:
-            return None
-        conversation = await session.get(Conversation, message.conversation_id)
-        assert conversation is not None
-        return Received(
-            message_id=message.id,
-            conversation_id=conversation.id,
-            customer_id=conversation.customer_id,
-            interaction_id=message.interaction_id,
-            duplicate=True,
-        )
+    )
+    if message is None:
+        return None
+    conversation = await session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    return Received(
+        message_id=message.id,
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        interaction_id=message.interaction_id,
+        duplicate=True,
+    )
 
 
 async def _store(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -35,11 +35,22 @@ __all__ = ["MailboxHandler", "smtp_service", "start_smtp_server"]
 log = structlog.get_logger(__name__)
 
 
+#: How long a mailbox lookup is reused (a changed account applies after at most this).
+MAILBOX_CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Mailbox:
+    queue_id: int | None
+    acknowledges: bool
+
+
 class MailboxHandler:
     """aiosmtpd's handler: RCPT checks the mailbox, DATA stores the message."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self._mailboxes: dict[str, tuple[float, _Mailbox | None]] = {}
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self,
@@ -49,7 +60,7 @@ class MailboxHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
-        if await self._queue_of(address) is None and not self._accept_unknown:
+        if await self._mailbox(address) is None and not self._accept_unknown:
             return f"550 5.1.1 <{address}>: no such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
@@ -71,12 +82,13 @@ class MailboxHandler:
             # No readable From: the envelope's sender is the next best answer address.
             item = replace(item, sender=replace(item.sender, value=envelope.mail_from.lower()))
         try:
-            queue = await self._queue_of(recipient) if recipient else None
-            received = await receive(self.ctx, item, raw=raw, queue_id=queue or None)
+            mailbox = await self._mailbox(recipient) if recipient else None
+            queue_id = mailbox.queue_id if mailbox else None
+            received = await receive(self.ctx, item, raw=raw, queue_id=queue_id)
         except Exception:
             log.exception("smtp_message_not_stored", recipient=recipient)
             return "451 4.3.0 the message could not be stored; try again later"
-        if recipient and received.task_id is not None:
+        if recipient and mailbox and mailbox.acknowledges and received.task_id is not None:
             try:
                 await acknowledge(self.ctx, received, mailbox=recipient)
             except Exception:  # the message is stored: the acknowledgement is a courtesy
@@ -93,13 +105,25 @@ class MailboxHandler:
     def _accept_unknown(self) -> bool:
         return self.ctx.settings.smtp.accept_unknown_recipients
 
-    async def _queue_of(self, address: str) -> int | None:
-        """The mailbox's queue id (0 for a mailbox with no queue), or None for no mailbox."""
+    async def _mailbox(self, address: str) -> _Mailbox | None:
+        """The active mailbox at ``address``, or None; looked up at most every few
+        seconds per address (each message names its mailbox twice: RCPT and DATA)."""
+        key = address.lower()
+        now = asyncio.get_running_loop().time()
+        cached = self._mailboxes.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
         async with transaction(self.ctx) as session:
             account = await find_account(session, provider="smtp", address=address)
-        if account is None:
-            return None
-        return account.queue_id or 0
+        found = (
+            _Mailbox(account.queue_id, bool(account.auto_ack_hours))
+            if account is not None
+            else None
+        )
+        if len(self._mailboxes) > 10_000:
+            self._mailboxes.clear()
+        self._mailboxes[key] = (now + MAILBOX_CACHE_SECONDS, found)
+        return found
 
 
 async def start_smtp_server(ctx: AppContext) -> asyncio.Server:

@@ -9,6 +9,7 @@ loser re-reads the winner's. Exactly one customer exists afterwards.
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import IdentityKind
 from opencx.core.errors import Conflict, NotFound
@@ -26,7 +27,7 @@ from opencx.features.customers.identities import (
 from opencx.features.customers.schemas import CustomerDetail, ResolveIn
 from opencx.features.customers.service import customer_detail
 
-__all__ = ["resolve_customer", "resolve_customer_for"]
+__all__ = ["find_or_create_customer", "resolve_customer", "resolve_customer_for"]
 
 
 async def resolve_customer(
@@ -107,23 +108,51 @@ async def _create(
     async with transaction(ctx) as session:
         if await find_identity(session, kind, value) is not None:
             return None
-        now = ctx.clock.now()
-        customer = Customer(
-            display_name=display_name or "", attributes={}, created_at=now, updated_at=now
-        )
-        session.add(customer)
-        await session.flush()
-        await record_customer_change(
-            session,
-            ctx,
-            EventType.CUSTOMER_CREATED,
-            actor_user_id=actor_user_id,
-            customer_id=customer.id,
-            action="customer.resolve",
-            changes={"display_name": customer.display_name, "kind": kind.value, "value": value},
-            payload={"identity_kinds": [kind.value], "resolved": True},
-        )
-        await insert_identities(
-            session, ctx, customer, [(kind, value)], actor_user_id=actor_user_id
-        )
+        customer = await insert_resolved(session, ctx, kind, value, display_name, actor_user_id)
         return await customer_detail(session, customer)
+
+
+async def find_or_create_customer(
+    session: AsyncSession,
+    ctx: AppContext,
+    *,
+    kind: IdentityKind,
+    value: str,
+    display_name: str | None = None,
+) -> int:
+    """The customer id for an identity, created in the caller's transaction the first
+    time (channels receiving a message). ``value`` must be normalised; a concurrent
+    creation makes the caller's commit fail on the unique index: retry the whole unit."""
+    identity = await find_identity(session, kind, value)
+    if identity is not None:
+        return identity.customer_id
+    customer = await insert_resolved(session, ctx, kind, value, display_name, None)
+    return customer.id
+
+
+async def insert_resolved(
+    session: AsyncSession,
+    ctx: AppContext,
+    kind: IdentityKind,
+    value: str,
+    display_name: str | None,
+    actor_user_id: int | None,
+) -> Customer:
+    now = ctx.clock.now()
+    customer = Customer(
+        display_name=display_name or "", attributes={}, created_at=now, updated_at=now
+    )
+    session.add(customer)
+    await session.flush()
+    await record_customer_change(
+        session,
+        ctx,
+        EventType.CUSTOMER_CREATED,
+        actor_user_id=actor_user_id,
+        customer_id=customer.id,
+        action="customer.resolve",
+        changes={"display_name": customer.display_name, "kind": kind.value, "value": value},
+        payload={"identity_kinds": [kind.value], "resolved": True},
+    )
+    await insert_identities(session, ctx, customer, [(kind, value)], actor_user_id=actor_user_id)
+    return customer

@@ -139,6 +139,9 @@ class RoutingEngine:
             wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=delay)
+                # Woken by a new command: let the ones right behind it join the batch,
+                # so a burst costs one transaction rather than one each.
+                await asyncio.sleep(settings.batch_window_seconds)
 
     # ------------------------------------------------------------- restore
 
