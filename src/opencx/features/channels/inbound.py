@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -192,7 +192,7 @@ async def _store(
     files: list[_File],
 ) -> Received:
     now = ctx.clock.now()
-    conversation = await _thread(session, item, customer_id)
+    conversation = await _thread(session, item, customer_id, now)
     if conversation is None:
         conversation = await _new_conversation(session, ctx, item, customer_id, queue_id)
     elif conversation.status in _CLOSED:
@@ -274,7 +274,7 @@ async def _store(
 
 
 async def _thread(
-    session: AsyncSession, item: InboundMessage, customer_id: int
+    session: AsyncSession, item: InboundMessage, customer_id: int, now: datetime
 ) -> Conversation | None:
     """The conversation this message answers, or the customer's recent open one."""
     if item.thread_refs:
@@ -308,7 +308,8 @@ async def _thread(
     recent = await session.scalar(latest)
     if recent is None:
         return None
-    if item.sent_at is not None and recent.updated_at < item.sent_at - CONTINUE_WITHIN:
+    # Our clock, not the message's date: a sender's clock can say anything.
+    if recent.updated_at < now - CONTINUE_WITHIN:
         return None
     return recent
 
