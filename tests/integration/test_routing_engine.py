@@ -8,15 +8,18 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from opencx.core.enums import Channel, Direction, InteractionState, PresenceState, Role
 from opencx.core.permissions import Principal
-from opencx.core.routing.model import SiteState
+from opencx.core.routing.decisions import Decision
+from opencx.core.routing.model import SiteState, TaskSpec
+from opencx.core.routing.router import Router
 from opencx.core.routing.snapshot import Snapshot
-from opencx.db.models import Interaction, RoutingReservation, RoutingTask
+from opencx.db.models import Interaction, RoutingCommand, RoutingReservation, RoutingTask
 from opencx.features.auth.service import authenticate_user_id
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.conversations import ConversationCreate, create_conversation
@@ -355,3 +358,35 @@ async def test_when_a_queue_closes_on_its_hours_its_waiting_tasks_take_the_fallb
         interaction = await session.get(Interaction, task.interaction_id)
         assert interaction is not None
         assert interaction.state is InteractionState.ENDED
+
+
+async def test_a_command_that_trips_a_bug_is_refused_and_routing_goes_on(
+    ctx: AppContext,
+    floor: Floor,
+    engine_for: MakeEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    engine = await engine_for()
+    await available(ctx, floor.agents[0], PresenceState.AVAILABLE)
+    poisoned = await new_task(ctx, floor)
+    healthy = await new_task(ctx, floor)
+    original = Router.submit
+
+    def submit(self: Router, spec: TaskSpec, **kwargs: Any) -> list[Decision]:
+        if spec.id == poisoned:
+            raise RuntimeError("a bug")
+        return original(self, spec, **kwargs)
+
+    monkeypatch.setattr(Router, "submit", submit)
+    await engine.step()
+    async with transaction(ctx) as session:
+        failed = await session.scalar(
+            select(RoutingCommand).where(RoutingCommand.task_id == poisoned)
+        )
+        assert failed is not None
+        assert failed.done_at is not None
+        assert failed.error == {"code": "opencx.error", "detail": "internal error"}
+        task = await session.get(RoutingTask, healthy)
+        assert task is not None
+        assert task.status == "reserved"
+    await assert_stored_equals_router(ctx, engine)

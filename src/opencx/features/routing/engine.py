@@ -187,6 +187,7 @@ class RoutingEngine:
         asked = any(c.kind == CommandKind.RELOAD for c in commands)
         if (reload_due or asked) and await self._reload():
             return True  # restarted from the stored state: read the inbox again
+        poisoned = False
         for command in commands:
             now = self._now_instant()
             try:
@@ -195,12 +196,21 @@ class RoutingEngine:
             except OpenCXError as exc:
                 batch.errors[command.id] = problem_of(exc)
                 continue
+            except Exception:
+                # A bug must not block the inbox: this command is refused, the others go
+                # on, and the router restarts from the store after this batch.
+                log.exception("routing_command_failed", command_id=command.id, kind=command.kind)
+                batch.errors[command.id] = {"code": "opencx.error", "detail": "internal error"}
+                poisoned = True
+                continue
             batch.steps.append((command, decisions, extra))
         due = self.router.advance(self._now_instant())
         if due:
             batch.steps.append((None, due, {}))
         if batch.commands or batch.steps:
             await self._write(batch)
+        if poisoned:
+            await self.restore()
         if loop.time() >= self._next_stats:
             self._next_stats = loop.time() + STATS_INTERVAL_SECONDS
             await self._write_stats()
