@@ -657,7 +657,10 @@ def test_runtime_picks_procrastinate_on_postgresql(pg_settings: Settings) -> Non
     periodic = {
         task.task.name: task.cron for task in ctx.jobs.app.periodic_registry.periodic_tasks.values()
     }
-    assert periodic == {"purge_idempotency_records": "0 */1 * * *"}
+    assert periodic == {
+        "purge_idempotency_records": "0 */1 * * *",
+        "send_queued_messages": "*/1 * * * *",
+    }
 
 
 # -- backend selection and periodic schedules -----------------------------------------
