@@ -108,7 +108,6 @@ async def _store(
 async def _queue_of(ctx: AppContext, provider: str, address: str | None) -> int | None:
     if not address:
         return None
-    bare = address.removeprefix("whatsapp:")
-    async with transaction(ctx) as session:
-        account = await find_account(session, provider=provider, address=bare)
+    async with transaction(ctx) as session:  # find_account normalises "whatsapp:+33…"
+        account = await find_account(session, provider=provider, address=address)
     return account.queue_id if account is not None else None
