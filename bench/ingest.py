@@ -1,18 +1,29 @@
 """Inbound messages per second, from receipt to routed task, beside the raw rate of
 inserting the same rows into the same database.
 
-Paths, each with ``--messages`` distinct messages from as many customers:
+Paths, each with ``--messages`` distinct messages from as many new customers:
 - smtp: real SMTP sessions (smtplib) to the server's SMTP listener, one message each,
   answered 250 only after the commit;
 - webhook: signed Meta (WhatsApp) deliveries posted over HTTP to ``/webhooks/meta``;
 - raw: the same rows (customer, identity, conversation, interaction, message, task)
   inserted with plain SQLAlchemy, one transaction per message, nothing else.
 
-The server runs in this process (uvicorn on a free port), on a fresh SQLite file unless
-``--database-url`` names an empty PostgreSQL database. Prints a table, then one JSON
-line with ``smtp_per_s``, ``webhook_per_s``, ``raw_per_s`` and the ratios.
+The server runs in this process as ``opencx serve`` runs it (uvicorn on uvloop, with the
+router, the SMTP listener and the job runner in the background), on a fresh SQLite file
+unless ``--database-url`` names an empty PostgreSQL database. The senders run in a
+second process, as a provider is another machine: ``--concurrency`` SMTP connections,
+or webhook posts in flight, at a time. A path's clock starts when the sender is told to
+go and stops when the router has committed the last message's task into its queue
+(``interaction.state_changed`` to ``queued`` published after its commit; with no agent
+logged in, queuing is as far as routing goes); before that, one SMTP session and one
+HTTP request that store nothing warm the server up. The raw rows are inserted
+afterwards, in this process with the server stopped, by as many concurrent writers.
 
-    python bench/ingest.py [--messages 300] [--database-url URL]
+Prints a table, then one JSON line with the concurrency, ``smtp_per_s``,
+``webhook_per_s``, ``raw_per_s``, the ratios, and the rates at which the senders had
+their answers (``*_acked_per_s``).
+
+    python bench/ingest.py [--messages 300] [--concurrency 4] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -22,17 +33,25 @@ import asyncio
 import hashlib
 import hmac
 import json
+import multiprocessing
 import smtplib
 import socket
 import tempfile
+import threading
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
+import uvloop
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from opencx.core.enums import (
     AuthorKind,
@@ -44,8 +63,8 @@ from opencx.core.enums import (
     InteractionState,
     Role,
 )
+from opencx.core.events import EventType
 from opencx.core.permissions import Principal
-from opencx.db import migrate
 from opencx.db.models import (
     Conversation,
     Customer,
@@ -58,11 +77,13 @@ from opencx.features.context import AppContext, transaction
 from opencx.features.directory.channel_accounts import ChannelAccountCreate, create_account
 from opencx.features.directory.queues import QueueCreate, create_queue
 from opencx.features.users.service import UserCreate, create_user_as_system
-from opencx.runtime import build_app, build_context
+from opencx.realtime.bus import InProcessBus, Subscription
+from opencx.runtime import build_app, build_context, upgrade_database
 from opencx.settings import DatabaseSettings, MetaSettings, Settings, SmtpSettings
 
 SECRET = "bench-app-secret"
 PHONE_NUMBER_ID = "106540352242922"
+ROUTED_TIMEOUT_SECONDS = 120.0
 
 
 def free_port() -> int:
@@ -93,18 +114,17 @@ async def setup(ctx: AppContext) -> None:
         )
 
 
-def smtp_path(port: int, count: int) -> float:
-    started = time.perf_counter()
-    for n in range(count):
-        message = EmailMessage()
-        message["From"] = f"customer{n}@example.org"
-        message["To"] = "support@example.com"
-        message["Subject"] = f"Order {n}"
-        message["Message-ID"] = f"<bench.{n}@example.org>"
-        message.set_content("Where is my order?")
-        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-            smtp.send_message(message)
-    return count / (time.perf_counter() - started)
+# ---------------------------------------------------------------- the senders' process
+
+
+def email_bytes(n: int) -> bytes:
+    message = EmailMessage()
+    message["From"] = f"customer{n}@example.org"
+    message["To"] = "support@example.com"
+    message["Subject"] = f"Order {n}"
+    message["Message-ID"] = f"<bench.{n}@example.org>"
+    message.set_content("Where is my order?")
+    return message.as_bytes()
 
 
 def whatsapp_body(n: int) -> bytes:
@@ -142,85 +162,240 @@ def whatsapp_body(n: int) -> bytes:
     return json.dumps(payload).encode()
 
 
-async def webhook_path(url: str, count: int) -> float:
-    bodies = [whatsapp_body(n) for n in range(count)]
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        started = time.perf_counter()
-        for body in bodies:
-            digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-            response = await http.post(
-                "/webhooks/meta",
-                content=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Hub-Signature-256": f"sha256={digest}",
-                },
-            )
-            response.raise_for_status()
-        return count / (time.perf_counter() - started)
+def send_smtp(port: int, emails: list[tuple[str, bytes]], concurrency: int) -> None:
+    """One SMTP session per message, ``concurrency`` sessions at a time."""
+    todo = iter(emails)
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def sender() -> None:
+        while True:
+            with lock:
+                item = next(todo, None)
+            if item is None:
+                return
+            sender_address, data = item
+            try:
+                with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+                    smtp.sendmail(sender_address, ["support@example.com"], data)
+            except BaseException as exc:
+                failures.append(exc)
+                return
+
+    threads = [threading.Thread(target=sender) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
-async def raw_path(ctx: AppContext, count: int) -> float:
-    """The rows one inbound message makes, with none of the logic around them."""
-    started = time.perf_counter()
-    for n in range(count):
-        now = datetime.now(UTC)
-        async with transaction(ctx) as session:
-            customer = Customer(display_name=f"R{n}", attributes={}, created_at=now, updated_at=now)
-            session.add(customer)
-            await session.flush()
-            session.add(
-                CustomerIdentity(
-                    customer_id=customer.id, kind=IdentityKind.EMAIL, value=f"raw{n}@example.org"
+async def send_webhooks(port: int, bodies: list[bytes], concurrency: int) -> None:
+    """Signed deliveries, ``concurrency`` posts in flight at a time."""
+    todo = iter(bodies)
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
+    ) as http:
+
+        async def sender() -> None:
+            for body in todo:
+                digest = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                response = await http.post(
+                    "/webhooks/meta",
+                    content=body,
+                    headers={
+                        "Content-Type": "application/json",
+                        "X-Hub-Signature-256": f"sha256={digest}",
+                    },
                 )
+                response.raise_for_status()
+
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+
+
+def sender_process(conn: Connection, path: str, port: int, count: int, concurrency: int) -> None:
+    """The provider's side: prepare, say ready, wait for go, send, report the time."""
+    if path == "smtp":
+        emails = [(f"customer{n}@example.org", email_bytes(n)) for n in range(count)]
+        send: Callable[[], None] = lambda: send_smtp(port, emails, concurrency)  # noqa: E731
+    else:
+        bodies = [whatsapp_body(n) for n in range(count)]
+        send = lambda: asyncio.run(send_webhooks(port, bodies, concurrency))  # noqa: E731
+    conn.send("ready")
+    conn.recv()
+    started = time.perf_counter()
+    try:
+        send()
+    except BaseException as exc:
+        conn.send(("failed", repr(exc)))
+        raise
+    conn.send(("done", time.perf_counter() - started))
+
+
+# ---------------------------------------------------------------- the server's side
+
+
+class RoutedCounter:
+    """Counts interactions the router queued, per channel, from the published events."""
+
+    def __init__(self, bus: InProcessBus) -> None:
+        self.bus = bus
+        self.queue: Subscription = bus.subscribe()
+        self.counts: Counter[str] = Counter()
+        self.changed = asyncio.Event()
+        self.task = asyncio.create_task(self._count())
+
+    async def _count(self) -> None:
+        while True:
+            event = await self.queue.get()
+            if event is None:
+                raise RuntimeError("the bench fell behind the event bus")
+            if (
+                event.type is EventType.INTERACTION_STATE_CHANGED
+                and event.payload.get("state") == InteractionState.QUEUED.value
+            ):
+                self.counts[str(event.payload.get("channel"))] += 1
+                self.changed.set()
+
+    async def until(self, channel: Channel, count: int) -> None:
+        deadline = asyncio.get_running_loop().time() + ROUTED_TIMEOUT_SECONDS
+        while self.counts[channel.value] < count:
+            self.changed.clear()
+            left = deadline - asyncio.get_running_loop().time()
+            await asyncio.wait_for(self.changed.wait(), timeout=max(left, 0.001))
+
+    async def close(self) -> None:
+        self.task.cancel()
+        self.bus.unsubscribe(self.queue)
+
+
+async def timed_path(
+    path: str,
+    port: int,
+    count: int,
+    concurrency: int,
+    routed: RoutedCounter,
+    channel: Channel,
+) -> tuple[float, float]:
+    """``(routed per second, acknowledged per second)`` of one path."""
+    mp = multiprocessing.get_context("spawn")
+    ours, theirs = mp.Pipe()
+    process = mp.Process(target=sender_process, args=(theirs, path, port, count, concurrency))
+    process.start()
+    try:
+        assert await asyncio.to_thread(ours.recv) == "ready"
+        before = routed.counts[channel.value]
+        started = time.perf_counter()
+        ours.send("go")
+        outcome, detail = await asyncio.to_thread(ours.recv)
+        if outcome != "done":
+            raise RuntimeError(f"{path} sender failed: {detail}")
+        await routed.until(channel, before + count)
+        elapsed = time.perf_counter() - started
+    finally:
+        await asyncio.to_thread(process.join, 30)
+    return count / elapsed, count / float(detail)
+
+
+async def warm_up(smtp_port: int, http_port: int) -> None:
+    """One SMTP session and one HTTP request that store nothing, before any clock starts:
+    a running server has served before (FastAPI builds its route table on the first
+    request, about 0.2 s here)."""
+
+    def smtp_hello() -> None:
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
+            smtp.noop()
+
+    await asyncio.to_thread(smtp_hello)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}") as http:
+        await http.get("/webhooks/meta")  # the subscription check, refused: no token set
+
+
+async def check_routed(ctx: AppContext, channel: Channel, count: int) -> None:
+    """Every message of the path has a task the router took in (none left ``new``)."""
+    async with transaction(ctx) as session:
+        statuses = select(RoutingTask.status, func.count()).where(RoutingTask.channel == channel)
+        result = await session.execute(statuses.group_by(RoutingTask.status))
+        rows = {row[0]: row[1] for row in result}
+    if rows != {"waiting": count}:
+        raise RuntimeError(f"{channel} tasks are not all routed: {rows}")
+
+
+async def raw_rows(ctx: AppContext, n: int) -> None:
+    """The rows one inbound message makes, with none of the logic around them."""
+    now = datetime.now(UTC)
+    async with transaction(ctx) as session:
+        customer = Customer(display_name=f"R{n}", attributes={}, created_at=now, updated_at=now)
+        session.add(customer)
+        await session.flush()
+        session.add(
+            CustomerIdentity(
+                customer_id=customer.id, kind=IdentityKind.EMAIL, value=f"raw{n}@example.org"
             )
-            conversation = Conversation(
-                customer_id=customer.id,
-                subject="Order",
-                status=ConversationStatus.OPEN,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(conversation)
-            await session.flush()
-            interaction = Interaction(
+        )
+        conversation = Conversation(
+            customer_id=customer.id,
+            subject="Order",
+            status=ConversationStatus.OPEN,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(conversation)
+        await session.flush()
+        interaction = Interaction(
+            conversation_id=conversation.id,
+            channel=Channel.EMAIL,
+            direction=Direction.INBOUND,
+            state=InteractionState.CREATED,
+            arrived_at=now,
+            hold_seconds=0.0,
+        )
+        session.add(interaction)
+        await session.flush()
+        session.add(
+            Message(
                 conversation_id=conversation.id,
+                interaction_id=interaction.id,
                 channel=Channel.EMAIL,
                 direction=Direction.INBOUND,
-                state=InteractionState.CREATED,
-                arrived_at=now,
-                hold_seconds=0.0,
+                author_kind=AuthorKind.CUSTOMER,
+                body_text="Where is my order?",
+                provider_message_id=f"raw.{n}@example.org",
+                delivery_status=DeliveryStatus.RECEIVED,
+                metadata_={},
+                created_at=now,
             )
-            session.add(interaction)
-            await session.flush()
-            session.add(
-                Message(
-                    conversation_id=conversation.id,
-                    interaction_id=interaction.id,
-                    channel=Channel.EMAIL,
-                    direction=Direction.INBOUND,
-                    author_kind=AuthorKind.CUSTOMER,
-                    body_text="Where is my order?",
-                    provider_message_id=f"raw.{n}@example.org",
-                    delivery_status=DeliveryStatus.RECEIVED,
-                    metadata_={},
-                    created_at=now,
-                )
+        )
+        session.add(
+            RoutingTask(
+                interaction_id=interaction.id,
+                channel=Channel.EMAIL,
+                attributes={},
+                created_at=now,
+                status="new",
+                excluded={},
             )
-            session.add(
-                RoutingTask(
-                    interaction_id=interaction.id,
-                    channel=Channel.EMAIL,
-                    attributes={},
-                    created_at=now,
-                    status="new",
-                    excluded={},
-                )
-            )
+        )
+
+
+async def concurrently(
+    count: int, concurrency: int, work: Callable[[int], Awaitable[None]]
+) -> float:
+    """``count`` calls of ``work``, ``concurrency`` at a time; calls per second."""
+    todo = iter(range(count))
+
+    async def worker() -> None:
+        for n in todo:
+            await work(n)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
     return count / (time.perf_counter() - started)
 
 
-async def main(count: int, url: str) -> dict[str, float | str | int]:
+async def main(count: int, concurrency: int, url: str) -> dict[str, Any]:
     smtp_port = free_port()
     http_port = free_port()
     settings = Settings(
@@ -230,42 +405,59 @@ async def main(count: int, url: str) -> dict[str, float | str | int]:
         meta=MetaSettings(app_secret=SecretStr(SECRET)),
         _env_file=None,  # type: ignore[call-arg]
     )
-    await asyncio.to_thread(migrate.upgrade, settings.database)
+    await asyncio.to_thread(upgrade_database, settings)  # the job backend's schema too
     ctx = build_context(settings)
     await setup(ctx)
+    app = build_app(settings)
+    server_ctx: AppContext = app.state.ctx
+    assert isinstance(server_ctx.publisher, InProcessBus)
     server = uvicorn.Server(
-        uvicorn.Config(build_app(settings), host="127.0.0.1", port=http_port, log_level="error")
+        uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="error")
     )
     serving = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.05)
+    await warm_up(smtp_port, http_port)
+    routed = RoutedCounter(server_ctx.publisher)
     try:
-        smtp = await asyncio.to_thread(smtp_path, smtp_port, count)
-        webhook = await webhook_path(f"http://127.0.0.1:{http_port}", count)
+        smtp, smtp_acked = await timed_path(
+            "smtp", smtp_port, count, concurrency, routed, Channel.EMAIL
+        )
+        webhook, webhook_acked = await timed_path(
+            "webhook", http_port, count, concurrency, routed, Channel.WHATSAPP
+        )
+        await check_routed(server_ctx, Channel.EMAIL, count)
+        await check_routed(server_ctx, Channel.WHATSAPP, count)
     finally:
+        await routed.close()
         server.should_exit = True
         await serving
-    raw = await raw_path(ctx, count)
+    raw = await concurrently(count, concurrency, lambda n: raw_rows(ctx, n))
     await ctx.engine.dispose()
     return {
         "database": url.split(":", 1)[0],
         "messages": count,
+        "concurrency": concurrency,
         "smtp_per_s": round(smtp, 1),
         "webhook_per_s": round(webhook, 1),
         "raw_per_s": round(raw, 1),
         "smtp_vs_raw": round(smtp / raw, 2),
         "webhook_vs_raw": round(webhook / raw, 2),
+        "smtp_acked_per_s": round(smtp_acked, 1),
+        "webhook_acked_per_s": round(webhook_acked, 1),
     }
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'ingest.db'}"
-        figures = asyncio.run(main(args.messages, url))
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            figures = runner.run(main(args.messages, args.concurrency, url))
     width = max(len(key) for key in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")

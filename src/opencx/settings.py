@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "MetaSettings",
     "RoutingSettings",
     "SecuritySettings",
+    "SendGridSettings",
     "ServerSettings",
     "Settings",
     "SmtpOutSettings",
@@ -29,6 +30,8 @@ __all__ = [
 ]
 
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev
+#: Shortest shared secret accepted in a webhook URL.
+MIN_TOKEN_LENGTH = 16
 
 
 class DatabaseSettings(BaseModel):
@@ -147,17 +150,49 @@ class SmtpOutSettings(BaseModel):
 
 
 class MetaSettings(BaseModel):
-    """Meta webhooks (WhatsApp Cloud API, Messenger, Instagram): the app secret signs
-    every delivery; the verify token answers the subscription check."""
+    """Meta (WhatsApp Cloud API, Messenger, Instagram). Webhooks: the app secret signs
+    every delivery; the verify token answers the subscription check. Sending: the Graph
+    API with ``access_token`` (a system user's token with access to every WhatsApp
+    number, page and Instagram account configured); without it answers stay queued."""
 
     app_secret: SecretStr | None = None
     verify_token: SecretStr | None = None
+    access_token: SecretStr | None = None
+    graph_base: str = "https://graph.facebook.com"
+    graph_version: str = "v21.0"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    # Attempts before a message is marked failed; retries back off exponentially.
+    max_attempts: int = Field(default=8, ge=1)
 
 
 class TwilioSettings(BaseModel):
-    """Twilio webhooks (SMS, MMS, WhatsApp): the auth token signs every request."""
+    """Twilio (SMS, MMS, WhatsApp). Webhooks: the auth token signs every request.
+    Sending: the Messages API with ``account_sid`` and the auth token; without both,
+    answers stay queued. ``status_callback_url`` is the public URL of
+    ``/webhooks/twilio/sms/status``, sent with each message (omitted when unset)."""
 
+    account_sid: str | None = None
     auth_token: SecretStr | None = None
+    api_base: str = "https://api.twilio.com"
+    status_callback_url: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    # Attempts before a message is marked failed; retries back off exponentially.
+    max_attempts: int = Field(default=8, ge=1)
+
+
+class SendGridSettings(BaseModel):
+    """SendGrid Inbound Parse: it signs nothing by default, so the URL it posts to carries
+    a shared secret (``?token=``, or the password of basic auth in that URL)."""
+
+    inbound_token: SecretStr | None = None
+
+    @field_validator("inbound_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # The token is the only thing between the Internet and the mailboxes.
+        if value is not None and len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"the inbound token needs at least {MIN_TOKEN_LENGTH} characters")
+        return value
 
 
 class StorageSettings(BaseModel):
@@ -165,6 +200,22 @@ class StorageSettings(BaseModel):
 
     path: Path = Path("./opencx-data/attachments")
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+
+
+class PublicChannelSettings(BaseModel):
+    """Google Play and App Store reviews and X mentions, polled and answered through
+    the providers' APIs; each account's own credential is on the channel account.
+
+    The URLs default to the providers' own (``None``); set them only to reach a proxy
+    or a test double."""
+
+    google_api_base: str | None = None  # https://androidpublisher.googleapis.com
+    google_token_url: str | None = None  # https://oauth2.googleapis.com/token
+    app_store_api_base: str | None = None  # https://api.appstoreconnect.apple.com
+    x_api_base: str | None = None  # https://api.x.com
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    # Attempts at sending one reply before it is marked failed; retries back off.
+    max_attempts: int = Field(default=8, ge=1)
 
 
 class Settings(BaseSettings):
@@ -183,11 +234,13 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     jobs: JobsSettings = JobsSettings()
     storage: StorageSettings = StorageSettings()
+    public_channels: PublicChannelSettings = PublicChannelSettings()
     routing: RoutingSettings = RoutingSettings()
     smtp: SmtpSettings = SmtpSettings()
     smtp_out: SmtpOutSettings = SmtpOutSettings()
     meta: MetaSettings = MetaSettings()
     twilio: TwilioSettings = TwilioSettings()
+    sendgrid: SendGridSettings = SendGridSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,18 @@ CLI_TIMEOUT = 60.0  # seconds for one CLI command
 
 OpencxEnv = Callable[..., dict[str, str]]
 RunOpencx = Callable[[list[str], dict[str, str]], str]
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """What ``check`` returns once it is truthy; fails the test after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail("not seen in time")
+        time.sleep(0.1)
 
 
 def free_port() -> int:
@@ -89,13 +102,19 @@ class LiveServers:
     started: list[LiveServer] = field(default_factory=list)
 
     def spawn(
-        self, env: dict[str, str], *, name: str = "node", command: tuple[str, ...] = ("serve",)
+        self,
+        env: dict[str, str],
+        *,
+        name: str = "node",
+        command: tuple[str, ...] = ("serve",),
+        port: int | None = None,
     ) -> LiveServer:
         """Start a server without waiting; call ``wait_ready`` on it (start several at once).
 
         ``command`` is the ``opencx`` sub-command and its options (``("demo", "--customers",
-        "5")``); the host and port are added."""
-        port = free_port()
+        "5")``); the host and port are added (``port``: a free one unless given, to
+        restart a server where its clients expect it)."""
+        port = port or free_port()
         log = self.directory / f"{name}-{port}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -120,9 +139,14 @@ class LiveServers:
         return server
 
     def start(
-        self, env: dict[str, str], *, name: str = "node", command: tuple[str, ...] = ("serve",)
+        self,
+        env: dict[str, str],
+        *,
+        name: str = "node",
+        command: tuple[str, ...] = ("serve",),
+        port: int | None = None,
     ) -> LiveServer:
-        server = self.spawn(env, name=name, command=command)
+        server = self.spawn(env, name=name, command=command, port=port)
         server.wait_ready()
         return server
 

@@ -23,12 +23,18 @@ def test_demo_serves_seeded_company_readable_with_a_cli_token(
     printed = server.output()
     assert "admin@demo.opencx.dev" in printed
     assert "/api/v1/docs" in printed
+    assert "/chat/try/vigilo-web" in printed
 
     with httpx.Client(base_url=server.url, timeout=10) as http:
         assert http.get("/healthz").json()["status"] == "ok"
         assert http.get("/readyz").json() == {"status": "ok", "database": "ok"}
         assert http.get("/api/v1/openapi.json").json()["info"]["title"] == "OpenCX API"
         assert http.get("/api/v1/customers").status_code == 401
+        try_page = http.get("/chat/try/vigilo-web", params={"lang": "fr"})
+        assert try_page.status_code == 200
+        assert 'data-widget="vigilo-web"' in try_page.text
+        widget = http.get("/chat/widgets/vigilo-web", params={"lang": "fr"}).json()
+        assert widget["title"] == "Discuter avec Vigilo"
 
         token = run_opencx(["token", "create", "--user", "admin@demo.opencx.dev"], env)
         admin = {"Authorization": f"Bearer {token.strip().splitlines()[-1]}"}

@@ -1,13 +1,17 @@
-"""Mail sent with Python's smtplib to a running server becomes a routed conversation at
-once (250 only after the commit); a reply joins it; an unknown mailbox is refused."""
+"""Mail sent with Python's smtplib (and with swaks, an SMTP client that is not Python's)
+to a running server becomes a routed conversation at once (250 only after the commit); a
+reply joins it; an unknown mailbox is refused; an agent's answer threads."""
 
 from __future__ import annotations
 
 import email
 import email.message
+import os
+import re
+import shutil
 import smtplib
-import time
-from collections.abc import Callable, Iterator
+import subprocess
+from collections.abc import Iterator
 from email.message import EmailMessage
 from typing import Any
 
@@ -15,7 +19,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.e2e.conftest import LiveServers, OpencxEnv, RunOpencx, free_port
+from tests.e2e.conftest import LiveServers, OpencxEnv, RunOpencx, free_port, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -30,17 +34,6 @@ def mail(message_id: str, subject: str, body: str, **headers: str) -> EmailMessa
         message[name.replace("_", "-")] = value
     message.set_content(body)
     return message
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            pytest.fail("not seen in time")
-        time.sleep(0.1)
 
 
 def test_mail_becomes_a_routed_conversation_and_a_reply_joins_it(
@@ -225,3 +218,122 @@ def test_an_answer_threads_in_the_customers_mail_client_and_their_reply_joins(
             for m in api.get(f"/conversations/{conversation['id']}/messages").json()["items"]
         ]
         assert bodies[-1] == "Thank you!"
+
+
+def swaks_command() -> str:
+    """swaks (Debian package ``swaks``): skipped where it is missing, except in CI."""
+    found = shutil.which("swaks")
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail("swaks is not on PATH: CI must install it (apt-get install swaks)")
+        pytest.skip("swaks is not on PATH (Debian package swaks); CI runs this test")
+    return found
+
+
+def swaks(command: str, smtp_port: int, *args: str) -> str:
+    """Send one mail with swaks; its transcript (what it sent is on `` -> `` lines)."""
+    done = subprocess.run(
+        [command, "--server", f"127.0.0.1:{smtp_port}", "--timeout", "10", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"swaks exited with {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def sent_message_id(transcript: str) -> str:
+    """The Message-ID swaks wrote into the mail, read from its transcript."""
+    found = re.search(r"^ -> Message-Id: <([^>]+)>\s*$", transcript, re.IGNORECASE | re.MULTILINE)
+    assert found is not None, transcript
+    return found.group(1)
+
+
+def test_a_mail_sent_with_swaks_is_routed_and_the_agents_answer_threads(
+    database_url: str,
+    live_servers: LiveServers,
+    opencx_env: OpencxEnv,
+    run_opencx: RunOpencx,
+    sink: tuple[Sink, int],
+) -> None:
+    command = swaks_command()
+    relay, relay_port = sink
+    smtp_port = free_port()
+    env = opencx_env(
+        database_url,
+        SMTP__PORT=str(smtp_port),
+        SMTP_OUT__HOST="127.0.0.1",
+        SMTP_OUT__PORT=str(relay_port),
+        SMTP_OUT__STARTTLS="false",
+    )
+    server = live_servers.start(env)
+    for email_address, role in (("admin@example.com", "admin"), ("agent@example.com", "agent")):
+        user = ["--email", email_address, "--role", role, "--password", "long enough"]
+        run_opencx(["user", "create", *user], env)
+    tokens = {
+        who: run_opencx(["token", "create", "--user", f"{who}@example.com"], env).splitlines()[-1]
+        for who in ("admin", "agent")
+    }
+    api_url = f"{server.url}/api/v1"
+    with (
+        httpx.Client(
+            base_url=api_url, headers={"Authorization": f"Bearer {tokens['admin']}"}
+        ) as api,
+        httpx.Client(
+            base_url=api_url, headers={"Authorization": f"Bearer {tokens['agent']}"}
+        ) as agent,
+    ):
+        queue = api.post("/queues", json={"name": "Invoices", "channel": "email"}).json()
+        account = {
+            "channel": "email",
+            "provider": "smtp",
+            "address": "billing@example.com",
+            "name": "Acme Billing",
+            "queue_id": queue["id"],
+        }
+        assert api.post("/channel-accounts", json=account).status_code == 201
+
+        transcript = swaks(
+            command,
+            smtp_port,
+            "--to", "billing@example.com",
+            "--from", "grace@example.com",
+            "--header", "Subject: Invoice 2231 is wrong",
+            "--body", "The total is 12 EUR too high.",
+        )  # fmt: skip
+        assert re.search(r"^<-  250 2\.0\.0 OK: stored as message", transcript, re.MULTILINE)
+        message_id = sent_message_id(transcript)
+
+        # 250 came after the commit: the conversation is there, in the mailbox's queue.
+        (conversation,) = api.get("/conversations").json()["items"]
+        assert conversation["subject"] == "Invoice 2231 is wrong"
+        assert conversation["queue_id"] == queue["id"]
+        path = f"/conversations/{conversation['id']}/messages"
+        (first,) = api.get(path).json()["items"]
+        assert first["provider_message_id"] == message_id
+        assert first["body_text"].strip() == "The total is 12 EUR too high."
+        task = wait_for(lambda: api.get("/tasks", params={"status": "waiting"}).json()["items"])[0]
+        assert task["queue_id"] == queue["id"]
+
+        answer = agent.post(
+            path,
+            json={
+                "channel": "email",
+                "direction": "outbound",
+                "author_kind": "agent",
+                "body_text": "You are right: a corrected invoice is on its way.",
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        sent = wait_for(lambda: relay.messages)[0]
+        assert sent["From"] == "Acme Billing <billing@example.com>"
+        assert sent["To"] == "grace@example.com"
+        assert sent["In-Reply-To"] == f"<{message_id}>"
+        assert f"<{message_id}>" in sent["References"].split()
+        assert sent["Subject"] == f"Re: Invoice 2231 is wrong [#{conversation['id']}]"
+        assert "corrected invoice" in sent.get_payload(decode=True).decode()
+        assert wait_for(
+            lambda: api.get(f"/messages/{answer.json()['id']}").json()["delivery_status"] == "sent"
+        )

@@ -14,6 +14,7 @@ from opencx.core.events import EventType
 from opencx.db.models import AuditEntry
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory.channel_accounts import Locale, find_account
+from opencx.features.directory.provider_settings import SecretUnreadable, open_secret
 from opencx.i18n import supported_locales
 from opencx.testing import RecordingPublisher
 from tests.conftest import Caller, MakeCaller
@@ -22,12 +23,23 @@ from tests.integration.test_directory_api import API, assert_problem, list_all, 
 PATH = "/channel-accounts"
 
 
+#: Settings each provider that needs some is created with.
+SETTINGS = {
+    "imap": {"host": "imap.example.com", "username": "support"},
+    "google_play": {"package_name": "com.example.app"},
+    "app_store": {"app_id": "1234567890", "issuer_id": "issuer", "key_id": "KEY123"},
+    "twitter": {"user_id": "2244994945"},
+}
+
+
 def account(**fields: Any) -> dict[str, Any]:
+    provider = fields.get("provider", "smtp")
     return {
         "channel": "email",
-        "provider": "smtp",
+        "provider": provider,
         "address": "support@example.com",
         "name": "Support",
+        **({"settings": SETTINGS[provider]} if provider in SETTINGS else {}),
         **fields,
     }
 
@@ -51,6 +63,9 @@ async def test_an_account_is_created_read_updated_and_deleted(
         "auto_ack_hours": 48,
         "locale": "en",
         "is_active": True,
+        "settings": {},
+        "has_secret": False,
+        "poller": {},
     }
     url = f"{API}{PATH}/{created['id']}"
     assert (await client.get(url, headers=admin.headers)).json() == created
@@ -190,7 +205,9 @@ async def test_one_account_per_provider_address(client: httpx.AsyncClient, admin
     # The same mailbox read another way is another account.
     imap = await post(client, admin, PATH, account(provider="imap"))
     moved = await client.patch(
-        f"{API}{PATH}/{imap['id']}", json={"provider": "smtp"}, headers=admin.headers
+        f"{API}{PATH}/{imap['id']}",
+        json={"provider": "smtp", "settings": {}},
+        headers=admin.headers,
     )
     assert assert_problem(moved, 409, "opencx.conflict")["errors"][0]["field"] == "address"
 
@@ -311,3 +328,73 @@ async def test_creates_replay_with_an_idempotency_key(
 
 def test_acknowledgement_locales_are_those_with_a_catalog() -> None:
     assert sorted(get_args(Locale)) == sorted(supported_locales())
+
+
+IMAP = {
+    "channel": "email",
+    "provider": "imap",
+    "address": "contact@example.com",
+    "name": "Old mailbox",
+    "settings": {"host": "imap.example.com", "username": "contact@example.com"},
+}
+
+
+async def test_provider_settings_are_checked_and_stored_with_their_defaults(
+    client: httpx.AsyncClient, admin: Caller
+) -> None:
+    created = await post(client, admin, PATH, IMAP)
+    assert created["settings"] == {
+        "host": "imap.example.com",
+        "port": 993,
+        "security": "tls",
+        "username": "contact@example.com",
+        "folder": "INBOX",
+    }
+    missing = await client.post(
+        f"{API}{PATH}",
+        json={**IMAP, "address": "x@example.com", "settings": {}},
+        headers=admin.headers,
+    )
+    assert_problem(missing, 422, "opencx.invalid_input")
+    assert "settings.host" in missing.json()["detail"]
+    unknown = await client.post(
+        f"{API}{PATH}",
+        json={**IMAP, "address": "y@example.com", "settings": {**IMAP["settings"], "pop": 1}},
+        headers=admin.headers,
+    )
+    assert_problem(unknown, 422, "opencx.invalid_input")
+    assert "settings.pop" in unknown.json()["detail"]
+    smtp = await client.post(
+        f"{API}{PATH}", json=account(settings={"host": "x"}), headers=admin.headers
+    )
+    assert_problem(smtp, 422, "opencx.invalid_input")
+    assert "takes no settings" in smtp.json()["detail"]
+
+
+async def test_a_credential_is_sealed_never_shown_nor_audited_and_can_be_removed(
+    client: httpx.AsyncClient, admin: Caller, ctx: AppContext
+) -> None:
+    password = "correct horse battery staple"
+    created = await post(client, admin, PATH, {**IMAP, "secret": password})
+    assert created["has_secret"] is True
+    assert "secret" not in created
+    url = f"{API}{PATH}/{created['id']}"
+    assert password not in (await client.get(url, headers=admin.headers)).text
+
+    async with transaction(ctx) as session:
+        stored = await find_account(session, provider="imap", address="contact@example.com")
+        assert stored is not None
+        assert stored.secret is not None
+        assert password not in stored.secret
+        key = ctx.settings.security.secret_key.get_secret_value()
+        assert open_secret(key, stored.secret) == password
+        with pytest.raises(SecretUnreadable):
+            open_secret("another key of at least thirty-two characters", stored.secret)
+        audit = (await session.scalars(select(AuditEntry))).all()
+    assert audit
+    assert all(password not in str(entry.changes) for entry in audit)
+    assert any(entry.changes.get("secret") == "set" for entry in audit)
+
+    response = await client.patch(url, json={"secret": None}, headers=admin.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["has_secret"] is False

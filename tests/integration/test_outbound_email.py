@@ -9,7 +9,7 @@ from opencx.channels.base import InboundMessage, Sender
 from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction, IdentityKind, Role
 from opencx.core.permissions import Principal
 from opencx.features.channels.inbound import receive
-from opencx.features.channels.outbound import queued_email_ids, send_email
+from opencx.features.channels.outbound import queued_message_ids, send_queued_message
 from opencx.features.context import AppContext
 from opencx.features.conversations.messages import MessageCreate, get_message, post_message
 from opencx.features.directory.channel_accounts import ChannelAccountCreate, create_account
@@ -68,16 +68,16 @@ async def test_a_failing_relay_is_retried_with_backoff_then_the_message_fails(
         host="127.0.0.1", port=closed_port(), starttls=False, max_attempts=3, timeout_seconds=2
     )
     admin, message_id = await answer_queued(ctx)
-    assert not await send_email(ctx, message_id)
+    assert not await send_queued_message(ctx, message_id)
     first = await get_message(ctx, admin, message_id)
     assert first.delivery_status is DeliveryStatus.QUEUED
     assert first.metadata["attempts"] == "1"
-    assert await queued_email_ids(ctx) == []  # not due before its backoff
+    assert await queued_message_ids(ctx) == []  # not due before its backoff
     clock.advance(30)
-    assert await queued_email_ids(ctx) == [message_id]
-    assert not await send_email(ctx, message_id)
+    assert await queued_message_ids(ctx) == [message_id]
+    assert not await send_queued_message(ctx, message_id)
     clock.advance(60)
-    assert not await send_email(ctx, message_id)
+    assert not await send_queued_message(ctx, message_id)
     failed = await get_message(ctx, admin, message_id)
     assert failed.delivery_status is DeliveryStatus.FAILED
     assert failed.delivery_error
@@ -85,5 +85,5 @@ async def test_a_failing_relay_is_retried_with_backoff_then_the_message_fails(
 
 async def test_without_a_relay_messages_wait_queued(ctx: AppContext) -> None:
     admin, message_id = await answer_queued(ctx)
-    assert not await send_email(ctx, message_id)
+    assert not await send_queued_message(ctx, message_id)
     assert (await get_message(ctx, admin, message_id)).delivery_status is DeliveryStatus.QUEUED

@@ -79,6 +79,8 @@ __all__ = ["DEMO_CUSTOMERS", "DEMO_LOGINS", "DEMO_PASSWORD", "ensure_demo", "see
 
 #: The demo company's support mailbox: mail sent to it on the SMTP port becomes a ticket.
 DEMO_MAILBOX = "support@demo.opencx.dev"
+#: The demo company's web chat widget: ``/chat/try/<key>`` shows it on a sample page.
+DEMO_WIDGET = "vigilo-web"
 DEMO_PASSWORD = "opencx-demo"  # noqa: S105 - demo data, printed to the user on purpose
 DEMO_DOMAIN = "demo.opencx.dev"
 DEMO_CUSTOMERS = 240
@@ -216,6 +218,30 @@ async def _directory(ctx: AppContext, admin: Principal) -> Directory:
             queue_id=d.queues["Customer service — e-mail"],
             auto_ack_hours=48,
             locale="fr",
+        ),
+    )
+    await create_account(
+        ctx,
+        admin,
+        ChannelAccountCreate(
+            channel=Channel.CHAT,
+            provider="widget",
+            address=DEMO_WIDGET,
+            name="Vigilo website chat",
+            queue_id=d.queues["Web chat"],
+            settings={
+                "title_en": "Chat with Vigilo",
+                "title_fr": "Discuter avec Vigilo",
+                "offline_mailbox": DEMO_MAILBOX,
+                "invitations": [
+                    {
+                        "path_prefix": "/chat/try",
+                        "seconds_on_page": 20,
+                        "message_en": "Questions about your alarm? We are here to help.",
+                        "message_fr": "Une question sur votre alarme ? Nous sommes là.",
+                    }
+                ],
+            },
         ),
     )
     for reason in REASONS:

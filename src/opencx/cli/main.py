@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from opencx.cli.demo import DEMO_CUSTOMERS, DEMO_MAILBOX
+from opencx.cli.demo import DEMO_CUSTOMERS, DEMO_MAILBOX, DEMO_WIDGET
+from opencx.cli.mailboxes import mailboxes_app
 from opencx.cli.simulate import simulate_command
 from opencx.core.enums import Role
 from opencx.core.errors import OpenCXError
@@ -32,6 +33,7 @@ token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(mailboxes_app, name="mailboxes")
 app.command("simulate")(simulate_command)
 
 console = Console(stderr=True)
@@ -106,6 +108,7 @@ def demo(
         console.print(
             f"  E-mail      send to {DEMO_MAILBOX} through SMTP at {smtp}", soft_wrap=True
         )
+    console.print(f"  Web chat    {base}/chat/try/{DEMO_WIDGET}", soft_wrap=True)
     console.print("  Sign in with:")
     for role, email, password in logins:
         console.print(f"  {role:<11} {email:<32} password: {password}", soft_wrap=True)

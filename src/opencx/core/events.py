@@ -37,6 +37,8 @@ class EventType(StrEnum):
     TASK_ENDED = "task.ended"
     RESERVATION_CREATED = "reservation.created"
     RESERVATION_UPDATED = "reservation.updated"
+    # Published, never stored: someone is typing in a chat.
+    CHAT_TYPING = "chat.typing"
 
 
 @dataclass(frozen=True, slots=True)

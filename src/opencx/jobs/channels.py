@@ -1,10 +1,15 @@
-"""Channel jobs: sending queued outbound messages, one at once and swept regularly."""
+"""Channel jobs: sending queued outbound messages (e-mail, SMS, WhatsApp, Messenger,
+Instagram), one at once and swept regularly."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from opencx.features.channels.outbound import SEND_JOB, queued_email_ids, send_email
+from opencx.features.channels.outbound import (
+    SEND_JOB,
+    queued_message_ids,
+    send_queued_message,
+)
 from opencx.features.context import AppContext
 from opencx.jobs.registry import job
 
@@ -14,11 +19,12 @@ __all__ = ["send_message", "send_queued_messages"]
 @job(SEND_JOB)
 async def send_message(ctx: AppContext, message_id: int) -> None:
     """Send one message; a failure is recorded on the message and retried by the sweep."""
-    await send_email(ctx, message_id)
+    await send_queued_message(ctx, message_id)
 
 
 @job("send_queued_messages", every=timedelta(minutes=1))
 async def send_queued_messages(ctx: AppContext) -> None:
-    """Send what is queued and due: messages whose job was lost, and retries."""
-    for message_id in await queued_email_ids(ctx):
-        await send_email(ctx, message_id)
+    """Send what is queued and due: messages whose job was lost, retries, and attempts
+    whose worker stopped before it finished."""
+    for message_id in await queued_message_ids(ctx):
+        await send_queued_message(ctx, message_id)

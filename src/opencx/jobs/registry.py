@@ -107,6 +107,7 @@ def default_registry() -> JobRegistry:
 
     Adding a job module? Import it here, so that every web node and worker knows it.
     """
-    from opencx.jobs import channels, maintenance  # noqa: F401 - registers their jobs
+    # Importing a module registers its jobs.
+    from opencx.jobs import channels, mailboxes, maintenance, public_channels  # noqa: F401
 
     return registry

@@ -17,6 +17,7 @@ from opencx.features.context import AppContext
 from opencx.realtime.broker import BrokerBus
 from opencx.web import health
 from opencx.web.api import api_router
+from opencx.web.chat import create_chat_app
 from opencx.web.errors import install_error_handlers
 from opencx.web.pages import STATIC_DIR, pages_router
 from opencx.web.webhooks import router as webhook_router
@@ -76,5 +77,6 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     app.include_router(websocket_router)
     app.include_router(webhook_router)
     app.include_router(pages_router())
+    app.mount("/chat", create_chat_app(ctx))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -1,8 +1,9 @@
 """Providers' webhooks under ``/webhooks``: authenticated by the provider's signature,
 not by our tokens, so they are not in the API's OpenAPI document (see docs/channels.md).
 
-Answers: 200 once everything delivered is committed; 403 for a wrong signature; 503
-when the provider is not configured; 422 for a payload the provider would not send.
+Answers: 200 once everything delivered is committed; 403 for a wrong signature (or
+SendGrid's token); 503 when the provider is not configured; 422 for a payload the
+provider would not send.
 """
 
 from __future__ import annotations
@@ -51,6 +52,19 @@ async def twilio_status(request: Request, ctx: ContextDep) -> Response:
     signature = request.headers.get("x-twilio-signature")
     await webhooks.twilio_status(ctx, _signed_url(request, ctx), params, signature)
     return Response(status_code=204)
+
+
+@router.post("/sendgrid/inbound")
+async def sendgrid_inbound(request: Request, ctx: ContextDep) -> PlainTextResponse:
+    """SendGrid Inbound Parse; the URL carries ``?token=`` or basic auth (see docs)."""
+    await webhooks.sendgrid_inbound(
+        ctx,
+        await request.body(),
+        content_type=request.headers.get("content-type", ""),
+        token=request.query_params.get("token"),
+        authorization=request.headers.get("authorization"),
+    )
+    return PlainTextResponse("OK")
 
 
 async def _form_pairs(request: Request) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ from opencx.realtime.codec import dumps
 from opencx.web.deps import SESSION_USER
 from opencx.web.errors import websocket_close_code
 
-__all__ = ["router"]
+__all__ = ["close_socket", "router", "take_query_token"]
 
 log = structlog.get_logger(__name__)
 
@@ -61,20 +61,25 @@ async def _serve(websocket: WebSocket, kind: FeedKind) -> None:
     except WebSocketDisconnect:
         return
     except OpenCXError as exc:
-        await _close(websocket, websocket_close_code(exc), exc.detail)
+        await close_socket(websocket, websocket_close_code(exc), exc.detail)
     except Exception as exc:
         log.exception("websocket_failed", path=websocket.url.path, error=type(exc).__name__)
-        await _close(websocket, websocket_close_code(exc), "internal error")
+        await close_socket(websocket, websocket_close_code(exc), "internal error")
 
 
-def _take_token(websocket: WebSocket) -> str | None:
-    """The API token (header first, then ``?token=``), removed from the query string so
-    that the server's access log never shows it."""
+def take_query_token(websocket: WebSocket) -> str | None:
+    """``?token=``, removed from the query string so that the access log never shows it."""
     pairs = parse_qsl(websocket.scope.get("query_string", b"").decode("latin-1"))
     token = next((value for key, value in pairs if key == "token"), None)
     if token is not None:
         kept = [(key, value) for key, value in pairs if key != "token"]
         websocket.scope["query_string"] = urlencode(kept).encode("latin-1")
+    return token
+
+
+def _take_token(websocket: WebSocket) -> str | None:
+    """The API token: the ``Authorization`` header, else ``?token=``."""
+    token = take_query_token(websocket)
     scheme, _, raw = websocket.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and raw.strip():
         return raw.strip()
@@ -149,7 +154,8 @@ async def _answer(websocket: WebSocket) -> dict[str, Any]:
     return answer_client(parsed)
 
 
-async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+async def close_socket(websocket: WebSocket, code: int, reason: str) -> None:
+    """Close with ``code`` and as much of ``reason`` as a close frame holds."""
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
         await websocket.close(
             code=code, reason=reason.encode()[:MAX_REASON].decode(errors="ignore")

@@ -11,9 +11,25 @@ we do not use and raises ``UnreadablePayload`` for a body Meta would not send.
 ``provider`` is ``"meta"`` on every value; the channel is WHATSAPP, MESSENGER or
 INSTAGRAM. How each event maps is written in ``_whatsapp`` and ``_messenger``.
 ``care_window_open`` tells whether the 24-hour customer-care window allows a free reply.
+
+Sending (``_sending``): ``whatsapp_text``, ``whatsapp_template`` and ``messaging_text``
+(Messenger, Instagram) make the Graph API call; ``read_send_response`` tells what Meta
+answered (``Accepted`` with the wamid or mid, or a ``SendError`` saying whether a retry
+may succeed and whether the customer-care window refused it); ``network_error`` stands
+for no answer at all.
 """
 
 from opencx.channels.meta._fields import PROVIDER
+from opencx.channels.meta._sending import (
+    Accepted,
+    GraphRequest,
+    SendError,
+    messaging_text,
+    network_error,
+    read_send_response,
+    whatsapp_template,
+    whatsapp_text,
+)
 from opencx.channels.meta._signature import answer_verification, verify_signature
 from opencx.channels.meta._values import WatermarkUpdate
 from opencx.channels.meta._webhook import parse_webhook
@@ -22,9 +38,17 @@ from opencx.channels.meta._window import CARE_WINDOW, care_window_open
 __all__ = [
     "CARE_WINDOW",
     "PROVIDER",
+    "Accepted",
+    "GraphRequest",
+    "SendError",
     "WatermarkUpdate",
     "answer_verification",
     "care_window_open",
+    "messaging_text",
+    "network_error",
     "parse_webhook",
+    "read_send_response",
     "verify_signature",
+    "whatsapp_template",
+    "whatsapp_text",
 ]

@@ -1,17 +1,14 @@
-"""Reading Meta's JSON: typed accessors that turn any surprise into ``UnreadablePayload``.
-
-Every parser in this package reads the payload through these helpers, so a field of the
-wrong type is refused with a message naming it, never a ``KeyError`` or ``TypeError``.
-"""
+"""Reading Meta's JSON: the shared accessors (``opencx.channels.json_fields``), Meta's
+Unix times, and the media types Meta delivers."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opencx.channels import json_fields
 from opencx.channels.base import UnreadablePayload
+from opencx.channels.json_fields import Json, obj, objects, opt_obj, opt_text, text
 
 __all__ = [
     "EXTENSIONS",
@@ -50,52 +47,10 @@ EXTENSIONS = {
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_DIGITS = 20  # far past year 9999 in milliseconds; bounds int() on hostile input
 
-Json = Mapping[str, Any]
-
 
 def load_object(raw_body: bytes) -> Json:
     """The body as a JSON object; ``UnreadablePayload`` when it is anything else."""
-    try:
-        data = json.loads(raw_body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        raise UnreadablePayload("the webhook body is not JSON") from None
-    return obj(data, "the webhook body")
-
-
-def obj(value: Any, what: str) -> Json:
-    if not isinstance(value, dict):
-        raise UnreadablePayload(f"{what} is not a JSON object")
-    return value
-
-
-def opt_obj(parent: Json, key: str) -> Json | None:
-    value = parent.get(key)
-    return None if value is None else obj(value, repr(key))
-
-
-def objects(parent: Json, key: str) -> list[Json]:
-    """The objects listed under ``key``; none when the key is absent."""
-    value = parent.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UnreadablePayload(f"{key!r} is not a list")
-    return [obj(item, f"an item of {key!r}") for item in value]
-
-
-def text(parent: Json, key: str) -> str:
-    """A required, non-empty string."""
-    value = parent.get(key)
-    if not isinstance(value, str) or not value:
-        raise UnreadablePayload(f"{key!r} is missing or not a string")
-    return value
-
-
-def opt_text(parent: Json, key: str) -> str | None:
-    value = parent.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise UnreadablePayload(f"{key!r} is not a string")
+    return json_fields.load_object(raw_body, "the webhook body")
 
 
 def from_seconds(value: Any, what: str) -> datetime:

@@ -8,19 +8,38 @@ rebuild it from the forwarded scheme and host) and every POST parameter, or
 ``verify_json_signature`` for a JSON body; then ``parse_message`` reads an incoming
 message and ``parse_status`` a status callback. Both raise ``UnreadablePayload`` for
 what they do not read, voice webhooks included: voice has its own adapter.
+
+Sending (``_sending``): ``build_message_request`` makes the Messages API call for an
+SMS or WhatsApp message, ``read_send_response`` tells what Twilio answered
+(``Accepted`` with the message sid, or a ``SendError`` saying whether a retry may
+succeed), ``network_error`` stands for no answer at all.
 """
 
 from opencx.channels.twilio._messages import parse_message
 from opencx.channels.twilio._params import PROVIDER, Params
+from opencx.channels.twilio._sending import (
+    Accepted,
+    MessageRequest,
+    SendError,
+    build_message_request,
+    network_error,
+    read_send_response,
+)
 from opencx.channels.twilio._signature import verify_json_signature, verify_signature
 from opencx.channels.twilio._status import STATUSES, parse_status
 
 __all__ = [
     "PROVIDER",
     "STATUSES",
+    "Accepted",
+    "MessageRequest",
     "Params",
+    "SendError",
+    "build_message_request",
+    "network_error",
     "parse_message",
     "parse_status",
+    "read_send_response",
     "verify_json_signature",
     "verify_signature",
 ]

@@ -1,14 +1,18 @@
 """Channel accounts: the addresses on our side that customers write to, and where what
-they receive goes. Provider secrets are settings, never columns here."""
+they receive goes. An account's own credential is stored sealed (see
+``opencx.features.directory.provider_settings``); providers' app-wide secrets are
+settings."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opencx.core.enums import Channel
 from opencx.db.base import Base, TimestampMixin
-from opencx.db.types import str_enum
+from opencx.db.types import JSONType, str_enum
 
 
 class ChannelAccount(TimestampMixin, Base):
@@ -32,3 +36,9 @@ class ChannelAccount(TimestampMixin, Base):
     auto_ack_hours: Mapped[int | None]
     locale: Mapped[str] = mapped_column(String(16), default="en")
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The provider's connection settings, checked per provider.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
+    # The account's credential, sealed; never returned.
+    secret: Mapped[str | None] = mapped_column(Text)
+    # Where the account's poller is (IMAP uid, last review seen…); the poller's alone.
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")

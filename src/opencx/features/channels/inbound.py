@@ -26,7 +26,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +46,9 @@ from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.attachments import safe_content_type, safe_filename
 from opencx.features.customers.identities import normalise_identity
-from opencx.features.customers.resolution import find_or_create_customer
+from opencx.features.customers.resolution import FoundCustomer, find_or_create_customer
+from opencx.features.directory.channel_accounts import find_account
+from opencx.features.eventlog import batched
 from opencx.features.routing.commands import wake_router
 from opencx.features.routing.tasks import insert_task
 
@@ -80,33 +82,42 @@ async def receive(
     *,
     raw: bytes | None = None,
     queue_id: int | None = None,
+    account_provider: str | None = None,
 ) -> Received:
     """Store ``item`` (once) in its conversation and route it; ``queue_id`` is the queue
-    of the channel account that received it, for a new conversation.
+    of the channel account that received it, for a new conversation. A caller that has
+    not looked the account up names its provider instead (``account_provider``): the
+    account at ``item.recipient`` is then read in the message's transaction, and only
+    when a new conversation needs its queue.
 
     One transaction does it all (finding or creating the customer included): on SQLite
     and PostgreSQL alike the commit is what costs, so one per message keeps intake fast.
+    The unique index on the provider's id is what dedupes: a first try assumes the
+    message is new (a repeated delivery is rare), a try after a collision looks it up.
     """
     kind, value, item = _identity(item)
     files = await _put_files(ctx, item.attachments, raw)
     for attempt in range(ATTEMPTS):
         try:
             async with transaction(ctx) as session:
-                stored = await _stored_in(session, item)
+                stored = await _stored_in(session, item) if attempt else None
                 if stored is not None:
                     return stored
-                customer_id = await find_or_create_customer(
-                    session,
-                    ctx,
-                    kind=kind,
-                    value=value,
-                    display_name=item.sender.display_name or _display(kind),
-                )
-                received = await _store(session, ctx, item, customer_id, queue_id, files)
+                async with batched(session, ctx):
+                    found = await find_or_create_customer(
+                        session,
+                        ctx,
+                        kind=kind,
+                        value=value,
+                        display_name=item.sender.display_name or _display(kind),
+                    )
+                    route = _Route(queue_id, account_provider)
+                    received = await _store(session, ctx, item, found, route, files)
             break
         except IntegrityError:
             # A concurrent delivery stored the same message, or created the same
-            # customer, first: everything rolled back; look again.
+            # customer, first (or this one was stored before): everything rolled back;
+            # look again.
             if attempt == ATTEMPTS - 1:
                 raise
     if received.task_id is not None:
@@ -163,6 +174,22 @@ async def _put_files(
     return files
 
 
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """Where a new conversation goes: a queue, or the provider whose account at the
+    message's recipient gives it."""
+
+    queue_id: int | None
+    account_provider: str | None
+
+
+async def _queue_of(session: AsyncSession, item: InboundMessage, route: _Route) -> int | None:
+    if route.account_provider is None or not item.recipient:
+        return route.queue_id
+    account = await find_account(session, provider=route.account_provider, address=item.recipient)
+    return account.queue_id if account is not None else None
+
+
 async def _stored_in(session: AsyncSession, item: InboundMessage) -> Received | None:
     message = await session.scalar(
         select(Message).where(
@@ -187,14 +214,18 @@ async def _store(
     session: AsyncSession,
     ctx: AppContext,
     item: InboundMessage,
-    customer_id: int,
-    queue_id: int | None,
+    customer: FoundCustomer,
+    route: _Route,
     files: list[_File],
 ) -> Received:
     now = ctx.clock.now()
-    conversation = await _thread(session, item, customer_id, now)
+    conversation = await _thread(session, item, customer, now)
+    new_conversation = conversation is None
     if conversation is None:
-        conversation = await _new_conversation(session, ctx, item, customer_id, queue_id)
+        queue_id = await _queue_of(session, item, route)
+        conversation = await _new_conversation(
+            session, ctx, item, customer.customer_id, queue_id, now
+        )
     elif conversation.status in _CLOSED:
         previous = conversation.status
         conversation.status = ConversationStatus.OPEN
@@ -209,16 +240,19 @@ async def _store(
         )
     conversation.updated_at = now
     automatic = bool(item.flags & AUTOMATIC)
-    interaction = await _live_interaction(session, conversation, item)
+    # A conversation created just now has no interaction yet.
+    interaction = None if new_conversation else await _live_interaction(session, conversation, item)
     task_id = None
     if interaction is None and not automatic:
-        interaction = await _new_interaction(session, ctx, conversation, item)
+        interaction = await _new_interaction(session, ctx, conversation, item, now)
         task = await insert_task(
             session,
             ctx,
             interaction,
             conversation,
             attributes={"provider": item.provider, "kind": item.kind.value},
+            new_interaction=True,
+            last_agent_ids=[] if customer.created else None,
         )
         task_id = task.id
     message = Message(
@@ -236,19 +270,19 @@ async def _store(
     )
     session.add(message)
     await session.flush()
-    for file in files:
-        session.add(
-            Attachment(
-                message_id=message.id,
-                filename=file.filename,
-                content_type=file.content_type,
-                size=file.size,
-                sha256=file.sha256,
-                storage_key=file.key,
-                inline=file.inline,
-                created_at=now,
-            )
+    session.add_all(
+        Attachment(
+            message_id=message.id,
+            filename=file.filename,
+            content_type=file.content_type,
+            size=file.size,
+            sha256=file.sha256,
+            storage_key=file.key,
+            inline=file.inline,
+            created_at=now,
         )
+        for file in files
+    )
     await record_conversation_event(
         session,
         ctx,
@@ -267,16 +301,17 @@ async def _store(
     return Received(
         message_id=message.id,
         conversation_id=conversation.id,
-        customer_id=customer_id,
+        customer_id=customer.customer_id,
         interaction_id=message.interaction_id,
         task_id=task_id,
     )
 
 
 async def _thread(
-    session: AsyncSession, item: InboundMessage, customer_id: int, now: datetime
+    session: AsyncSession, item: InboundMessage, customer: FoundCustomer, now: datetime
 ) -> Conversation | None:
-    """The conversation this message answers, or the customer's recent open one."""
+    """The conversation this message answers, or the customer's recent open one (a
+    customer created just now has none)."""
     if item.thread_refs:
         answered = (
             select(Message.conversation_id)
@@ -290,6 +325,9 @@ async def _thread(
         found = await session.scalar(answered)
         if found is not None:
             return await session.get(Conversation, found)
+    if customer.created:
+        return None
+    customer_id = customer.customer_id
     token = item.metadata.get("subject_token")
     if isinstance(token, int):
         conversation = await session.get(Conversation, token)
@@ -320,13 +358,15 @@ async def _new_conversation(
     item: InboundMessage,
     customer_id: int,
     queue_id: int | None,
+    now: datetime,
 ) -> Conversation:
-    site_id = None
-    if queue_id is not None:
-        queue = await session.get(Queue, queue_id)
-        site_id = queue.site_id if queue is not None else None
-    now = ctx.clock.now()
-    conversation = Conversation(
+    # The INSERT reads the queue's site itself: one round trip, not two.
+    site_id = (
+        select(Queue.site_id).where(Queue.id == queue_id).scalar_subquery()
+        if queue_id is not None
+        else None
+    )
+    new = insert(Conversation).values(
         customer_id=customer_id,
         subject=(item.subject or "")[:300],
         status=ConversationStatus.OPEN,
@@ -336,8 +376,8 @@ async def _new_conversation(
         created_at=now,
         updated_at=now,
     )
-    session.add(conversation)
-    await session.flush()
+    conversation: Conversation | None = await session.scalar(new.returning(Conversation))
+    assert conversation is not None
     await record_conversation_event(
         session,
         ctx,
@@ -367,7 +407,11 @@ async def _live_interaction(
 
 
 async def _new_interaction(
-    session: AsyncSession, ctx: AppContext, conversation: Conversation, item: InboundMessage
+    session: AsyncSession,
+    ctx: AppContext,
+    conversation: Conversation,
+    item: InboundMessage,
+    now: datetime,
 ) -> Interaction:
     interaction = Interaction(
         conversation_id=conversation.id,
@@ -376,7 +420,7 @@ async def _new_interaction(
         state=InteractionState.CREATED,
         queue_id=conversation.queue_id,
         site_id=conversation.site_id,
-        arrived_at=ctx.clock.now(),
+        arrived_at=now,
         hold_seconds=0.0,
     )
     session.add(interaction)
@@ -400,6 +444,42 @@ async def _new_interaction(
     return interaction
 
 
+#: The adapters' details a message keeps: threading and replies (e-mail), quick-reply
+#: payloads and media (messaging), what a review or a post says of itself (ratings, app
+#: version, device, X thread), and where a web chat started.
+_KEPT = (
+    "references",
+    "in_reply_to",
+    "reply_to",
+    "cc",
+    "payload",
+    "media_url",
+    "rating",
+    "review_id",
+    "language",
+    "app_version",
+    "app_version_code",
+    "android_version",
+    "device",
+    "device_model",
+    "device_manufacturer",
+    "original_text",
+    "developer_reply",
+    "developer_reply_at",
+    "territory",
+    "username",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "lang",
+    "url",
+    "widget",
+    "chat_session",
+    "page_url",
+    "locale",
+    "via",
+)
+
+
 def _metadata(item: InboundMessage) -> dict[str, str]:
     """What the timeline and replies need of the provider's details, as strings."""
     meta = {"provider": item.provider, "sender": item.sender.value}
@@ -413,7 +493,7 @@ def _metadata(item: InboundMessage) -> dict[str, str]:
         meta["kind"] = item.kind.value
     if item.sent_at is not None:
         meta["sent_at"] = item.sent_at.isoformat()
-    for key in ("references", "in_reply_to", "reply_to", "cc", "payload", "media_url"):
+    for key in _KEPT:
         value = item.metadata.get(key)
         if isinstance(value, (tuple, list)):
             value = " ".join(str(v) for v in value)

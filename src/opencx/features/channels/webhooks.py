@@ -8,22 +8,30 @@ Rules:
 - every message in a delivery is committed before the handler answers 200, and a
   delivery repeated by the provider stores nothing new (``receive`` dedupes by id);
 - the channel account that received a message (by our address: the WhatsApp phone
-  number id, the page id, the Twilio number) gives the queue of a new conversation; a
-  message for an address no account has is still stored, in no queue.
+  number id, the page id, the Twilio number, the mailbox) gives the queue of a new
+  conversation; a message for an address no account has is still stored, in no queue;
+- SendGrid Inbound Parse is not signed: its URL carries a shared token
+  (``sendgrid.inbound_token``), checked like a signature; the mail it posts goes to the
+  mailboxes our SMTP server serves (accounts with provider ``smtp``), and a new contact
+  on a mailbox with ``auto_ack_hours`` is acknowledged, as by SMTP;
+- a receipt that names no message (Messenger's read watermark) moves forward every
+  message sent to that customer up to the watermark (``delivery.apply_watermark``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
-from opencx.channels import meta, twilio
+from opencx.channels import meta, sendgrid, twilio
 from opencx.channels.base import DeliveryUpdate, InboundMessage
+from opencx.channels.email import PROVIDER as MAILBOX_PROVIDER
 from opencx.core.errors import PermissionDenied, Unavailable
-from opencx.features.channels.delivery import apply_delivery
+from opencx.features.channels.delivery import apply_delivery, apply_watermark
 from opencx.features.channels.inbound import Received, receive
+from opencx.features.channels.outbound import acknowledge
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory.channel_accounts import find_account
 
@@ -31,6 +39,7 @@ __all__ = [
     "WebhookResult",
     "meta_subscription",
     "meta_webhook",
+    "sendgrid_inbound",
     "twilio_message",
     "twilio_status",
 ]
@@ -88,6 +97,56 @@ def _check_twilio(
         raise PermissionDenied("the X-Twilio-Signature signature does not match the request")
 
 
+async def sendgrid_inbound(
+    ctx: AppContext,
+    raw_body: bytes,
+    *,
+    content_type: str,
+    token: str | None,
+    authorization: str | None,
+) -> WebhookResult:
+    """Store the e-mail of an Inbound Parse post (committed when this returns)."""
+    expected = ctx.settings.sendgrid.inbound_token
+    if expected is None:
+        raise Unavailable(
+            "SendGrid Inbound Parse is not configured: set OPENCX_SENDGRID__INBOUND_TOKEN"
+        )
+    if not sendgrid.token_matches(
+        expected.get_secret_value(), token=token, authorization=authorization
+    ):
+        raise PermissionDenied("the Inbound Parse URL's token does not match")
+    parsed = sendgrid.parse_inbound(raw_body, content_type=content_type)
+    mailbox = await _mailbox_of(ctx, parsed.recipients)
+    item = parsed.message
+    if mailbox is not None:
+        item = replace(item, recipient=mailbox.address)
+    queue_id = mailbox.queue_id if mailbox is not None else None
+    received = await receive(ctx, item, raw=parsed.raw, queue_id=queue_id)
+    if mailbox is not None and mailbox.acknowledges and received.task_id is not None:
+        try:
+            await acknowledge(ctx, received, mailbox=mailbox.address)
+        except Exception:  # the message is stored: the acknowledgement is a courtesy
+            log.exception("sendgrid_acknowledgement_failed", message_id=received.message_id)
+    return WebhookResult(received=(received,))
+
+
+@dataclass(frozen=True, slots=True)
+class _Mailbox:
+    address: str
+    queue_id: int | None
+    acknowledges: bool
+
+
+async def _mailbox_of(ctx: AppContext, addresses: Sequence[str]) -> _Mailbox | None:
+    """The first of the envelope's recipients that is one of our active mailboxes."""
+    async with transaction(ctx) as session:
+        for address in addresses:
+            account = await find_account(session, provider=MAILBOX_PROVIDER, address=address)
+            if account is not None:
+                return _Mailbox(account.address, account.queue_id, bool(account.auto_ack_hours))
+    return None
+
+
 async def _store(
     ctx: AppContext, items: Sequence[InboundMessage | DeliveryUpdate], *, provider: str
 ) -> WebhookResult:
@@ -95,19 +154,13 @@ async def _store(
     updated = 0
     for item in items:
         if isinstance(item, InboundMessage):
-            queue_id = await _queue_of(ctx, provider, item.recipient)
-            received.append(await receive(ctx, item, queue_id=queue_id))
+            # The account at the recipient gives a new conversation its queue; receive
+            # reads it in the message's own transaction, only when one is created.
+            received.append(await receive(ctx, item, account_provider=provider))
+        elif isinstance(item, meta.WatermarkUpdate):
+            updated += await apply_watermark(ctx, item)
         elif item.provider_message_id:
             updated += await apply_delivery(ctx, item)
         else:
-            # A receipt that names no message (Messenger's watermark): not applied yet.
             log.info("delivery_receipt_without_message_id", provider=provider)
     return WebhookResult(received=tuple(received), updated=updated)
-
-
-async def _queue_of(ctx: AppContext, provider: str, address: str | None) -> int | None:
-    if not address:
-        return None
-    async with transaction(ctx) as session:  # find_account normalises "whatsapp:+33…"
-        account = await find_account(session, provider=provider, address=address)
-    return account.queue_id if account is not None else None

@@ -3,10 +3,19 @@
 Channels deliver at least once, so a message carrying the provider's own id is stored
 once per ``(channel, provider_message_id)``: posting it again answers the message
 already stored (``created`` is false) instead of adding a second row.
+
+An outbound message on a channel OpenCX sends itself (``SENDABLE``) is stored
+``queued`` and handed to the sending job (``opencx.features.channels.outbound``). On
+WhatsApp, Messenger and Instagram a free-form one is refused (409) once the customer's
+24-hour window is closed (``reply_windows``); a WhatsApp ``template`` (an approved
+template: name, language, body parameters) goes out whatever the window, and is kept
+in the message's metadata as ``template``, ``template_language`` and
+``template_params`` (a JSON list of strings).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -27,12 +36,16 @@ from opencx.features.conversations.access import (
     load_conversation,
     record_conversation_event,
 )
+from opencx.features.conversations.reply_windows import check_reply_window
 from opencx.features.customers.schemas import InputSchema, RefId
 
 __all__ = [
+    "SENDABLE",
+    "SEND_JOB",
     "AttachmentOut",
     "MessageCreate",
     "MessageOut",
+    "TemplateIn",
     "get_message",
     "list_messages",
     "load_message",
@@ -40,15 +53,44 @@ __all__ = [
 ]
 
 _OUTBOUND_AUTHORS = frozenset({AuthorKind.AGENT, AuthorKind.BOT})
-#: Channels whose outbound messages OpenCX sends itself (the others: by their adapter).
-SENDABLE = frozenset({Channel.EMAIL})
+#: Channels whose outbound messages OpenCX sends itself; each has its sender in
+#: ``opencx.features.channels.outbound.SENDERS`` (the others stay queued).
+SENDABLE = frozenset(
+    {
+        Channel.EMAIL,
+        Channel.SMS,
+        Channel.WHATSAPP,
+        Channel.MESSENGER,
+        Channel.INSTAGRAM,
+        Channel.REVIEW,
+        Channel.TWITTER,
+    }
+)
 #: The job that sends a queued message (``opencx.jobs.channels``).
 SEND_JOB = "send_message"
 
 
+class TemplateIn(InputSchema):
+    """An approved WhatsApp template. Through Meta: its ``name`` and ``language`` code
+    (``fr``, ``en_US``); through Twilio: its Content SID (``HX…``) as ``name`` (the
+    language is the content's own). ``parameters`` fill the body's placeholders in
+    order ({{1}}, {{2}}…)."""
+
+    name: str = Field(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_]+$")
+    language: str = Field(min_length=2, max_length=16, pattern=r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
+    parameters: list[str] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _parameters_are_short(self) -> TemplateIn:
+        if any(not value or len(value) > 1024 for value in self.parameters):
+            raise ValueError("each template parameter is 1 to 1024 characters")
+        return self
+
+
 class MessageCreate(InputSchema):
     """Customers write inbound; agents and bots outbound; the system either way. An
-    agent message is authored by the caller."""
+    agent message is authored by the caller. ``template`` sends an approved WhatsApp
+    template (outbound WhatsApp only), allowed outside the 24-hour window."""
 
     body_text: str = Field(default="", max_length=100_000)
     body_html: str | None = Field(default=None, max_length=500_000)
@@ -57,6 +99,7 @@ class MessageCreate(InputSchema):
     author_kind: AuthorKind
     interaction_id: RefId | None = None
     provider_message_id: str | None = Field(default=None, min_length=1, max_length=255)
+    template: TemplateIn | None = None
 
     @model_validator(mode="after")
     def _author_matches_direction(self) -> MessageCreate:
@@ -64,6 +107,10 @@ class MessageCreate(InputSchema):
             raise ValueError("a customer's message is inbound")
         if self.author_kind in _OUTBOUND_AUTHORS and self.direction is not Direction.OUTBOUND:
             raise ValueError(f"a message by a {self.author_kind.value} is outbound")
+        if self.template is not None and (
+            self.channel is not Channel.WHATSAPP or self.direction is not Direction.OUTBOUND
+        ):
+            raise ValueError("a template is for outbound WhatsApp messages only")
         return self
 
 
@@ -213,12 +260,14 @@ async def _insert(
         if data.interaction_id is not None:
             await _check_interaction(session, conversation, data)
         inbound = data.direction is Direction.INBOUND
+        if not inbound and data.template is None and data.channel in SENDABLE:
+            await check_reply_window(session, conversation.id, data.channel, now=ctx.clock.now())
         message = Message(
-            **data.model_dump(),
+            **data.model_dump(exclude={"template"}),
             conversation_id=conversation.id,
             author_user_id=principal.user_id if data.author_kind is AuthorKind.AGENT else None,
             delivery_status=DeliveryStatus.RECEIVED if inbound else DeliveryStatus.QUEUED,
-            metadata_={},
+            metadata_=_template_metadata(data.template),
             created_at=ctx.clock.now(),
         )
         session.add(message)
@@ -240,6 +289,16 @@ async def _insert(
             entity_id=message.id,
         )
         return MessageOut.model_validate(message)
+
+
+def _template_metadata(template: TemplateIn | None) -> dict[str, str]:
+    """The template as the sender reads it from the message's metadata (strings only)."""
+    if template is None:
+        return {}
+    meta = {"template": template.name, "template_language": template.language}
+    if template.parameters:
+        meta["template_params"] = json.dumps(template.parameters, ensure_ascii=False)
+    return meta
 
 
 async def _check_interaction(

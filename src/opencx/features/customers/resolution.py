@@ -8,6 +8,8 @@ loser re-reads the winner's. Exactly one customer exists afterwards.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,19 +17,20 @@ from opencx.core.enums import IdentityKind
 from opencx.core.errors import Conflict, NotFound
 from opencx.core.events import EventType
 from opencx.core.permissions import Permission, Principal, require
-from opencx.db.models import Customer
+from opencx.db.models import Customer, CustomerIdentity
 from opencx.features.context import AppContext, transaction
 from opencx.features.customers.access import sees_customer
 from opencx.features.customers.changes import record_customer_change
-from opencx.features.customers.identities import (
-    find_identity,
-    insert_identities,
-    normalise_identity,
-)
+from opencx.features.customers.identities import find_identity, normalise_identity
 from opencx.features.customers.schemas import CustomerDetail, ResolveIn
 from opencx.features.customers.service import customer_detail
 
-__all__ = ["find_or_create_customer", "resolve_customer", "resolve_customer_for"]
+__all__ = [
+    "FoundCustomer",
+    "find_or_create_customer",
+    "resolve_customer",
+    "resolve_customer_for",
+]
 
 
 async def resolve_customer(
@@ -112,6 +115,13 @@ async def _create(
         return await customer_detail(session, customer)
 
 
+@dataclass(frozen=True, slots=True)
+class FoundCustomer:
+    customer_id: int
+    #: Created by this call: the customer has no conversation, interaction or agent yet.
+    created: bool
+
+
 async def find_or_create_customer(
     session: AsyncSession,
     ctx: AppContext,
@@ -119,15 +129,15 @@ async def find_or_create_customer(
     kind: IdentityKind,
     value: str,
     display_name: str | None = None,
-) -> int:
-    """The customer id for an identity, created in the caller's transaction the first
+) -> FoundCustomer:
+    """The customer for an identity, created in the caller's transaction the first
     time (channels receiving a message). ``value`` must be normalised; a concurrent
     creation makes the caller's commit fail on the unique index: retry the whole unit."""
     identity = await find_identity(session, kind, value)
     if identity is not None:
-        return identity.customer_id
+        return FoundCustomer(identity.customer_id, created=False)
     customer = await insert_resolved(session, ctx, kind, value, display_name, None)
-    return customer.id
+    return FoundCustomer(customer.id, created=True)
 
 
 async def insert_resolved(
@@ -138,6 +148,10 @@ async def insert_resolved(
     display_name: str | None,
     actor_user_id: int | None,
 ) -> Customer:
+    """A new customer with the identity ``(kind, value)``, which the caller has just
+    found free in this transaction (the unique index settles a concurrent insert), so it
+    is not looked up again: the events and audit entries are those of creating a
+    customer and of ``insert_identities``."""
     now = ctx.clock.now()
     customer = Customer(
         display_name=display_name or "", attributes={}, created_at=now, updated_at=now
@@ -154,5 +168,17 @@ async def insert_resolved(
         changes={"display_name": customer.display_name, "kind": kind.value, "value": value},
         payload={"identity_kinds": [kind.value], "resolved": True},
     )
-    await insert_identities(session, ctx, customer, [(kind, value)], actor_user_id=actor_user_id)
+    identity = CustomerIdentity(customer_id=customer.id, kind=kind, value=value, created_at=now)
+    session.add(identity)
+    await session.flush()
+    await record_customer_change(
+        session,
+        ctx,
+        EventType.IDENTITY_ADDED,
+        actor_user_id=actor_user_id,
+        customer_id=customer.id,
+        action="customer.identity_add",
+        changes={"identity_id": identity.id, "kind": kind.value, "value": value},
+        payload={"identity_id": identity.id, "kind": kind.value},
+    )
     return customer

@@ -11,9 +11,10 @@ Rules:
   accounts only, and normalise the address the same way;
 - an account is visible to whoever sees the site of its queue; one with no queue only
   to users who see every site, as for queues;
-- an automatic acknowledgement (``auto_ack_hours``) is for e-mail accounts only.
-
-No secrets here: a provider's credentials are settings.
+- an automatic acknowledgement (``auto_ack_hours``) is for e-mail accounts only;
+- ``settings`` are checked against the provider's schema, and a credential (``secret``)
+  is sealed before it is stored, never returned (only ``has_secret``) and never audited
+  (``provider_settings``); sending ``"secret": null`` removes it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field, TypeAdapter, ValidationError
+from pydantic import EmailStr, Field, SecretStr, TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,7 @@ from opencx.features.directory._changes import (
     record_change,
     reject_nulls,
 )
+from opencx.features.directory.provider_settings import check_settings, seal_secret
 
 __all__ = [
     "PROVIDER_CHANNELS",
@@ -53,6 +55,7 @@ __all__ = [
     "create_account",
     "delete_account",
     "find_account",
+    "find_mailbox",
     "get_account",
     "list_accounts",
     "normalise_address",
@@ -63,10 +66,12 @@ KIND = "channel_account"
 LABEL = "channel account"
 #: Longest promised delay: a month.
 MAX_ACK_HOURS = 30 * 24
-NULLABLE = frozenset({"queue_id", "auto_ack_hours"})
+NULLABLE = frozenset({"queue_id", "auto_ack_hours", "secret"})
 ADDRESS_FIELDS = frozenset({"channel", "provider", "address"})
 
-Provider = Literal["smtp", "imap", "twilio", "meta", "google_play", "app_store", "twitter"]
+Provider = Literal[
+    "smtp", "imap", "twilio", "meta", "google_play", "app_store", "twitter", "widget"
+]
 #: The locales the acknowledgement can be written in (those with a catalog).
 Locale = Literal["en", "fr"]
 
@@ -79,6 +84,7 @@ PROVIDER_CHANNELS: Mapping[str, frozenset[Channel]] = {
     "google_play": frozenset({Channel.REVIEW}),
     "app_store": frozenset({Channel.REVIEW}),
     "twitter": frozenset({Channel.TWITTER}),
+    "widget": frozenset({Channel.CHAT}),
 }
 
 _EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
@@ -94,6 +100,8 @@ class ChannelAccountCreate(InputSchema):
     auto_ack_hours: int | None = Field(default=None, ge=1, le=MAX_ACK_HOURS)
     locale: Locale = "en"
     is_active: bool = True
+    settings: dict[str, Any] = Field(default_factory=dict)
+    secret: SecretStr | None = Field(default=None, min_length=1, max_length=20_000)
 
 
 class ChannelAccountUpdate(InputSchema):
@@ -107,6 +115,9 @@ class ChannelAccountUpdate(InputSchema):
     auto_ack_hours: int | None = Field(default=None, ge=1, le=MAX_ACK_HOURS)
     locale: Locale | None = None
     is_active: bool | None = None
+    # Replaces the whole settings object.
+    settings: dict[str, Any] | None = None
+    secret: SecretStr | None = Field(default=None, min_length=1, max_length=20_000)
 
 
 class ChannelAccountOut(Schema):
@@ -119,8 +130,29 @@ class ChannelAccountOut(Schema):
     auto_ack_hours: int | None
     locale: str
     is_active: bool
+    settings: dict[str, Any]
+    has_secret: bool
+    # What the account's poller last said (IMAP, reviews, X): when, and its error.
+    poller: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+
+    @classmethod
+    def of(cls, account: ChannelAccount) -> ChannelAccountOut:
+        return cls.model_validate(
+            {
+                **{name: getattr(account, name) for name in _OUT_COLUMNS},
+                "has_secret": account.secret is not None,
+                "poller": {k: v for k, v in account.cursor.items() if k in POLLER_STATUS},
+            }
+        )
+
+
+_OUT_COLUMNS = tuple(
+    name for name in ChannelAccountOut.model_fields if name not in {"has_secret", "poller"}
+)
+#: The parts of a poller's cursor an admin reads (its position stays its own).
+POLLER_STATUS = frozenset({"last_poll_at", "last_error", "last_error_at", "backoff_until"})
 
 
 # --- addresses ---------------------------------------------------------------------------
@@ -216,7 +248,7 @@ async def list_accounts(
             id_column=ChannelAccount.id,
             cursor=cursor,
             limit=limit,
-            to_out=ChannelAccountOut.model_validate,
+            to_out=ChannelAccountOut.of,
         )
 
 
@@ -224,7 +256,7 @@ async def get_account(ctx: AppContext, principal: Principal, account_id: int) ->
     require(principal, Permission.DIRECTORY_READ)
     async with transaction(ctx) as session:
         account, _ = await _visible(session, principal, account_id)
-        return ChannelAccountOut.model_validate(account)
+        return ChannelAccountOut.of(account)
 
 
 async def find_account(
@@ -245,6 +277,16 @@ async def find_account(
     )
 
 
+async def find_mailbox(session: AsyncSession, address: str) -> ChannelAccount | None:
+    """The active mailbox at ``address``, whether it receives through our SMTP server or
+    is polled over IMAP: either can send answers and acknowledgements."""
+    for provider in ("smtp", "imap"):
+        account = await find_account(session, provider=provider, address=address)
+        if account is not None:
+            return account
+    return None
+
+
 # --- changes -----------------------------------------------------------------------------
 
 
@@ -252,18 +294,25 @@ async def create_account(
     ctx: AppContext, principal: Principal, data: ChannelAccountCreate
 ) -> ChannelAccountOut:
     require(principal, Permission.DIRECTORY_WRITE)
-    fields = data.model_dump()
+    fields = data.model_dump(exclude={"secret", "settings"})
     _check_account(fields)
     fields["address"] = normalise_address(data.provider, data.address)
+    fields["settings"] = check_settings(data.provider, data.settings)
+    fields["secret"] = _sealed(ctx, data.secret)
     try:
         async with transaction(ctx) as session:
             site_id = await _check_queue(session, principal, data.queue_id)
             account = ChannelAccount(**fields)
             session.add(account)
             await session.flush()
-            audit = {**data.model_dump(mode="json"), "address": account.address}
+            audit = {
+                **data.model_dump(mode="json", exclude={"secret"}),
+                "address": account.address,
+                "settings": account.settings,
+                **_secret_audit(data.secret, given=data.secret is not None),
+            }
             await _changed(session, ctx, principal, account, site_id, "create", audit)
-            return ChannelAccountOut.model_validate(account)
+            return ChannelAccountOut.of(account)
     except IntegrityError:
         raise _duplicate(data.provider, fields["address"]) from None
 
@@ -281,16 +330,22 @@ async def update_account(
             _check_account(merged)
             if changes.keys() & ADDRESS_FIELDS:
                 changes["address"] = normalise_address(merged["provider"], merged["address"])
+            if changes.keys() & {"settings", "provider"}:
+                changes["settings"] = check_settings(merged["provider"], merged["settings"])
+            if "secret" in changes:
+                changes["secret"] = _sealed(ctx, data.secret)
             if "queue_id" in changes:
                 site_id = await _check_queue(session, principal, changes["queue_id"])
             for name, value in changes.items():
                 setattr(account, name, value)
             await session.flush()
-            audit = data.model_dump(mode="json", exclude_unset=True)
-            if "address" in changes:
-                audit["address"] = changes["address"]
+            audit = data.model_dump(mode="json", exclude_unset=True, exclude={"secret"})
+            audit.update(_secret_audit(data.secret, given="secret" in changes))
+            for derived in ("address", "settings"):
+                if derived in changes:
+                    audit[derived] = changes[derived]
             await _changed(session, ctx, principal, account, site_id, "update", audit)
-            return ChannelAccountOut.model_validate(account)
+            return ChannelAccountOut.of(account)
     except IntegrityError:
         raise Conflict(
             "another channel account of this provider has this address", field="address"
@@ -349,7 +404,23 @@ def _state(account: ChannelAccount) -> dict[str, Any]:
         "provider": account.provider,
         "address": account.address,
         "auto_ack_hours": account.auto_ack_hours,
+        "settings": account.settings,
     }
+
+
+def _sealed(ctx: AppContext, secret: SecretStr | None) -> str | None:
+    if secret is None:
+        return None
+    return seal_secret(
+        ctx.settings.security.secret_key.get_secret_value(), secret.get_secret_value()
+    )
+
+
+def _secret_audit(secret: SecretStr | None, *, given: bool) -> dict[str, str]:
+    """What the audit log says of a credential: that it changed, never its value."""
+    if not given:
+        return {}
+    return {"secret": "removed" if secret is None else "set"}
 
 
 def _duplicate(provider: str, address: str) -> Conflict:

@@ -7,8 +7,9 @@ Rules:
 - on taking over (or after any failed write) it reloads the whole state from the
   database and settles it at the current time: offers that expired meanwhile time out,
   due steps fire, and so on. Commands not marked done are carried out again;
-- a batch: pending commands in id order, then every timer due, then one transaction;
-  it publishes agents' offers only after that commit;
+- a batch is one transaction: it reads the pending commands in id order, carries
+  them out, fires every timer due and writes all of it; agents' offers are published
+  only after that commit;
 - configuration (queues, sites, hours, workflow, agents' profiles) is reloaded on a
   RELOAD command and every ``reload_interval_seconds``; a changed workflow or queue
   set restarts the engine from the stored state, other changes are applied in place.
@@ -24,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import InteractionState, PresenceState
@@ -32,7 +33,7 @@ from opencx.core.errors import Conflict, NotFound, OpenCXError
 from opencx.core.routing.decisions import Decision
 from opencx.core.routing.model import ReservationState, RoutingPolicy
 from opencx.core.routing.router import Router
-from opencx.db.models import QueueStats, RoutingCommand, RoutingTask
+from opencx.db.models import Interaction, QueueStats, RoutingCommand, RoutingTask
 from opencx.features.context import AppContext, transaction
 from opencx.features.routing.commands import CommandKind, problem_of, wakeup_event
 from opencx.features.routing.leadership import Leadership, LostLeadership, fence
@@ -92,9 +93,16 @@ async def routing_service(ctx: AppContext) -> None:
         await leadership.release()
 
 
+class _Restart(Exception):
+    """The configuration changed what the router cannot change in place."""
+
+
 @dataclass
 class _Batch:
     commands: list[RoutingCommand] = field(default_factory=list)
+    # the tasks of its SUBMIT commands and their interactions, read with them
+    tasks: dict[int, RoutingTask] = field(default_factory=dict)
+    interactions: list[Interaction] = field(default_factory=list)
     errors: dict[int, dict[str, Any]] = field(default_factory=dict)
     # (command or None, decisions) in the order they were taken
     steps: list[tuple[RoutingCommand | None, list[Decision], dict[str, Any]]] = field(
@@ -125,6 +133,9 @@ class RoutingEngine:
             if loop.time() >= next_check:
                 await self.leadership.check()
                 next_check = loop.time() + settings.election_interval_seconds
+            # Cleared before the inbox is read: a command committed while this step runs
+            # sets it again, and is not left waiting for the next poll.
+            wakeup.clear()
             busy = await self.step()
             if busy:
                 continue
@@ -136,7 +147,6 @@ class RoutingEngine:
             hours = self.config.hours_change if self.config is not None else None
             if hours is not None:
                 delay = min(delay, max(to_instant(hours) - self._now_instant(), 0.0))
-            wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wakeup.wait(), timeout=delay)
                 # Woken by a new command: let the ones right behind it join the batch,
@@ -156,7 +166,7 @@ class RoutingEngine:
         self._next_reload = asyncio.get_running_loop().time() + self._reload_interval
         batch = _Batch()
         batch.steps.append((None, decisions + router.advance(to_instant(now)), {}))
-        await self._write(batch, recover=False)
+        await self._write(batch)
         log.info("routing_restored", tasks=len(router.tasks), workers=len(router.workers))
 
     @property
@@ -166,33 +176,58 @@ class RoutingEngine:
     # ---------------------------------------------------------------- step
 
     async def step(self) -> bool:
-        """One batch; ``True`` when there may be more commands waiting."""
+        """One batch in one transaction: read the inbox, carry the commands out, write
+        what they and the due timers decided; ``True`` when more commands may wait."""
         assert self.router is not None
         loop = asyncio.get_running_loop()
-        async with self.ctx.sessions() as session:
-            commands = list(
-                await session.scalars(
-                    select(RoutingCommand)
-                    .where(RoutingCommand.done_at.is_(None))
-                    .order_by(RoutingCommand.id)
-                    .limit(BATCH)
-                )
-            )
-            tasks = await _new_tasks(session, commands)
-        batch = _Batch(commands=commands)
+        batch = _Batch()
+        writing = poisoned = False
+        try:
+            async with transaction(self.ctx) as session:
+                await _pending(session, batch)
+                if self._reload_wanted(batch.commands) and not await self._reload(session, batch):
+                    raise _Restart  # the workflow or the queues changed
+                poisoned = await self._carry_out_all(session, batch)
+                due = self.router.advance(self._now_instant())
+                if due:
+                    batch.steps.append((None, due, {}))
+                if batch.commands or batch.steps:
+                    writing = True
+                    await self._write_in(session, batch)
+        except _Restart:
+            await self.restore()
+            return True  # restarted from the stored state: read the inbox again
+        except LostLeadership:
+            raise
+        except Exception:
+            if not writing:
+                raise
+            # The router is now ahead of the store: start again from the store.
+            log.exception("routing_write_failed; reloading the stored state")
+            self.router = None
+            await self.restore()
+        if poisoned:
+            await self.restore()
+        if loop.time() >= self._next_stats:
+            self._next_stats = loop.time() + STATS_INTERVAL_SECONDS
+            await self._write_stats()
+        return len(batch.commands) == BATCH
+
+    def _reload_wanted(self, commands: list[RoutingCommand]) -> bool:
         hours = self.config.hours_change if self.config is not None else None
-        reload_due = loop.time() >= self._next_reload or (
+        due = asyncio.get_running_loop().time() >= self._next_reload or (
             hours is not None and self.ctx.clock.now() >= hours
         )
-        asked = any(c.kind == CommandKind.RELOAD for c in commands)
-        if (reload_due or asked) and await self._reload():
-            return True  # restarted from the stored state: read the inbox again
+        return due or any(c.kind == CommandKind.RELOAD for c in commands)
+
+    async def _carry_out_all(self, session: AsyncSession, batch: _Batch) -> bool:
+        """Carry out the batch's commands in order; ``True`` when one tripped a bug."""
         poisoned = False
-        for command in commands:
+        for command in batch.commands:
             now = self._now_instant()
             try:
                 extra: dict[str, Any] = {}
-                decisions = await self._carry_out(command, tasks, now, extra)
+                decisions = await self._carry_out(session, command, batch.tasks, now, extra)
             except OpenCXError as exc:
                 batch.errors[command.id] = problem_of(exc)
                 continue
@@ -204,20 +239,11 @@ class RoutingEngine:
                 poisoned = True
                 continue
             batch.steps.append((command, decisions, extra))
-        due = self.router.advance(self._now_instant())
-        if due:
-            batch.steps.append((None, due, {}))
-        if batch.commands or batch.steps:
-            await self._write(batch)
-        if poisoned:
-            await self.restore()
-        if loop.time() >= self._next_stats:
-            self._next_stats = loop.time() + STATS_INTERVAL_SECONDS
-            await self._write_stats()
-        return len(commands) == BATCH
+        return poisoned
 
     async def _carry_out(
         self,
+        session: AsyncSession,
         command: RoutingCommand,
         tasks: dict[int, RoutingTask],
         now: float,
@@ -238,7 +264,7 @@ class RoutingEngine:
                 worker_ids=row.requested_worker_ids or (),
             )
         if kind is CommandKind.SYNC_WORKER:
-            return await self._sync_worker(command.worker_id or 0, now)
+            return await self._sync_worker(session, command.worker_id or 0, now)
         if kind is CommandKind.RELOAD:
             return []
         if kind is CommandKind.END_WRAP_UP:
@@ -272,24 +298,24 @@ class RoutingEngine:
                 return []
         raise Conflict(f"unknown routing command {command.kind!r}")
 
-    async def _sync_worker(self, worker_id: int, now: float) -> list[Decision]:
+    async def _sync_worker(
+        self, session: AsyncSession, worker_id: int, now: float
+    ) -> list[Decision]:
         router = self.router
         assert router is not None
-        async with self.ctx.sessions() as session:
-            found = await load_workers(session, self.ctx.settings.routing, user_id=worker_id)
+        found = await load_workers(session, self.ctx.settings.routing, user_id=worker_id)
         return _apply_worker(router, worker_id, found.get(worker_id), now)
 
-    async def _reload(self) -> bool:
-        """Reload the configuration; ``True`` when the engine restarted from the store."""
+    async def _reload(self, session: AsyncSession, batch: _Batch) -> bool:
+        """Reload the configuration and apply it in place as the batch's first step;
+        ``False`` when it cannot be (a changed workflow or queue set: restore)."""
         router = self.router
         assert router is not None
         self._next_reload = asyncio.get_running_loop().time() + self._reload_interval
         now = self.ctx.clock.now()
-        async with self.ctx.sessions() as session:
-            config = await load_config(session, self.ctx.settings.routing, now=now)
+        config = await load_config(session, self.ctx.settings.routing, now=now)
         if _structure(config) != self._structure:
-            await self.restore()
-            return True
+            return False
         instant = to_instant(now)
         decisions: list[Decision] = []
         for site_id, state in sorted(config.sites.items()):
@@ -303,53 +329,47 @@ class RoutingEngine:
             decisions += _apply_worker(router, worker_id, config.workers.get(worker_id), instant)
         self.config = config
         if decisions:
-            batch = _Batch()
             batch.steps.append((None, decisions, {}))
-            await self._write(batch)
-        return False
+        return True
 
     # --------------------------------------------------------------- write
 
-    async def _write(self, batch: _Batch, *, recover: bool = True) -> None:
+    async def _write(self, batch: _Batch) -> None:
+        """Write a batch of the router's own (settling after a restore) in a transaction."""
+        async with transaction(self.ctx) as session:
+            await self._write_in(session, batch)
+
+    async def _write_in(self, session: AsyncSession, batch: _Batch) -> None:
+        """Write everything the batch changed, fenced by this router's epoch."""
         router = self.router
         assert router is not None
-        try:
-            async with transaction(self.ctx) as session:
-                await fence(session, self.leadership.epoch)
-                writer = Writer(session, self.ctx)
-                wanted: set[int] = set()
-                for command, decisions, _ in batch.steps:
-                    if command is not None and command.task_id is not None:
-                        wanted.add(command.task_id)
-                    wanted |= task_ids_of(decisions)
-                refused = [
-                    c
-                    for c in batch.commands
-                    if c.id in batch.errors and c.kind == CommandKind.SUBMIT and c.task_id
-                ]
-                wanted |= {c.task_id for c in refused if c.task_id is not None}
-                await writer.load(wanted)
-                for command in refused:
-                    assert command.task_id is not None
-                    reason = str(batch.errors[command.id].get("detail", ""))[:200]
-                    writer.end_task(command.task_id, "refused", self.ctx.clock.now(), reason=reason)
-                for command, decisions, extra in batch.steps:
-                    if command is not None:
-                        self._command_effects(writer, command, extra)
-                    await writer.decisions(decisions)
-                await writer.write_state(router)
-                await writer.finish()
-                await self._mark_done(session, batch)
-                await self._prune(session, self.ctx.clock.now())
-        except LostLeadership:
-            raise
-        except Exception:
-            if not recover:
-                raise
-            # The router is now ahead of the store: start again from the store.
-            log.exception("routing_write_failed; reloading the stored state")
-            self.router = None
-            await self.restore()
+        await fence(session, self.leadership.epoch)
+        writer = Writer(session, self.ctx)
+        writer.adopt(batch.tasks.values(), batch.interactions)
+        wanted: set[int] = set()
+        for command, decisions, _ in batch.steps:
+            if command is not None and command.task_id is not None:
+                wanted.add(command.task_id)
+            wanted |= task_ids_of(decisions)
+        refused = [
+            c
+            for c in batch.commands
+            if c.id in batch.errors and c.kind == CommandKind.SUBMIT and c.task_id
+        ]
+        wanted |= {c.task_id for c in refused if c.task_id is not None}
+        await writer.load(wanted)
+        for command in refused:
+            assert command.task_id is not None
+            reason = str(batch.errors[command.id].get("detail", ""))[:200]
+            writer.end_task(command.task_id, "refused", self.ctx.clock.now(), reason=reason)
+        for command, decisions, extra in batch.steps:
+            if command is not None:
+                self._command_effects(writer, command, extra)
+            await writer.decisions(decisions)
+        await writer.write_state(router)
+        await writer.finish()
+        await self._mark_done(session, batch)
+        await self._prune(session, self.ctx.clock.now())
 
     async def _mark_done(self, session: AsyncSession, batch: _Batch) -> None:
         done_at = self.ctx.clock.now()
@@ -512,11 +532,23 @@ def _workflow_key(config: RoutingConfig) -> Sequence[Any]:
     ] + [config.workflow.fallback]
 
 
-async def _new_tasks(
-    session: AsyncSession, commands: list[RoutingCommand]
-) -> dict[int, RoutingTask]:
-    wanted = [c.task_id for c in commands if c.kind == CommandKind.SUBMIT and c.task_id]
-    if not wanted:
-        return {}
-    rows = await session.scalars(select(RoutingTask).where(RoutingTask.id.in_(wanted)))
-    return {row.id: row for row in rows}
+async def _pending(session: AsyncSession, batch: _Batch) -> None:
+    """Read the commands not done yet, in order, with the tasks their SUBMITs bring in
+    and those tasks' interactions: one query for all three."""
+    submitted = and_(
+        RoutingCommand.kind == CommandKind.SUBMIT.value, RoutingTask.id == RoutingCommand.task_id
+    )
+    stmt = (
+        select(RoutingCommand, RoutingTask, Interaction)
+        .outerjoin(RoutingTask, submitted)
+        .outerjoin(Interaction, Interaction.id == RoutingTask.interaction_id)
+        .where(RoutingCommand.done_at.is_(None))
+        .order_by(RoutingCommand.id)
+        .limit(BATCH)
+    )
+    for command, task, interaction in await session.execute(stmt):
+        batch.commands.append(command)
+        if task is not None:
+            batch.tasks[task.id] = task
+        if interaction is not None:
+            batch.interactions.append(interaction)

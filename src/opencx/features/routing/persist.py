@@ -99,6 +99,7 @@ class Writer:
         self.tasks: set[int] = set()
         self.workers: set[int] = set()
         self._rows: dict[int, RoutingTask] = {}
+        self._around: set[int] = set()  # tasks whose interaction and offers are loaded
         self._interactions: dict[int, Interaction] = {}
         self._live: dict[int, RoutingReservation] = {}
         self._events: list[_PendingEvent] = []
@@ -109,20 +110,41 @@ class Writer:
         if worker_id is not None:
             self.workers.add(worker_id)
 
+    def adopt(self, tasks: Iterable[RoutingTask], interactions: Iterable[Interaction]) -> None:
+        """Take in rows already read in this transaction (new tasks and their
+        interactions, read with the commands submitting them), sparing their queries; a
+        task not taken in yet has no offer to look for."""
+        for interaction in interactions:
+            self._interactions.setdefault(interaction.id, interaction)
+        for task in tasks:
+            self._rows.setdefault(task.id, task)
+            if task.status == "new" and task.interaction_id in self._interactions:
+                self._around.add(task.id)
+
     async def load(self, task_ids: set[int]) -> None:
         """Read the tasks, their interactions and live reservations in a few queries."""
         wanted = sorted(task_ids - set(self._rows))
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            rows = list(
-                await self.session.scalars(select(RoutingTask).where(RoutingTask.id.in_(chunk)))
-            )
+            rows = await self.session.scalars(select(RoutingTask).where(RoutingTask.id.in_(chunk)))
             self._rows.update((row.id, row) for row in rows)
-            interaction_ids = [row.interaction_id for row in rows]
+        tasks = [self._rows[t] for t in sorted(task_ids - self._around) if t in self._rows]
+        self._around.update(task.id for task in tasks)
+        await self._load_interactions(sorted({task.interaction_id for task in tasks}))
+        # A task the router has not taken in yet ("new") has no reservation.
+        await self._load_live([task.id for task in tasks if task.status != "new"])
+
+    async def _load_interactions(self, interaction_ids: list[int]) -> None:
+        for start in range(0, len(interaction_ids), _CHUNK):
+            chunk = interaction_ids[start : start + _CHUNK]
             for interaction in await self.session.scalars(
-                select(Interaction).where(Interaction.id.in_(interaction_ids))
+                select(Interaction).where(Interaction.id.in_(chunk))
             ):
                 self._interactions[interaction.id] = interaction
+
+    async def _load_live(self, task_ids: list[int]) -> None:
+        for start in range(0, len(task_ids), _CHUNK):
+            chunk = task_ids[start : start + _CHUNK]
             live = select(RoutingReservation).where(
                 RoutingReservation.task_id.in_(chunk), RoutingReservation.state.in_(_LIVE)
             )

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, case, exists, insert, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import Channel, InteractionState, Role
@@ -30,6 +30,7 @@ from opencx.db.models import (
     Queue,
     RoutingReservation,
     RoutingTask,
+    RoutingWorkflow,
     User,
 )
 from opencx.features.common import InputSchema, Page, Schema, paginate
@@ -38,7 +39,6 @@ from opencx.features.customers.schemas import RefId
 from opencx.features.eventlog import record_event
 from opencx.features.routing.commands import CommandKind, await_outcome, enqueue, wake_router
 from opencx.features.routing.state import LIVE_STATUSES
-from opencx.features.routing.workflow import active_workflow
 
 __all__ = [
     "ReservationOut",
@@ -200,27 +200,31 @@ async def insert_task(
     worker_ids: list[int] | None = None,
     not_before: datetime | None = None,
     actor_user_id: int | None = None,
+    new_interaction: bool = False,
+    last_agent_ids: list[int] | None = None,
 ) -> RoutingTask:
     """Hand an interaction to routing in the caller's transaction (channels use this for
-    what they receive). Call ``wake_router`` after the commit."""
-    live = await session.scalar(
-        select(RoutingTask.id).where(
-            RoutingTask.interaction_id == interaction.id,
-            RoutingTask.status.in_(("new", *LIVE_STATUSES)),
-        )
-    )
-    if live is not None:
-        raise Conflict(f"interaction {interaction.id} is already routed by task {live}")
+    what they receive). Call ``wake_router`` after the commit.
+
+    A caller that created the interaction in this transaction says so
+    (``new_interaction``: no task can route it yet), and one that knows the customer's
+    recent agents gives them (``[]`` for a customer created in this transaction):
+    both spare a query."""
+    if not new_interaction:
+        await _check_not_routed(session, interaction.id)
+    if last_agent_ids is None:
+        last_agent_ids = await _last_agents(session, conversation.customer_id)
     full = {
         "channel": interaction.channel.value,
         "conversation_id": conversation.id,
         "customer_id": conversation.customer_id,
-        "last_agent_ids": await _last_agents(session, conversation.customer_id),
+        "last_agent_ids": last_agent_ids,
         **(attributes or {}),
     }
-    if queue_id is None and not worker_ids and await active_workflow(session) is None:
-        queue_id = interaction.queue_id or conversation.queue_id
-    row = RoutingTask(
+    requested: int | ColumnElement[int] | None = queue_id
+    if queue_id is None and not worker_ids:
+        requested = _unless_workflow(interaction.queue_id or conversation.queue_id)
+    new = insert(RoutingTask).values(
         interaction_id=interaction.id,
         channel=interaction.channel,
         site_id=interaction.site_id or conversation.site_id,
@@ -228,13 +232,13 @@ async def insert_task(
         base_priority=priority,
         created_at=ctx.clock.now(),
         not_before=not_before,
-        requested_queue_id=queue_id,
+        requested_queue_id=requested,
         requested_worker_ids=worker_ids,
         status="new",
         excluded={},
     )
-    session.add(row)
-    await session.flush()
+    row: RoutingTask | None = await session.scalar(new.returning(RoutingTask))
+    assert row is not None
     await record_event(
         session,
         ctx,
@@ -247,6 +251,26 @@ async def insert_task(
     )
     await enqueue(session, ctx, CommandKind.SUBMIT, task_id=row.id, actor_user_id=actor_user_id)
     return row
+
+
+def _unless_workflow(queue_id: int | None) -> ColumnElement[int] | None:
+    """``queue_id`` while no workflow has been saved, else NULL (the workflow routes the
+    task): decided by the INSERT itself, one round trip fewer."""
+    if queue_id is None:
+        return None
+    saved = exists(select(RoutingWorkflow.id))
+    return case((saved, null()), else_=literal(queue_id, Integer))
+
+
+async def _check_not_routed(session: AsyncSession, interaction_id: int) -> None:
+    live = await session.scalar(
+        select(RoutingTask.id).where(
+            RoutingTask.interaction_id == interaction_id,
+            RoutingTask.status.in_(("new", *LIVE_STATUSES)),
+        )
+    )
+    if live is not None:
+        raise Conflict(f"interaction {interaction_id} is already routed by task {live}")
 
 
 async def get_task(ctx: AppContext, principal: Principal, task_id: int) -> TaskOut:

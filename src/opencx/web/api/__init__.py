@@ -19,6 +19,7 @@ from opencx.web.api import (
     sites,
     skills,
     teams,
+    typing,
     users,
 )
 from opencx.web.errors import PROBLEM_RESPONSES
@@ -41,6 +42,7 @@ def api_router() -> APIRouter:
         conversations,
         interactions,
         messages,
+        typing,
         events,
         audit,
         routing,

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from opencx.core.enums import ConversationStatus
 from opencx.features import conversations
 from opencx.features.common import Page
+from opencx.features.conversations.reply_windows import ReplyWindowOut, get_reply_windows
 from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.idempotent import created
 
@@ -94,3 +95,12 @@ async def timeline(
     return await conversations.conversation_timeline(
         ctx, principal, conversation_id, cursor=cursor, limit=limit
     )
+
+
+@router.get("/{conversation_id}/reply-windows", response_model=list[ReplyWindowOut])
+async def reply_windows(
+    ctx: ContextDep, principal: PrincipalDep, conversation_id: EntityId
+) -> list[ReplyWindowOut]:
+    """Per WhatsApp, Messenger and Instagram: whether a free-form answer is allowed now
+    (the customer wrote less than 24 hours ago) and when that window closes."""
+    return await get_reply_windows(ctx, principal, conversation_id)

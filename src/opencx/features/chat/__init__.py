@@ -1,0 +1,1 @@
+"""The web chat: widgets, visitors and what they see."""

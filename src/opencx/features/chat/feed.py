@@ -1,0 +1,183 @@
+"""What a chat visitor sees, read from the database: their chat's messages and where
+their chat stands (waiting in the queue, with whom, or ended).
+
+Rules:
+- a visitor sees only their chat: chat messages of their conversation from the one that
+  started the chat on, never the conversation's other channels nor the customer's
+  other conversations;
+- the queue position counts the tasks waiting in the same queue that the router serves
+  first (higher priority, then earlier); the estimated wait is the queue's figure for
+  that position (``opencx.core.routing.wait_time``), ``None`` while nobody who serves
+  the queue is logged in;
+- an agent is named by their display name only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from opencx.core.enums import AuthorKind, Channel, Direction, InteractionState
+from opencx.core.routing.wait_time import wait_at_position
+from opencx.db.models import (
+    Attachment,
+    Interaction,
+    Message,
+    Queue,
+    QueueStats,
+    RoutingTask,
+    User,
+)
+from opencx.features.chat.visitors import VisitorChat
+from opencx.features.context import AppContext, transaction
+
+__all__ = ["read_messages", "read_status"]
+
+_WAITING = frozenset({InteractionState.CREATED, InteractionState.QUEUED, InteractionState.OFFERED})
+_WITH_AGENT = frozenset({InteractionState.ACTIVE, InteractionState.HELD})
+
+
+async def read_messages(
+    ctx: AppContext, chat: VisitorChat, *, after: int = 0
+) -> list[dict[str, Any]]:
+    """The chat's messages after id ``after``, oldest first, as the widget shows them."""
+    async with transaction(ctx) as session:
+        rows = (
+            await session.scalars(
+                select(Message)
+                .where(
+                    Message.conversation_id == chat.conversation_id,
+                    Message.channel == Channel.CHAT,
+                    Message.id >= chat.first_message_id,
+                    Message.id > after,
+                )
+                .order_by(Message.id)
+                .limit(500)
+            )
+        ).all()
+        names = await _agent_names(session, {m.author_user_id for m in rows if m.author_user_id})
+        files = await _files(session, [m.id for m in rows])
+    return [_message_json(m, chat, names, files.get(m.id, [])) for m in rows]
+
+
+async def read_status(ctx: AppContext, chat: VisitorChat) -> dict[str, Any]:
+    """Where the chat stands: ``waiting`` (position, estimated wait), ``connected``
+    (agent) or ``ended``."""
+    async with transaction(ctx) as session:
+        interaction = await session.scalar(
+            select(Interaction)
+            .where(
+                Interaction.conversation_id == chat.conversation_id,
+                Interaction.channel == Channel.CHAT,
+            )
+            .order_by(Interaction.id.desc())
+            .limit(1)
+        )
+        if interaction is None or interaction.state not in _WAITING | _WITH_AGENT:
+            return {"state": "ended"}
+        if interaction.state in _WITH_AGENT and interaction.agent_id is not None:
+            names = await _agent_names(session, {interaction.agent_id})
+            return {"state": "connected", "agent": names.get(interaction.agent_id, "")}
+        return await _waiting(session, interaction)
+
+
+async def _waiting(session: AsyncSession, interaction: Interaction) -> dict[str, Any]:
+    task = await session.scalar(
+        select(RoutingTask)
+        .where(RoutingTask.interaction_id == interaction.id)
+        .order_by(RoutingTask.id.desc())
+        .limit(1)
+    )
+    if task is None or task.queue_id is None:
+        return {"state": "waiting", "position": None, "estimated_wait_seconds": None}
+    position = await _position(session, task)
+    queue = await session.get(Queue, task.queue_id)
+    stats = await session.get(QueueStats, task.queue_id)
+    wait = None
+    if stats is not None and queue is not None:
+        aht = stats.average_handle_seconds or float(queue.expected_handle_seconds)
+        wait = wait_at_position(position, free=stats.free_agents, slots=stats.slots, aht=aht)
+    return {"state": "waiting", "position": position, "estimated_wait_seconds": wait}
+
+
+async def _position(session: AsyncSession, task: RoutingTask) -> int:
+    mine = func.coalesce(RoutingTask.priority, RoutingTask.base_priority)
+    priority = task.priority if task.priority is not None else task.base_priority
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(RoutingTask)
+        .where(
+            RoutingTask.queue_id == task.queue_id,
+            RoutingTask.status == "waiting",
+            RoutingTask.id != task.id,
+            or_(
+                mine > priority,
+                and_(
+                    mine == priority,
+                    or_(
+                        RoutingTask.created_at < task.created_at,
+                        and_(RoutingTask.created_at == task.created_at, RoutingTask.id < task.id),
+                    ),
+                ),
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def _agent_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+    return dict(rows.all())
+
+
+async def _files(session: AsyncSession, message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    if not message_ids:
+        return {}
+    rows = await session.scalars(select(Attachment).where(Attachment.message_id.in_(message_ids)))
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row.message_id, []).append(
+            {
+                "id": row.id,
+                "filename": row.filename,
+                "size": row.size,
+                "content_type": row.content_type,
+            }
+        )
+    return found
+
+
+def _message_json(
+    message: Message,
+    chat: VisitorChat,
+    names: dict[int, str],
+    files: list[dict[str, Any]],
+) -> dict[str, Any]:
+    mine = message.direction is Direction.INBOUND
+    prefix = f"chat:{chat.session}:"
+    provider_id = message.provider_message_id or ""
+    client_id = (
+        provider_id.removeprefix(prefix) if mine and provider_id.startswith(prefix) else None
+    )
+    author = (
+        "visitor" if mine else ("agent" if message.author_kind is AuthorKind.AGENT else "system")
+    )
+    return {
+        "id": message.id,
+        "author": author,
+        "name": chat.name if mine else names.get(message.author_user_id or 0, ""),
+        "text": message.body_text,
+        "client_id": client_id,
+        "files": files,
+        "status": message.delivery_status.value,
+        "created_at": _iso(message.created_at),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()

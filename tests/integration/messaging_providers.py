@@ -1,0 +1,221 @@
+"""Twilio's Messages API and Meta's Graph API as their documentation describes them,
+served over real HTTP on a local port, for the outbound messaging tests.
+
+The doubles check what the real APIs check (basic auth with the Account SID and auth
+token; a bearer token; the documented form fields and JSON bodies) and answer with the
+documented bodies: a Message resource (``201``, ``sid``), WhatsApp's ``messages[0].id``
+(a wamid), Messenger's ``message_id``; refusals are the documented error objects. A
+test queues refusals (``fail_next``), chooses the next ids (``next_ids``), or holds
+answers until it releases them (``hold``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import socket
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+ACCOUNT_SID = "AC00000000000000000000000000000001"
+AUTH_TOKEN = "12345"  # also what the recorded Twilio webhooks are signed with
+ACCESS_TOKEN = "EAAG-test-access-token"
+STARTUP_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the doubles accepted as well-formed."""
+
+    provider: str  # "twilio" or "meta"
+    path: str
+    form: dict[str, list[str]] = field(default_factory=dict)
+    json: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Providers:
+    url: str = ""
+    calls: list[Call] = field(default_factory=list)
+    refused: int = 0  # requests refused for bad credentials or a malformed body
+    fail_next: deque[tuple[int, dict[str, Any]]] = field(default_factory=deque)
+    next_ids: deque[str] = field(default_factory=deque)
+    hold: asyncio.Event | None = None
+    called: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def wait_for_calls(self, count: int) -> None:
+        async with self.called:
+            await asyncio.wait_for(
+                self.called.wait_for(lambda: len(self.calls) >= count), STARTUP_SECONDS
+            )
+
+    async def twilio(self, request: Request) -> JSONResponse:
+        sid = request.path_params["sid"]
+        if sid != ACCOUNT_SID or request.headers.get("authorization") != _basic():
+            self.refused += 1
+            return _twilio_error(401, 20003, "Authenticate")
+        form: dict[str, list[str]] = {}
+        for name, value in (await request.form()).multi_items():
+            assert isinstance(value, str)
+            form.setdefault(name, []).append(value)
+        if not form.get("To") or not form.get("From"):
+            self.refused += 1
+            return _twilio_error(400, 21604, "A 'To' phone number is required.")
+        if not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
+            self.refused += 1
+            return _twilio_error(400, 21602, "Message body is required.")
+        await self._record(Call("twilio", request.url.path, form=form))
+        return await self._answer(lambda: _message_resource(form, self._id("SM")))
+
+    async def meta(self, request: Request) -> JSONResponse:
+        if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
+            self.refused += 1
+            return _meta_error(401, 190, "Invalid OAuth access token.")
+        body = await request.json()
+        if not isinstance(body, dict) or not (_whatsapp_ok(body) or _messaging_ok(body)):
+            self.refused += 1
+            return _meta_error(400, 100, "(#100) Invalid parameter")
+        await self._record(Call("meta", request.url.path, json=body))
+        if body.get("messaging_product") == "whatsapp":
+            to = body.get("to") or body.get("recipient")
+            return await self._answer(lambda: _whatsapp_sent(to, self._id("wamid.")))
+        user = body["recipient"]["id"]
+        return await self._answer(lambda: {"recipient_id": user, "message_id": self._id("m_")})
+
+    async def _record(self, call: Call) -> None:
+        async with self.called:
+            self.calls.append(call)
+            self.called.notify_all()
+
+    async def _answer(self, success: Any) -> JSONResponse:
+        if self.hold is not None:
+            await self.hold.wait()
+        if self.fail_next:
+            status, body = self.fail_next.popleft()
+            return JSONResponse(body, status_code=status)
+        status = 201 if "sid" in (answer := success()) else 200
+        return JSONResponse(answer, status_code=status)
+
+    def _id(self, prefix: str) -> str:
+        return self.next_ids.popleft() if self.next_ids else prefix + secrets.token_hex(16)
+
+
+@asynccontextmanager
+async def serve_providers() -> AsyncIterator[Providers]:
+    """Both doubles on one free local port, for the duration of the block."""
+    providers = Providers()
+    app = Starlette(
+        routes=[
+            Route("/2010-04-01/Accounts/{sid}/Messages.json", providers.twilio, methods=["POST"]),
+            Route("/{version}/{node}/messages", providers.meta, methods=["POST"]),
+        ]
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, lifespan="off", ws="none", http="h11", log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
+    while not server.started:  # poll, with a deadline, until the server listens
+        if task.done() or asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError("the provider doubles did not start")
+        await asyncio.sleep(0.01)
+    providers.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    try:
+        yield providers
+    finally:
+        if providers.hold is not None:
+            providers.hold.set()  # let held answers finish, or shutdown waits for them
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+def _basic() -> str:
+    return "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+
+
+def _whatsapp_ok(body: dict[str, Any]) -> bool:
+    if body.get("messaging_product") != "whatsapp" or not (body.get("to") or body.get("recipient")):
+        return False
+    if body.get("type") == "text":
+        return bool(body.get("text", {}).get("body"))
+    template = body.get("template", {})
+    return body.get("type") == "template" and bool(
+        template.get("name") and template.get("language", {}).get("code")
+    )
+
+
+def _messaging_ok(body: dict[str, Any]) -> bool:
+    return (
+        bool(body.get("recipient", {}).get("id"))
+        and body.get("messaging_type") == "RESPONSE"
+        and bool(body.get("message", {}).get("text"))
+    )
+
+
+def _message_resource(form: dict[str, list[str]], sid: str) -> dict[str, Any]:
+    return {
+        "account_sid": ACCOUNT_SID,
+        "api_version": "2010-04-01",
+        "body": form.get("Body", [""])[0],
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": form["From"][0],
+        "num_media": str(len(form.get("MediaUrl", []))),
+        "num_segments": "1",
+        "sid": sid,
+        "status": "queued",
+        "to": form["To"][0],
+        "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
+    }
+
+
+def _whatsapp_sent(to: str, wamid: str) -> dict[str, Any]:
+    return {
+        "messaging_product": "whatsapp",
+        "contacts": [{"input": to, "wa_id": to}],
+        "messages": [{"id": wamid}],
+    }
+
+
+def twilio_error_body(status: int, code: int, message: str) -> dict[str, Any]:
+    """Twilio's documented error body."""
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def meta_error_body(code: int, message: str, **more: Any) -> dict[str, Any]:
+    """Meta's documented Graph error object."""
+    return {
+        "error": {
+            "message": message,
+            "type": "OAuthException",
+            "code": code,
+            "fbtrace_id": "AbCdEf123",
+            **more,
+        }
+    }
+
+
+def _twilio_error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse(twilio_error_body(status, code, message), status_code=status)
+
+
+def _meta_error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse(meta_error_body(code, message), status_code=status)
