@@ -5,8 +5,12 @@ Paths, each with ``--messages`` distinct messages from as many new customers:
 - smtp: real SMTP sessions (smtplib) to the server's SMTP listener, one message each,
   answered 250 only after the commit;
 - webhook: signed Meta (WhatsApp) deliveries posted over HTTP to ``/webhooks/meta``;
+- chat: web chats as the widget makes them: the pre-chat form posted to
+  ``/chat/widgets/<key>/chats`` (its intent is the chat's first message), then the
+  visitor's WebSocket opened and one message sent on it, answered by its ``ack``;
 - raw: the same rows (customer, identity, conversation, interaction, message, task)
-  inserted with plain SQLAlchemy, one transaction per message, nothing else.
+  inserted with plain SQLAlchemy, one transaction per message, nothing else; for the
+  chat path, with the second message too (``raw_chat``).
 
 The server runs in this process as ``opencx serve`` runs it (uvicorn on uvloop, with the
 router, the SMTP listener and the job runner in the background), on a fresh SQLite file
@@ -20,8 +24,9 @@ HTTP request that store nothing warm the server up. The raw rows are inserted
 afterwards, in this process with the server stopped, by as many concurrent writers.
 
 Prints a table, then one JSON line with the concurrency, ``smtp_per_s``,
-``webhook_per_s``, ``raw_per_s``, the ratios, and the rates at which the senders had
-their answers (``*_acked_per_s``).
+``webhook_per_s``, ``chat_per_s`` (chats, of two messages each), ``raw_per_s``,
+``raw_chat_per_s``, the ratios, and the rates at which the senders had their answers
+(``*_acked_per_s``).
 
     python bench/ingest.py [--messages 300] [--concurrency 4] [--database-url URL]
 """
@@ -50,6 +55,7 @@ from typing import Any
 import httpx
 import uvicorn
 import uvloop
+import websockets
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -83,6 +89,7 @@ from opencx.settings import DatabaseSettings, MetaSettings, Settings, SmtpSettin
 
 SECRET = "bench-app-secret"
 PHONE_NUMBER_ID = "106540352242922"
+WIDGET = "bench-widget"
 ROUTED_TIMEOUT_SECONDS = 120.0
 
 
@@ -99,6 +106,7 @@ async def setup(ctx: AppContext) -> None:
     for channel, provider, address in (
         (Channel.EMAIL, "smtp", "support@example.com"),
         (Channel.WHATSAPP, "meta", PHONE_NUMBER_ID),
+        (Channel.CHAT, "widget", WIDGET),
     ):
         queue = await create_queue(ctx, admin, QueueCreate(name=f"{channel}", channel=channel))
         await create_account(
@@ -215,11 +223,41 @@ async def send_webhooks(port: int, bodies: list[bytes], concurrency: int) -> Non
         await asyncio.gather(*(sender() for _ in range(concurrency)))
 
 
+async def chat(http: httpx.AsyncClient, ws_base: str, n: int) -> None:
+    """One visitor: the pre-chat form, then one message on the chat's WebSocket."""
+    form = {"name": f"Visitor {n}", "email": f"visitor{n}@example.org", "intent": "My order"}
+    started = await http.post(f"/chat/widgets/{WIDGET}/chats", json=form)
+    started.raise_for_status()
+    token = started.json()["token"]
+    async with websockets.connect(f"{ws_base}/chat/ws?token={token}") as socket:
+        await socket.recv()  # the snapshot
+        await socket.send(json.dumps({"type": "message", "text": "Where is it?", "client_id": "1"}))
+        while json.loads(await socket.recv()).get("type") != "ack":
+            pass
+
+
+async def send_chats(port: int, count: int, concurrency: int) -> None:
+    """``concurrency`` visitors chatting at a time."""
+    todo = iter(range(count))
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits
+    ) as http:
+
+        async def visitor() -> None:
+            for n in todo:
+                await chat(http, f"ws://127.0.0.1:{port}", n)
+
+        await asyncio.gather(*(visitor() for _ in range(concurrency)))
+
+
 def sender_process(conn: Connection, path: str, port: int, count: int, concurrency: int) -> None:
     """The provider's side: prepare, say ready, wait for go, send, report the time."""
     if path == "smtp":
         emails = [(f"customer{n}@example.org", email_bytes(n)) for n in range(count)]
         send: Callable[[], None] = lambda: send_smtp(port, emails, concurrency)  # noqa: E731
+    elif path == "chat":
+        send = lambda: asyncio.run(send_chats(port, count, concurrency))  # noqa: E731
     else:
         bodies = [whatsapp_body(n) for n in range(count)]
         send = lambda: asyncio.run(send_webhooks(port, bodies, concurrency))  # noqa: E731
@@ -323,8 +361,9 @@ async def check_routed(ctx: AppContext, channel: Channel, count: int) -> None:
         raise RuntimeError(f"{channel} tasks are not all routed: {rows}")
 
 
-async def raw_rows(ctx: AppContext, n: int) -> None:
-    """The rows one inbound message makes, with none of the logic around them."""
+async def raw_rows(ctx: AppContext, n: int, *, messages: int = 1, tag: str = "raw") -> None:
+    """The rows one inbound contact of ``messages`` messages makes, with none of the
+    logic around them."""
     now = datetime.now(UTC)
     async with transaction(ctx) as session:
         customer = Customer(display_name=f"R{n}", attributes={}, created_at=now, updated_at=now)
@@ -332,7 +371,7 @@ async def raw_rows(ctx: AppContext, n: int) -> None:
         await session.flush()
         session.add(
             CustomerIdentity(
-                customer_id=customer.id, kind=IdentityKind.EMAIL, value=f"raw{n}@example.org"
+                customer_id=customer.id, kind=IdentityKind.EMAIL, value=f"{tag}{n}@example.org"
             )
         )
         conversation = Conversation(
@@ -354,20 +393,21 @@ async def raw_rows(ctx: AppContext, n: int) -> None:
         )
         session.add(interaction)
         await session.flush()
-        session.add(
-            Message(
-                conversation_id=conversation.id,
-                interaction_id=interaction.id,
-                channel=Channel.EMAIL,
-                direction=Direction.INBOUND,
-                author_kind=AuthorKind.CUSTOMER,
-                body_text="Where is my order?",
-                provider_message_id=f"raw.{n}@example.org",
-                delivery_status=DeliveryStatus.RECEIVED,
-                metadata_={},
-                created_at=now,
+        for k in range(messages):
+            session.add(
+                Message(
+                    conversation_id=conversation.id,
+                    interaction_id=interaction.id,
+                    channel=Channel.EMAIL,
+                    direction=Direction.INBOUND,
+                    author_kind=AuthorKind.CUSTOMER,
+                    body_text="Where is my order?",
+                    provider_message_id=f"{tag}.{n}.{k}@example.org",
+                    delivery_status=DeliveryStatus.RECEIVED,
+                    metadata_={},
+                    created_at=now,
+                )
             )
-        )
         session.add(
             RoutingTask(
                 interaction_id=interaction.id,
@@ -426,13 +466,20 @@ async def main(count: int, concurrency: int, url: str) -> dict[str, Any]:
         webhook, webhook_acked = await timed_path(
             "webhook", http_port, count, concurrency, routed, Channel.WHATSAPP
         )
+        chat, chat_acked = await timed_path(
+            "chat", http_port, count, concurrency, routed, Channel.CHAT
+        )
         await check_routed(server_ctx, Channel.EMAIL, count)
         await check_routed(server_ctx, Channel.WHATSAPP, count)
+        await check_routed(server_ctx, Channel.CHAT, count)
     finally:
         await routed.close()
         server.should_exit = True
         await serving
     raw = await concurrently(count, concurrency, lambda n: raw_rows(ctx, n))
+    raw_chat = await concurrently(
+        count, concurrency, lambda n: raw_rows(ctx, n, messages=2, tag="chat")
+    )
     await ctx.engine.dispose()
     return {
         "database": url.split(":", 1)[0],
@@ -440,11 +487,15 @@ async def main(count: int, concurrency: int, url: str) -> dict[str, Any]:
         "concurrency": concurrency,
         "smtp_per_s": round(smtp, 1),
         "webhook_per_s": round(webhook, 1),
+        "chat_per_s": round(chat, 1),
         "raw_per_s": round(raw, 1),
+        "raw_chat_per_s": round(raw_chat, 1),
         "smtp_vs_raw": round(smtp / raw, 2),
         "webhook_vs_raw": round(webhook / raw, 2),
+        "chat_vs_raw": round(chat / raw_chat, 2),
         "smtp_acked_per_s": round(smtp_acked, 1),
         "webhook_acked_per_s": round(webhook_acked, 1),
+        "chat_acked_per_s": round(chat_acked, 1),
     }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -33,6 +34,8 @@ class AppContext:
     jobs: JobQueue
     blobs: BlobStore
     clock: Clock
+    #: What services keep per process beside the wiring (the intake's writer), by name.
+    local: dict[str, Any] = field(default_factory=dict)
 
 
 @asynccontextmanager

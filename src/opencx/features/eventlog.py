@@ -11,7 +11,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,10 +20,10 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.events import EventType
-from opencx.db.models import AuditEntry, Event
+from opencx.db.models import AuditEntry, Base, Event
 from opencx.features.context import OUTBOX, AppContext
 
-__all__ = ["add_events", "batched", "record_audit", "record_event"]
+__all__ = ["add_events", "batched", "insert_ids", "record_audit", "record_event"]
 
 _BATCH = "opencx.eventlog.batch"
 #: Rows per INSERT statement (SQLite allows 32,766 parameters in one statement).
@@ -102,13 +102,6 @@ async def add_events(session: AsyncSession, ctx: AppContext, rows: list[Event]) 
 
 
 async def _insert_ids(session: AsyncSession, rows: list[Event]) -> list[int]:
-    """Insert ``rows`` with one statement; their new ids, in the rows' order.
-
-    PostgreSQL: SQLAlchemy's ``sort_by_parameter_order`` returns them in order. SQLite
-    cannot promise the order of RETURNING, but it gives a multi-row INSERT's rows their
-    ids in VALUES order, each above every id before it, while the transaction holds the
-    database's only write lock (``BEGIN IMMEDIATE``): sorted ids match the rows."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
     values = [
         {
             "type": row.type,
@@ -121,8 +114,25 @@ async def _insert_ids(session: AsyncSession, rows: list[Event]) -> list[int]:
         }
         for row in rows
     ]
-    stmt = insert(Event).returning(Event.id, sort_by_parameter_order=not sqlite)
-    ids = list((await session.execute(stmt, values)).scalars())
+    return await insert_ids(session, Event, values)
+
+
+async def insert_ids(
+    session: AsyncSession, model: type[Base], values: Sequence[dict[str, Any]]
+) -> list[int]:
+    """Insert one ``model`` row per dict of ``values`` with one statement; their new
+    ids, in the order of ``values``.
+
+    PostgreSQL: SQLAlchemy's ``sort_by_parameter_order`` returns them in order. SQLite
+    cannot promise the order of RETURNING, but it gives a multi-row INSERT's rows their
+    ids in VALUES order, each above every id before it, while the transaction holds the
+    database's only write lock (``BEGIN IMMEDIATE``): sorted ids match the rows."""
+    if not values:
+        return []
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    table = model.__table__
+    stmt = insert(model).returning(table.c.id, sort_by_parameter_order=not sqlite)
+    ids = [int(row_id) for row_id in (await session.execute(stmt, list(values))).scalars()]
     return sorted(ids) if sqlite else ids
 
 

@@ -194,10 +194,8 @@ async def read_history(
     x_chat_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     chat = visitors.open_chat(ctx, x_chat_token)
-    return {
-        "messages": await feed.read_messages(ctx, chat, after=after),
-        "status": await feed.read_status(ctx, chat),
-    }
+    messages, status = await feed.read_news(ctx, chat, after=after, status=True)
+    return {"messages": messages, "status": status}
 
 
 async def post_transcript(
@@ -286,43 +284,66 @@ class _Session:
             await self.websocket.send_text(dumps(message))
 
     async def _send_news(self, *, force_status: bool = False, kind: str = "update") -> None:
-        messages = await feed.read_messages(self.ctx, self.chat, after=self.last_id)
+        due = force_status or time.monotonic() - self.status_read_at >= STATUS_AT_MOST
+        messages, status = await feed.read_news(self.ctx, self.chat, after=self.last_id, status=due)
         if messages:
             self.last_id = messages[-1]["id"]
-        status = self.status
-        if force_status or messages or time.monotonic() - self.status_read_at >= STATUS_AT_MOST:
-            status = await feed.read_status(self.ctx, self.chat)
+        if status is None:
+            status = self.status
+        else:
             self.status_read_at = time.monotonic()
         if kind == "snapshot" or messages or status != self.status:
             self.status = status
             await self._send({"type": kind, "messages": messages, "status": status})
+
+    async def _send_status(self) -> None:
+        if time.monotonic() - self.status_read_at < STATUS_AT_MOST:
+            return
+        status = await feed.read_status(self.ctx, self.chat)
+        self.status_read_at = time.monotonic()
+        if status != self.status:
+            self.status = status
+            await self._send({"type": "update", "messages": [], "status": status})
 
     async def _listen_bus(self, queue: asyncio.Queue[DomainEvent | None] | None) -> None:
         while True:
             try:
                 if queue is None:
                     raise TimeoutError
-                event = await asyncio.wait_for(queue.get(), timeout=STATUS_EVERY)
+                first = await asyncio.wait_for(queue.get(), timeout=STATUS_EVERY)
             except TimeoutError:
                 await self._send_news(force_status=True)
                 continue
-            if event is None:  # the bus dropped us: read everything again
+            # A message or a routing step publishes several events at once: one read
+            # answers them all.
+            events = [first]
+            while not queue.empty():
+                events.append(queue.get_nowait())
+            if None in events:  # the bus dropped us: read everything again
                 assert self.source is not None
                 self.source.unsubscribe(queue)
                 queue = self.source.subscribe()
                 await self._send_news(force_status=True)
                 continue
-            await self._consider(event)
+            await self._consider([event for event in events if event is not None])
 
-    async def _consider(self, event: DomainEvent) -> None:
-        mine = event.payload.get("conversation_id") == self.chat.conversation_id
-        if event.type is EventType.CHAT_TYPING:
-            if mine and event.payload.get("who") == "agent":
-                await self._send({"type": "typing", "name": event.payload.get("name", "")})
-            return
-        # Anything about this conversation, or routing moving while we wait in a queue.
-        if mine or (event.type in _ROUTING and self._waiting()):
+    async def _consider(self, events: list[DomainEvent]) -> None:
+        news = routing = False
+        for event in events:
+            mine = event.payload.get("conversation_id") == self.chat.conversation_id
+            if event.type is EventType.CHAT_TYPING:
+                if mine and event.payload.get("who") == "agent":
+                    await self._send({"type": "typing", "name": event.payload.get("name", "")})
+            elif mine:
+                news = True
+            elif event.type in _ROUTING:
+                routing = True
+        if news:
             await self._send_news()
+        elif routing and self._waiting():
+            # Routing moved elsewhere: only our place in the queue can have changed, and
+            # it is read at most once a second, however many visitors wait.
+            await self._send_status()
 
     def _waiting(self) -> bool:
         return self.status is not None and self.status.get("state") != "connected"

@@ -17,63 +17,53 @@ Rules:
 - a message with no usable sender (a damaged e-mail) is kept under one "Unknown sender"
   customer, flagged ``unknown_sender``, never refused;
 - the raw bytes (an e-mail) are kept as an attachment ``original.eml``, so a message that
-  could not be parsed is still there, flagged ``unparsed``.
+  could not be parsed is still there, flagged ``unparsed``;
+- messages that arrive together are committed together (group commit): one writer per
+  process stores what is waiting in one transaction, at most ``BATCH`` messages of
+  distinct senders and provider ids, so that each costs a few statements instead of a
+  dozen. A batch that fails is stored again message by message, and each caller gets
+  its own message's outcome: one bad message never fails or loses another.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import insert, select
+import structlog
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.channels.base import InboundAttachment, InboundMessage
-from opencx.core.enums import (
-    AuthorKind,
-    ConversationStatus,
-    DeliveryStatus,
-    Direction,
-    IdentityKind,
-    InteractionState,
-)
+from opencx.core.enums import Channel, IdentityKind
 from opencx.core.errors import InvalidInput
-from opencx.core.events import EventType
-from opencx.db.models import Attachment, Conversation, Interaction, Message, Queue
+from opencx.features.channels.inbound_first import Incoming, store_batch
+from opencx.features.channels.inbound_store import (
+    CONTINUE_WITHIN,
+    Received,
+    Route,
+    StoredFile,
+    store_message,
+    stored_in,
+)
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.attachments import safe_content_type, safe_filename
 from opencx.features.customers.identities import normalise_identity
-from opencx.features.customers.resolution import FoundCustomer, find_or_create_customer
-from opencx.features.directory.channel_accounts import find_account
+from opencx.features.customers.resolution import find_or_create_customer
 from opencx.features.eventlog import batched
 from opencx.features.routing.commands import wake_router
-from opencx.features.routing.tasks import insert_task
 
-__all__ = ["CONTINUE_WITHIN", "Received", "receive"]
+__all__ = ["BATCH", "CONTINUE_WITHIN", "Received", "receive"]
 
-#: How recent a customer's open conversation must be for a new contact to continue it.
-CONTINUE_WITHIN = timedelta(days=7)
-#: Tries of a message's transaction when concurrent deliveries collide.
+#: The most messages one intake transaction stores.
+BATCH = 64
+#: Tries of a lone message's transaction when concurrent deliveries collide.
 ATTEMPTS = 3
 #: The customer that messages with no usable sender are kept under.
 UNKNOWN_SENDER = "Unknown sender"
-#: Flags that mark a message no one should be asked to answer.
-AUTOMATIC = frozenset({"auto_submitted", "bounce"})
-_ENDED = (InteractionState.ENDED, InteractionState.ABANDONED)
-_CLOSED = (ConversationStatus.RESOLVED, ConversationStatus.CLOSED)
+_INTAKE = "opencx.intake"
 
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    message_id: int
-    conversation_id: int
-    customer_id: int
-    interaction_id: int | None
-    task_id: int | None = None
-    duplicate: bool = False
+log = structlog.get_logger(__name__)
 
 
 async def receive(
@@ -84,45 +74,152 @@ async def receive(
     queue_id: int | None = None,
     account_provider: str | None = None,
 ) -> Received:
-    """Store ``item`` (once) in its conversation and route it; ``queue_id`` is the queue
-    of the channel account that received it, for a new conversation. A caller that has
-    not looked the account up names its provider instead (``account_provider``): the
-    account at ``item.recipient`` is then read in the message's transaction, and only
-    when a new conversation needs its queue.
-
-    One transaction does it all (finding or creating the customer included): on SQLite
-    and PostgreSQL alike the commit is what costs, so one per message keeps intake fast.
-    The unique index on the provider's id is what dedupes: a first try assumes the
-    message is new (a repeated delivery is rare), a try after a collision looks it up.
-    """
+    """Store ``item`` (once) in its conversation and route it; return once it is
+    committed. ``queue_id`` is the queue of the channel account that received it, for a
+    new conversation. A caller that has not looked the account up names its provider
+    instead (``account_provider``): the account at ``item.recipient`` is then read in
+    the message's transaction, and only when a new conversation needs its queue."""
     kind, value, item = _identity(item)
     files = await _put_files(ctx, item.attachments, raw)
+    incoming = Incoming(
+        item=item,
+        kind=kind,
+        value=value,
+        display_name=item.sender.display_name or _display(kind),
+        files=tuple(files),
+        route=Route(queue_id, account_provider),
+    )
+    received = await _intake(ctx).submit(ctx, incoming)
+    if received.task_id is not None:
+        wake_router()
+    return received
+
+
+@dataclass(slots=True)
+class _Waiting:
+    incoming: Incoming
+    future: asyncio.Future[Received]
+
+
+@dataclass(slots=True)
+class _Intake:
+    """The messages waiting to be stored, and the writer storing them (running only
+    while some wait), on one event loop."""
+
+    loop: asyncio.AbstractEventLoop
+    waiting: list[_Waiting] = field(default_factory=list)
+    writer: asyncio.Task[None] | None = None
+
+    async def submit(self, ctx: AppContext, incoming: Incoming) -> Received:
+        waiting = _Waiting(incoming, self.loop.create_future())
+        self.waiting.append(waiting)
+        if self.writer is None:
+            self.writer = self.loop.create_task(self._write(ctx))
+        # The writer owns the message from here: a caller that stops waiting (a closed
+        # connection) does not take it out of its batch.
+        return await asyncio.shield(waiting.future)
+
+    async def _write(self, ctx: AppContext) -> None:
+        try:
+            while self.waiting:
+                batch = self._next_batch()
+                try:
+                    await _store_batch(ctx, batch)
+                except BaseException as exc:  # cancelled: the process is stopping
+                    _fail(batch, exc)
+                    raise
+        except BaseException as exc:
+            _fail(self.waiting, exc)
+            self.waiting.clear()
+            raise
+        finally:
+            self.writer = None
+
+    def _next_batch(self) -> list[_Waiting]:
+        """The oldest waiting messages, up to ``BATCH``, stopping before a second
+        message of a sender or a second delivery of a provider id: that one follows in
+        the next batch and sees the first one stored."""
+        senders: set[tuple[IdentityKind, str]] = set()
+        ids: set[tuple[Channel, str]] = set()
+        taken = 0
+        for waiting in self.waiting[:BATCH]:
+            sender = waiting.incoming.identity_key
+            message = waiting.incoming.message_key
+            if sender in senders or message in ids:
+                break
+            senders.add(sender)
+            ids.add(message)
+            taken += 1
+        batch = self.waiting[:taken]
+        del self.waiting[:taken]
+        return batch
+
+
+def _fail(waiting: list[_Waiting], exc: BaseException) -> None:
+    for one in waiting:
+        if one.future.done():
+            continue
+        if isinstance(exc, asyncio.CancelledError):
+            one.future.cancel()
+        else:
+            one.future.set_exception(exc)
+
+
+def _intake(ctx: AppContext) -> _Intake:
+    loop = asyncio.get_running_loop()
+    intake = ctx.local.get(_INTAKE)
+    if not isinstance(intake, _Intake) or intake.loop is not loop:
+        intake = ctx.local[_INTAKE] = _Intake(loop)
+    return intake
+
+
+async def _store_batch(ctx: AppContext, batch: list[_Waiting]) -> None:
+    """Store ``batch`` in one transaction; when that fails, each message alone."""
+    try:
+        async with transaction(ctx) as session, batched(session, ctx):
+            outcomes = await store_batch(session, ctx, [w.incoming for w in batch])
+    except Exception as exc:
+        # Usually a race with another process (the same customer created there first);
+        # stored one by one, each message gets its own outcome.
+        log.warning("intake_batch_failed", size=len(batch), error=type(exc).__name__)
+        for waiting in batch:
+            try:
+                outcome = await _store_alone(ctx, waiting.incoming)
+            except Exception as exc:
+                waiting.future.set_exception(exc)
+            else:
+                waiting.future.set_result(outcome)
+        return
+    for waiting, outcome in zip(batch, outcomes, strict=True):
+        waiting.future.set_result(outcome)
+
+
+async def _store_alone(ctx: AppContext, incoming: Incoming) -> Received:
+    """One message in its own transaction. The unique indexes settle races with other
+    processes: a try that collides rolls back and looks again."""
     for attempt in range(ATTEMPTS):
         try:
             async with transaction(ctx) as session:
-                stored = await _stored_in(session, item) if attempt else None
+                stored = await stored_in(session, incoming.item)
                 if stored is not None:
                     return stored
                 async with batched(session, ctx):
                     found = await find_or_create_customer(
                         session,
                         ctx,
-                        kind=kind,
-                        value=value,
-                        display_name=item.sender.display_name or _display(kind),
+                        kind=incoming.kind,
+                        value=incoming.value,
+                        display_name=incoming.display_name,
                     )
-                    route = _Route(queue_id, account_provider)
-                    received = await _store(session, ctx, item, found, route, files)
-            break
+                    return await store_message(
+                        session, ctx, incoming.item, found, incoming.route, list(incoming.files)
+                    )
         except IntegrityError:
             # A concurrent delivery stored the same message, or created the same
-            # customer, first (or this one was stored before): everything rolled back;
-            # look again.
+            # customer, first: everything rolled back; look again.
             if attempt == ATTEMPTS - 1:
                 raise
-    if received.task_id is not None:
-        wake_router()
-    return received
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _identity(item: InboundMessage) -> tuple[IdentityKind, str, InboundMessage]:
@@ -139,19 +236,9 @@ def _display(kind: IdentityKind) -> str | None:
     return UNKNOWN_SENDER if kind is IdentityKind.EXTERNAL else None
 
 
-@dataclass(frozen=True, slots=True)
-class _File:
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    key: str
-    inline: bool
-
-
 async def _put_files(
     ctx: AppContext, attachments: tuple[InboundAttachment, ...], raw: bytes | None
-) -> list[_File]:
+) -> list[StoredFile]:
     """Blobs first: a blob without its row is harmless, a row without its blob is not."""
     items = [(a.filename, a.content_type, a.data, a.inline) for a in attachments if a.data]
     if raw is not None:
@@ -162,7 +249,7 @@ async def _put_files(
         media_type = safe_content_type(content_type)
         key = await ctx.blobs.put(data, content_type=media_type)
         files.append(
-            _File(
+            StoredFile(
                 safe_filename(filename),
                 media_type,
                 len(data),
@@ -172,331 +259,3 @@ async def _put_files(
             )
         )
     return files
-
-
-@dataclass(frozen=True, slots=True)
-class _Route:
-    """Where a new conversation goes: a queue, or the provider whose account at the
-    message's recipient gives it."""
-
-    queue_id: int | None
-    account_provider: str | None
-
-
-async def _queue_of(session: AsyncSession, item: InboundMessage, route: _Route) -> int | None:
-    if route.account_provider is None or not item.recipient:
-        return route.queue_id
-    account = await find_account(session, provider=route.account_provider, address=item.recipient)
-    return account.queue_id if account is not None else None
-
-
-async def _stored_in(session: AsyncSession, item: InboundMessage) -> Received | None:
-    message = await session.scalar(
-        select(Message).where(
-            Message.channel == item.channel,
-            Message.provider_message_id == item.provider_message_id,
-        )
-    )
-    if message is None:
-        return None
-    conversation = await session.get(Conversation, message.conversation_id)
-    assert conversation is not None
-    return Received(
-        message_id=message.id,
-        conversation_id=conversation.id,
-        customer_id=conversation.customer_id,
-        interaction_id=message.interaction_id,
-        duplicate=True,
-    )
-
-
-async def _store(
-    session: AsyncSession,
-    ctx: AppContext,
-    item: InboundMessage,
-    customer: FoundCustomer,
-    route: _Route,
-    files: list[_File],
-) -> Received:
-    now = ctx.clock.now()
-    conversation = await _thread(session, item, customer, now)
-    new_conversation = conversation is None
-    if conversation is None:
-        queue_id = await _queue_of(session, item, route)
-        conversation = await _new_conversation(
-            session, ctx, item, customer.customer_id, queue_id, now
-        )
-    elif conversation.status in _CLOSED:
-        previous = conversation.status
-        conversation.status = ConversationStatus.OPEN
-        conversation.closed_at = None
-        await record_conversation_event(
-            session,
-            ctx,
-            EventType.CONVERSATION_STATUS_CHANGED,
-            conversation,
-            actor_user_id=None,
-            payload={"status": "open", "previous": previous.value, "reason": "customer_wrote"},
-        )
-    conversation.updated_at = now
-    automatic = bool(item.flags & AUTOMATIC)
-    # A conversation created just now has no interaction yet.
-    interaction = None if new_conversation else await _live_interaction(session, conversation, item)
-    task_id = None
-    if interaction is None and not automatic:
-        interaction = await _new_interaction(session, ctx, conversation, item, now)
-        task = await insert_task(
-            session,
-            ctx,
-            interaction,
-            conversation,
-            attributes={"provider": item.provider, "kind": item.kind.value},
-            new_interaction=True,
-            last_agent_ids=[] if customer.created else None,
-        )
-        task_id = task.id
-    message = Message(
-        conversation_id=conversation.id,
-        interaction_id=interaction.id if interaction else None,
-        channel=item.channel,
-        direction=Direction.INBOUND,
-        author_kind=AuthorKind.CUSTOMER,
-        body_text=item.text,
-        body_html=item.html,
-        provider_message_id=item.provider_message_id,
-        delivery_status=DeliveryStatus.RECEIVED,
-        metadata_=_metadata(item),
-        created_at=now,
-    )
-    session.add(message)
-    await session.flush()
-    session.add_all(
-        Attachment(
-            message_id=message.id,
-            filename=file.filename,
-            content_type=file.content_type,
-            size=file.size,
-            sha256=file.sha256,
-            storage_key=file.key,
-            inline=file.inline,
-            created_at=now,
-        )
-        for file in files
-    )
-    await record_conversation_event(
-        session,
-        ctx,
-        EventType.MESSAGE_CREATED,
-        conversation,
-        actor_user_id=None,
-        payload={
-            "channel": message.channel.value,
-            "direction": message.direction.value,
-            "author_kind": message.author_kind.value,
-            "interaction_id": message.interaction_id,
-        },
-        entity_kind="message",
-        entity_id=message.id,
-    )
-    return Received(
-        message_id=message.id,
-        conversation_id=conversation.id,
-        customer_id=customer.customer_id,
-        interaction_id=message.interaction_id,
-        task_id=task_id,
-    )
-
-
-async def _thread(
-    session: AsyncSession, item: InboundMessage, customer: FoundCustomer, now: datetime
-) -> Conversation | None:
-    """The conversation this message answers, or the customer's recent open one (a
-    customer created just now has none)."""
-    if item.thread_refs:
-        answered = (
-            select(Message.conversation_id)
-            .where(
-                Message.channel == item.channel,
-                Message.provider_message_id.in_(item.thread_refs),
-            )
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-        found = await session.scalar(answered)
-        if found is not None:
-            return await session.get(Conversation, found)
-    if customer.created:
-        return None
-    customer_id = customer.customer_id
-    token = item.metadata.get("subject_token")
-    if isinstance(token, int):
-        conversation = await session.get(Conversation, token)
-        # A token only counts from the customer it was sent to: it is guessable.
-        if conversation is not None and conversation.customer_id == customer_id:
-            return conversation
-    latest = (
-        select(Conversation)
-        .where(
-            Conversation.customer_id == customer_id,
-            Conversation.status.in_((ConversationStatus.OPEN, ConversationStatus.PENDING)),
-        )
-        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-        .limit(1)
-    )
-    recent = await session.scalar(latest)
-    if recent is None:
-        return None
-    # Our clock, not the message's date: a sender's clock can say anything.
-    if recent.updated_at < now - CONTINUE_WITHIN:
-        return None
-    return recent
-
-
-async def _new_conversation(
-    session: AsyncSession,
-    ctx: AppContext,
-    item: InboundMessage,
-    customer_id: int,
-    queue_id: int | None,
-    now: datetime,
-) -> Conversation:
-    # The INSERT reads the queue's site itself: one round trip, not two.
-    site_id = (
-        select(Queue.site_id).where(Queue.id == queue_id).scalar_subquery()
-        if queue_id is not None
-        else None
-    )
-    new = insert(Conversation).values(
-        customer_id=customer_id,
-        subject=(item.subject or "")[:300],
-        status=ConversationStatus.OPEN,
-        queue_id=queue_id,
-        site_id=site_id,
-        priority=0,
-        created_at=now,
-        updated_at=now,
-    )
-    conversation: Conversation | None = await session.scalar(new.returning(Conversation))
-    assert conversation is not None
-    await record_conversation_event(
-        session,
-        ctx,
-        EventType.CONVERSATION_CREATED,
-        conversation,
-        actor_user_id=None,
-        payload={"customer_id": customer_id, "channel": item.channel.value},
-    )
-    return conversation
-
-
-async def _live_interaction(
-    session: AsyncSession, conversation: Conversation, item: InboundMessage
-) -> Interaction | None:
-    stmt = (
-        select(Interaction)
-        .where(
-            Interaction.conversation_id == conversation.id,
-            Interaction.channel == item.channel,
-            Interaction.state.not_in(_ENDED),
-        )
-        .order_by(Interaction.id.desc())
-        .limit(1)
-    )
-    interaction: Interaction | None = await session.scalar(stmt)
-    return interaction
-
-
-async def _new_interaction(
-    session: AsyncSession,
-    ctx: AppContext,
-    conversation: Conversation,
-    item: InboundMessage,
-    now: datetime,
-) -> Interaction:
-    interaction = Interaction(
-        conversation_id=conversation.id,
-        channel=item.channel,
-        direction=Direction.INBOUND,
-        state=InteractionState.CREATED,
-        queue_id=conversation.queue_id,
-        site_id=conversation.site_id,
-        arrived_at=now,
-        hold_seconds=0.0,
-    )
-    session.add(interaction)
-    await session.flush()
-    await record_conversation_event(
-        session,
-        ctx,
-        EventType.INTERACTION_CREATED,
-        conversation,
-        actor_user_id=None,
-        payload={
-            "state": interaction.state.value,
-            "channel": interaction.channel.value,
-            "queue_id": interaction.queue_id,
-            "agent_id": None,
-            "direction": interaction.direction.value,
-        },
-        entity_kind="interaction",
-        entity_id=interaction.id,
-    )
-    return interaction
-
-
-#: The adapters' details a message keeps: threading and replies (e-mail), quick-reply
-#: payloads and media (messaging), what a review or a post says of itself (ratings, app
-#: version, device, X thread), and where a web chat started.
-_KEPT = (
-    "references",
-    "in_reply_to",
-    "reply_to",
-    "cc",
-    "payload",
-    "media_url",
-    "rating",
-    "review_id",
-    "language",
-    "app_version",
-    "app_version_code",
-    "android_version",
-    "device",
-    "device_model",
-    "device_manufacturer",
-    "original_text",
-    "developer_reply",
-    "developer_reply_at",
-    "territory",
-    "username",
-    "conversation_id",
-    "in_reply_to_user_id",
-    "lang",
-    "url",
-    "widget",
-    "chat_session",
-    "page_url",
-    "locale",
-    "via",
-)
-
-
-def _metadata(item: InboundMessage) -> dict[str, str]:
-    """What the timeline and replies need of the provider's details, as strings."""
-    meta = {"provider": item.provider, "sender": item.sender.value}
-    if item.recipient:
-        meta["recipient"] = item.recipient
-    if item.subject:
-        meta["subject"] = item.subject[:300]
-    if item.flags:
-        meta["flags"] = ",".join(sorted(item.flags))
-    if item.kind.value != "message":
-        meta["kind"] = item.kind.value
-    if item.sent_at is not None:
-        meta["sent_at"] = item.sent_at.isoformat()
-    for key in _KEPT:
-        value = item.metadata.get(key)
-        if isinstance(value, (tuple, list)):
-            value = " ".join(str(v) for v in value)
-        if isinstance(value, str) and value:
-            meta[key] = value[:2000]
-    return meta

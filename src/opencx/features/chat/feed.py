@@ -34,7 +34,7 @@ from opencx.db.models import (
 from opencx.features.chat.visitors import VisitorChat
 from opencx.features.context import AppContext, transaction
 
-__all__ = ["read_messages", "read_status"]
+__all__ = ["read_messages", "read_news", "read_status"]
 
 _WAITING = frozenset({InteractionState.CREATED, InteractionState.QUEUED, InteractionState.OFFERED})
 _WITH_AGENT = frozenset({InteractionState.ACTIVE, InteractionState.HELD})
@@ -45,43 +45,62 @@ async def read_messages(
 ) -> list[dict[str, Any]]:
     """The chat's messages after id ``after``, oldest first, as the widget shows them."""
     async with transaction(ctx) as session:
-        rows = (
-            await session.scalars(
-                select(Message)
-                .where(
-                    Message.conversation_id == chat.conversation_id,
-                    Message.channel == Channel.CHAT,
-                    Message.id >= chat.first_message_id,
-                    Message.id > after,
-                )
-                .order_by(Message.id)
-                .limit(500)
-            )
-        ).all()
-        names = await _agent_names(session, {m.author_user_id for m in rows if m.author_user_id})
-        files = await _files(session, [m.id for m in rows])
-    return [_message_json(m, chat, names, files.get(m.id, [])) for m in rows]
+        return await _messages(session, chat, after)
 
 
 async def read_status(ctx: AppContext, chat: VisitorChat) -> dict[str, Any]:
     """Where the chat stands: ``waiting`` (position, estimated wait), ``connected``
     (agent) or ``ended``."""
     async with transaction(ctx) as session:
-        interaction = await session.scalar(
-            select(Interaction)
+        return await _status(session, chat)
+
+
+async def read_news(
+    ctx: AppContext, chat: VisitorChat, *, after: int, status: bool
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """``read_messages`` and, when ``status`` is asked for or there are new messages,
+    ``read_status`` (else ``None``), in one transaction."""
+    async with transaction(ctx) as session:
+        messages = await _messages(session, chat, after)
+        current = await _status(session, chat) if status or messages else None
+    return messages, current
+
+
+async def _messages(session: AsyncSession, chat: VisitorChat, after: int) -> list[dict[str, Any]]:
+    rows = (
+        await session.scalars(
+            select(Message)
             .where(
-                Interaction.conversation_id == chat.conversation_id,
-                Interaction.channel == Channel.CHAT,
+                Message.conversation_id == chat.conversation_id,
+                Message.channel == Channel.CHAT,
+                Message.id >= chat.first_message_id,
+                Message.id > after,
             )
-            .order_by(Interaction.id.desc())
-            .limit(1)
+            .order_by(Message.id)
+            .limit(500)
         )
-        if interaction is None or interaction.state not in _WAITING | _WITH_AGENT:
-            return {"state": "ended"}
-        if interaction.state in _WITH_AGENT and interaction.agent_id is not None:
-            names = await _agent_names(session, {interaction.agent_id})
-            return {"state": "connected", "agent": names.get(interaction.agent_id, "")}
-        return await _waiting(session, interaction)
+    ).all()
+    names = await _agent_names(session, {m.author_user_id for m in rows if m.author_user_id})
+    files = await _files(session, [m.id for m in rows])
+    return [_message_json(m, chat, names, files.get(m.id, [])) for m in rows]
+
+
+async def _status(session: AsyncSession, chat: VisitorChat) -> dict[str, Any]:
+    interaction = await session.scalar(
+        select(Interaction)
+        .where(
+            Interaction.conversation_id == chat.conversation_id,
+            Interaction.channel == Channel.CHAT,
+        )
+        .order_by(Interaction.id.desc())
+        .limit(1)
+    )
+    if interaction is None or interaction.state not in _WAITING | _WITH_AGENT:
+        return {"state": "ended"}
+    if interaction.state in _WITH_AGENT and interaction.agent_id is not None:
+        names = await _agent_names(session, {interaction.agent_id})
+        return {"state": "connected", "agent": names.get(interaction.agent_id, "")}
+    return await _waiting(session, interaction)
 
 
 async def _waiting(session: AsyncSession, interaction: Interaction) -> dict[str, Any]:

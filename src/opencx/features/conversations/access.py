@@ -12,7 +12,7 @@ Rules:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from opencx.features.context import AppContext
 from opencx.features.eventlog import record_event
 
 __all__ = [
+    "ConversationRef",
     "check_agent",
     "check_queue",
     "check_reason",
@@ -34,6 +35,16 @@ __all__ = [
     "load_conversation",
     "record_conversation_event",
 ]
+
+
+class ConversationRef(Protocol):
+    """What a conversation's events read of it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def site_id(self) -> int | None: ...
 
 
 def conversation_visibility(principal: Principal) -> ColumnElement[bool] | None:
@@ -105,7 +116,7 @@ async def record_conversation_event(
     session: AsyncSession,
     ctx: AppContext,
     type_: EventType,
-    conversation: Conversation,
+    conversation: ConversationRef,
     *,
     actor_user_id: int | None,
     payload: dict[str, Any],

@@ -8,8 +8,10 @@ loser re-reads the winner's. Exactly one customer exists afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,9 +26,13 @@ from opencx.features.customers.changes import record_customer_change
 from opencx.features.customers.identities import find_identity, normalise_identity
 from opencx.features.customers.schemas import CustomerDetail, ResolveIn
 from opencx.features.customers.service import customer_detail
+from opencx.features.eventlog import insert_ids
 
 __all__ = [
     "FoundCustomer",
+    "NewIdentity",
+    "create_customers",
+    "find_customers",
     "find_or_create_customer",
     "resolve_customer",
     "resolve_customer_for",
@@ -182,3 +188,102 @@ async def insert_resolved(
         payload={"identity_id": identity.id, "kind": kind.value},
     )
     return customer
+
+
+@dataclass(frozen=True, slots=True)
+class NewIdentity:
+    kind: IdentityKind
+    #: Normalised.
+    value: str
+    display_name: str | None = None
+
+
+async def find_customers(
+    session: AsyncSession, identities: Sequence[NewIdentity]
+) -> dict[tuple[IdentityKind, str], int]:
+    """The customer of each identity that has one, by ``(kind, value)``, in one query."""
+    by_kind: dict[IdentityKind, set[str]] = {}
+    for identity in identities:
+        by_kind.setdefault(identity.kind, set()).add(identity.value)
+    if not by_kind:
+        return {}
+    rows = await session.execute(
+        select(CustomerIdentity.kind, CustomerIdentity.value, CustomerIdentity.customer_id).where(
+            or_(
+                *(
+                    and_(CustomerIdentity.kind == kind, CustomerIdentity.value.in_(values))
+                    for kind, values in by_kind.items()
+                )
+            )
+        )
+    )
+    return {(kind, value): customer_id for kind, value, customer_id in rows}
+
+
+async def create_customers(
+    session: AsyncSession, ctx: AppContext, identities: Sequence[NewIdentity]
+) -> list[int]:
+    """``insert_resolved`` for many distinct identities the caller has just found free
+    (channels receiving a batch of first contacts): the same rows, events and audit
+    entries, with one statement for the customers and one for their identities. The new
+    customers' ids, in order."""
+    now = ctx.clock.now()
+    customer_ids = await insert_ids(
+        session,
+        Customer,
+        [
+            {
+                "display_name": identity.display_name or "",
+                "attributes": {},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for identity in identities
+        ],
+    )
+    for identity, customer_id in zip(identities, customer_ids, strict=True):
+        await record_customer_change(
+            session,
+            ctx,
+            EventType.CUSTOMER_CREATED,
+            actor_user_id=None,
+            customer_id=customer_id,
+            action="customer.resolve",
+            changes={
+                "display_name": identity.display_name or "",
+                "kind": identity.kind.value,
+                "value": identity.value,
+            },
+            payload={"identity_kinds": [identity.kind.value], "resolved": True},
+        )
+    identity_ids = await insert_ids(
+        session,
+        CustomerIdentity,
+        [
+            {
+                "customer_id": customer_id,
+                "kind": identity.kind,
+                "value": identity.value,
+                "created_at": now,
+            }
+            for identity, customer_id in zip(identities, customer_ids, strict=True)
+        ],
+    )
+    for identity, customer_id, identity_id in zip(
+        identities, customer_ids, identity_ids, strict=True
+    ):
+        await record_customer_change(
+            session,
+            ctx,
+            EventType.IDENTITY_ADDED,
+            actor_user_id=None,
+            customer_id=customer_id,
+            action="customer.identity_add",
+            changes={
+                "identity_id": identity_id,
+                "kind": identity.kind.value,
+                "value": identity.value,
+            },
+            payload={"identity_id": identity_id, "kind": identity.kind.value},
+        )
+    return customer_ids

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.errors import (
@@ -33,6 +35,7 @@ __all__ = [
     "CommandKind",
     "await_outcome",
     "enqueue",
+    "enqueue_many",
     "problem_of",
     "wake_router",
     "wakeup_event",
@@ -77,6 +80,22 @@ async def enqueue(
     session.add(row)
     await session.flush()
     return row
+
+
+async def enqueue_many(
+    session: AsyncSession, ctx: AppContext, kind: CommandKind, *, task_ids: Sequence[int]
+) -> None:
+    """One ``kind`` command per task, from the system, in one statement."""
+    if not task_ids:
+        return
+    now = ctx.clock.now()
+    await session.execute(
+        insert(RoutingCommand),
+        [
+            {"kind": kind.value, "task_id": task_id, "payload": {}, "created_at": now}
+            for task_id in task_ids
+        ],
+    )
 
 
 async def await_outcome(

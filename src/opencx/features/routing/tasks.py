@@ -12,6 +12,8 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -36,11 +38,18 @@ from opencx.db.models import (
 from opencx.features.common import InputSchema, Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.customers.schemas import RefId
-from opencx.features.eventlog import record_event
-from opencx.features.routing.commands import CommandKind, await_outcome, enqueue, wake_router
+from opencx.features.eventlog import insert_ids, record_event
+from opencx.features.routing.commands import (
+    CommandKind,
+    await_outcome,
+    enqueue,
+    enqueue_many,
+    wake_router,
+)
 from opencx.features.routing.state import LIVE_STATUSES
 
 __all__ = [
+    "NewTask",
     "ReservationOut",
     "TaskCreate",
     "TaskOut",
@@ -49,6 +58,7 @@ __all__ = [
     "act_on_task",
     "create_task",
     "get_task",
+    "insert_first_tasks",
     "insert_task",
     "list_reservations",
     "list_tasks",
@@ -251,6 +261,74 @@ async def insert_task(
     )
     await enqueue(session, ctx, CommandKind.SUBMIT, task_id=row.id, actor_user_id=actor_user_id)
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """A task for an interaction created in the caller's transaction, of a customer
+    created there too (no recent agents): what ``insert_first_tasks`` needs of it."""
+
+    interaction_id: int
+    channel: Channel
+    site_id: int | None
+    queue_id: int | None
+    conversation_id: int
+    customer_id: int
+    attributes: dict[str, Any]
+
+
+async def insert_first_tasks(
+    session: AsyncSession, ctx: AppContext, tasks: Sequence[NewTask]
+) -> list[int]:
+    """``insert_task`` for many first contacts at once (a channel's batch of new
+    customers): the same rows, events and router commands, with one statement each for
+    the tasks and the commands. Their ids, in order; call ``wake_router`` after the
+    commit."""
+    if not tasks:
+        return []
+    queues = {task.queue_id for task in tasks if task.queue_id is not None}
+    workflow_saved = bool(queues) and bool(
+        await session.scalar(select(exists(select(RoutingWorkflow.id))))
+    )
+    now = ctx.clock.now()
+    ids = await insert_ids(
+        session,
+        RoutingTask,
+        [
+            {
+                "interaction_id": task.interaction_id,
+                "channel": task.channel,
+                "site_id": task.site_id,
+                "attributes": {
+                    "channel": task.channel.value,
+                    "conversation_id": task.conversation_id,
+                    "customer_id": task.customer_id,
+                    "last_agent_ids": [],
+                    **task.attributes,
+                },
+                "base_priority": 0,
+                "created_at": now,
+                "not_before": None,
+                "requested_queue_id": None if workflow_saved else task.queue_id,
+                "requested_worker_ids": None,
+                "status": "new",
+                "excluded": {},
+            }
+            for task in tasks
+        ],
+    )
+    for task, task_id in zip(tasks, ids, strict=True):
+        await record_event(
+            session,
+            ctx,
+            EventType.TASK_CREATED,
+            entity_kind="task",
+            entity_id=task_id,
+            payload={"interaction_id": task.interaction_id, "channel": task.channel.value},
+            site_id=task.site_id,
+        )
+    await enqueue_many(session, ctx, CommandKind.SUBMIT, task_ids=ids)
+    return ids
 
 
 def _unless_workflow(queue_id: int | None) -> ColumnElement[int] | None:

@@ -1,0 +1,200 @@
+"""Messages that arrive together are committed together, and end up exactly as if
+they had arrived one by one; a message that cannot be stored fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
+
+from opencx.channels.base import InboundMessage, Sender
+from opencx.core.enums import Channel, IdentityKind, Role
+from opencx.core.permissions import Principal
+from opencx.db.models import AuditEntry, Conversation, Event, Interaction, Message, RoutingTask
+from opencx.features.channels.inbound import Received, receive
+from opencx.features.context import AppContext, transaction
+from opencx.features.directory.queues import QueueCreate, create_queue
+from opencx.features.users.service import UserCreate, create_user_as_system
+from opencx.runtime import build_context
+from opencx.settings import DatabaseSettings, Settings, StorageSettings
+from opencx.testing import InMemoryBlobStore, RecordingJobQueue, RecordingPublisher
+from opencx.testing.databases import PostgresTemplate, SqliteTemplate
+from opencx.testing.fakes import FakeClock
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def message(n: int, sender: str, **fields: Any) -> InboundMessage:
+    values: dict[str, Any] = {
+        "channel": Channel.EMAIL,
+        "provider": "smtp",
+        "provider_message_id": f"m{n}@example.com",
+        "sender": Sender(IdentityKind.EMAIL, sender, sender.split("@")[0].title()),
+        "recipient": "support@example.com",
+        "text": f"Message {n}",
+        "subject": f"Subject {n}",
+    }
+    values.update(fields)
+    return InboundMessage(**values)
+
+
+@pytest.fixture
+async def other_ctx(
+    db_template: SqliteTemplate | PostgresTemplate, tmp_path: Path
+) -> AsyncIterator[AppContext]:
+    """A second, independent database, to store the same messages one by one."""
+    settings = Settings(
+        env="test",
+        database=DatabaseSettings(url=db_template.fresh()),
+        storage=StorageSettings(path=tmp_path / "other"),
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    context = build_context(settings)
+    context.clock = FakeClock()
+    context.publisher = RecordingPublisher()
+    context.jobs = RecordingJobQueue()
+    context.blobs = InMemoryBlobStore()
+    yield context
+    await context.engine.dispose()
+
+
+async def setup(ctx: AppContext) -> int:
+    """A queue, and a customer who already wrote once (message 0)."""
+    root = await create_user_as_system(ctx, UserCreate(email="root@example.com", role=Role.ADMIN))
+    admin = Principal(user_id=root.id, role=Role.ADMIN)
+    queue = await create_queue(ctx, admin, QueueCreate(name="Mail", channel=Channel.EMAIL))
+    await receive(ctx, message(0, "known@example.com"), queue_id=queue.id)
+    return queue.id
+
+
+def arrivals() -> list[tuple[InboundMessage, bytes | None]]:
+    """First contacts, a known customer, a newcomer answering an earlier message, an
+    auto-reply, a damaged sender, and a repeated delivery."""
+    return [
+        (message(1, "ada@example.com"), b"From: ada@example.com\r\n\r\nMessage 1"),
+        (message(2, "grace@example.com"), None),
+        (message(3, "known@example.com"), None),
+        (message(4, "colleague@example.com", thread_refs=("m0@example.com",)), None),
+        (message(5, "bot@example.com", flags=frozenset({"auto_submitted"})), None),
+        (message(6, "not an address"), None),
+        (message(0, "known@example.com"), None),
+        (message(7, "linus@example.com", channel=Channel.SMS, provider="twilio"), None),
+    ]
+
+
+async def story(ctx: AppContext, received: list[Received]) -> dict[str, Any]:
+    """What a user can see of the outcome, without ids."""
+    customers: dict[int, int] = {}
+    conversations: dict[int, int] = {}
+    outcomes = [
+        (
+            customers.setdefault(r.customer_id, len(customers)),
+            conversations.setdefault(r.conversation_id, len(conversations)),
+            r.interaction_id is not None,
+            r.task_id is not None,
+            r.duplicate,
+        )
+        for r in received
+    ]
+    async with transaction(ctx) as session:
+        events = Counter(
+            (row.type, row.entity_kind) for row in await session.scalars(select(Event))
+        )
+        audit = Counter(row.action for row in await session.scalars(select(AuditEntry)))
+        rows = {
+            "conversations": sorted(
+                (c.subject, c.status.value, c.queue_id is not None)
+                for c in await session.scalars(select(Conversation))
+            ),
+            "interactions": sorted(
+                (i.channel.value, i.state.value, i.queue_id is not None)
+                for i in await session.scalars(select(Interaction))
+            ),
+            "tasks": sorted(
+                (
+                    t.status,
+                    t.requested_queue_id is not None,
+                    sorted((k, str(v)) for k, v in t.attributes.items() if not k.endswith("_id")),
+                )
+                for t in await session.scalars(select(RoutingTask))
+            ),
+            "messages": sorted(
+                (m.provider_message_id, m.body_text, sorted(m.metadata_.items()))
+                for m in await session.scalars(select(Message))
+            ),
+        }
+    return {"outcomes": outcomes, "events": events, "audit": audit, **rows}
+
+
+async def test_messages_arriving_together_end_up_as_if_they_came_one_by_one(
+    ctx: AppContext, other_ctx: AppContext
+) -> None:
+    queue_id = await setup(ctx)
+    assert await setup(other_ctx) == queue_id
+    together = await asyncio.gather(
+        *(receive(ctx, item, raw=raw, queue_id=queue_id) for item, raw in arrivals())
+    )
+    one_by_one = [
+        await receive(other_ctx, item, raw=raw, queue_id=queue_id) for item, raw in arrivals()
+    ]
+    assert await story(ctx, together) == await story(other_ctx, one_by_one)
+    assert [r.duplicate for r in together] == [False] * 6 + [True, False]
+    assert together[3].conversation_id == together[6].conversation_id  # the newcomer's reply
+
+
+async def test_first_contacts_arriving_together_share_one_transaction(ctx: AppContext) -> None:
+    transactions = 0
+
+    def count(*_: object) -> None:
+        nonlocal transactions
+        transactions += 1
+
+    event.listen(ctx.engine.sync_engine, "begin", count)
+    received = await asyncio.gather(
+        *(receive(ctx, message(n, f"customer{n}@example.com")) for n in range(20))
+    )
+    assert transactions == 1
+    assert len({r.customer_id for r in received}) == 20
+    assert all(r.task_id is not None and not r.duplicate for r in received)
+
+
+async def test_one_sender_writing_twice_at_once_gets_one_conversation(ctx: AppContext) -> None:
+    first, second = await asyncio.gather(
+        receive(ctx, message(1, "ada@example.com")),
+        receive(ctx, message(2, "ada@example.com")),
+    )
+    assert first.customer_id == second.customer_id
+    assert first.conversation_id == second.conversation_id
+    assert first.interaction_id == second.interaction_id
+    assert first.task_id is not None
+    assert second.task_id is None
+
+
+async def test_a_message_that_cannot_be_stored_fails_alone(ctx: AppContext) -> None:
+    missing_queue = 999_999  # the conversation's foreign key refuses it
+    outcomes = await asyncio.gather(
+        receive(ctx, message(1, "ada@example.com")),
+        receive(ctx, message(2, "grace@example.com"), queue_id=missing_queue),
+        receive(ctx, message(3, "linus@example.com")),
+        return_exceptions=True,
+    )
+    assert isinstance(outcomes[1], IntegrityError)
+    stored = [o for o in outcomes if isinstance(o, Received)]
+    assert len(stored) == 2
+    async with transaction(ctx) as session:
+        ids = set(await session.scalars(select(Message.provider_message_id)))
+    assert ids == {"m1@example.com", "m3@example.com"}
+
+
+async def test_a_caller_that_stops_waiting_does_not_lose_its_message(ctx: AppContext) -> None:
+    waiting = asyncio.ensure_future(receive(ctx, message(1, "ada@example.com")))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    again = await receive(ctx, message(1, "ada@example.com"))
+    assert again.duplicate
