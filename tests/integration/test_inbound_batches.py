@@ -198,3 +198,14 @@ async def test_a_caller_that_stops_waiting_does_not_lose_its_message(ctx: AppCon
     waiting.cancel()
     again = await receive(ctx, message(1, "ada@example.com"))
     assert again.duplicate
+
+
+async def test_an_answer_to_a_message_of_the_same_moment_joins_its_conversation(
+    ctx: AppContext,
+) -> None:
+    first, answer = await asyncio.gather(
+        receive(ctx, message(1, "ada@example.com")),
+        receive(ctx, message(2, "grace@example.com", thread_refs=("m1@example.com",))),
+    )
+    assert answer.conversation_id == first.conversation_id
+    assert answer.customer_id != first.customer_id

@@ -137,15 +137,18 @@ class _Intake:
 
     def _next_batch(self) -> list[_Waiting]:
         """The oldest waiting messages, up to ``BATCH``, stopping before a second
-        message of a sender or a second delivery of a provider id: that one follows in
-        the next batch and sees the first one stored."""
+        message of a sender, a second delivery of a provider id or an answer to a
+        message of the batch: that one follows in the next batch and sees the first one
+        stored."""
         senders: set[tuple[IdentityKind, str]] = set()
         ids: set[tuple[Channel, str]] = set()
         taken = 0
         for waiting in self.waiting[:BATCH]:
             sender = waiting.incoming.identity_key
             message = waiting.incoming.message_key
-            if sender in senders or message in ids:
+            channel = waiting.incoming.item.channel
+            answered = {(channel, ref) for ref in waiting.incoming.item.thread_refs}
+            if sender in senders or message in ids or answered & ids:
                 break
             senders.add(sender)
             ids.add(message)
