@@ -117,7 +117,11 @@ async def _create(
     async with transaction(ctx) as session:
         if await find_identity(session, kind, value) is not None:
             return None
-        customer = await insert_resolved(session, ctx, kind, value, display_name, actor_user_id)
+        (customer_id,) = await create_customers(
+            session, ctx, [NewIdentity(kind, value, display_name)], actor_user_id=actor_user_id
+        )
+        customer = await session.get(Customer, customer_id)
+        assert customer is not None
         return await customer_detail(session, customer)
 
 
@@ -142,52 +146,8 @@ async def find_or_create_customer(
     identity = await find_identity(session, kind, value)
     if identity is not None:
         return FoundCustomer(identity.customer_id, created=False)
-    customer = await insert_resolved(session, ctx, kind, value, display_name, None)
-    return FoundCustomer(customer.id, created=True)
-
-
-async def insert_resolved(
-    session: AsyncSession,
-    ctx: AppContext,
-    kind: IdentityKind,
-    value: str,
-    display_name: str | None,
-    actor_user_id: int | None,
-) -> Customer:
-    """A new customer with the identity ``(kind, value)``, which the caller has just
-    found free in this transaction (the unique index settles a concurrent insert), so it
-    is not looked up again: the events and audit entries are those of creating a
-    customer and of ``insert_identities``."""
-    now = ctx.clock.now()
-    customer = Customer(
-        display_name=display_name or "", attributes={}, created_at=now, updated_at=now
-    )
-    session.add(customer)
-    await session.flush()
-    await record_customer_change(
-        session,
-        ctx,
-        EventType.CUSTOMER_CREATED,
-        actor_user_id=actor_user_id,
-        customer_id=customer.id,
-        action="customer.resolve",
-        changes={"display_name": customer.display_name, "kind": kind.value, "value": value},
-        payload={"identity_kinds": [kind.value], "resolved": True},
-    )
-    identity = CustomerIdentity(customer_id=customer.id, kind=kind, value=value, created_at=now)
-    session.add(identity)
-    await session.flush()
-    await record_customer_change(
-        session,
-        ctx,
-        EventType.IDENTITY_ADDED,
-        actor_user_id=actor_user_id,
-        customer_id=customer.id,
-        action="customer.identity_add",
-        changes={"identity_id": identity.id, "kind": kind.value, "value": value},
-        payload={"identity_id": identity.id, "kind": kind.value},
-    )
-    return customer
+    (customer_id,) = await create_customers(session, ctx, [NewIdentity(kind, value, display_name)])
+    return FoundCustomer(customer_id, created=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +181,17 @@ async def find_customers(
 
 
 async def create_customers(
-    session: AsyncSession, ctx: AppContext, identities: Sequence[NewIdentity]
+    session: AsyncSession,
+    ctx: AppContext,
+    identities: Sequence[NewIdentity],
+    *,
+    actor_user_id: int | None = None,
 ) -> list[int]:
-    """``insert_resolved`` for many distinct identities the caller has just found free
-    (channels receiving a batch of first contacts): the same rows, events and audit
-    entries, with one statement for the customers and one for their identities. The new
-    customers' ids, in order."""
+    """A new customer for each of ``identities``, distinct, which the caller has just
+    found free in this transaction (the unique index settles a concurrent insert), so
+    they are not looked up again: the events and audit entries are those of creating a
+    customer and of ``insert_identities``. One statement for the customers and one for
+    their identities (a channel's batch of first contacts); the ids, in order."""
     now = ctx.clock.now()
     customer_ids = await insert_ids(
         session,
@@ -246,7 +211,7 @@ async def create_customers(
             session,
             ctx,
             EventType.CUSTOMER_CREATED,
-            actor_user_id=None,
+            actor_user_id=actor_user_id,
             customer_id=customer_id,
             action="customer.resolve",
             changes={
@@ -276,7 +241,7 @@ async def create_customers(
             session,
             ctx,
             EventType.IDENTITY_ADDED,
-            actor_user_id=None,
+            actor_user_id=actor_user_id,
             customer_id=customer_id,
             action="customer.identity_add",
             changes={
