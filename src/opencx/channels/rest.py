@@ -17,7 +17,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -42,6 +42,7 @@ from opencx.core.errors import InvalidInput
 __all__ = [
     "ApiError",
     "ApiRequest",
+    "Dated",
     "Json",
     "Page",
     "Posted",
@@ -50,6 +51,7 @@ __all__ = [
     "is_retryable",
     "iso_datetime",
     "load_object",
+    "not_older_than",
     "obj",
     "objects",
     "opt_int",
@@ -95,6 +97,44 @@ class Page:
     items: tuple[InboundMessage, ...]
     next_page: str | None
     newest: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Dated:
+    """A page's dated items sorted against a date cursor: those not older than it, and
+    whether the page went past it."""
+
+    items: tuple[InboundMessage, ...]
+    reached: bool
+    newest: str | None
+
+
+def not_older_than(items: Iterable[InboundMessage], since: str | None) -> Dated:
+    """``items`` (each with its ``sent_at``) at or after the cursor ``since``, an ISO
+    date; a cursor that does not read as an aware date keeps everything (storing is
+    idempotent). ``newest`` is the date of the newest item, the next cursor."""
+    boundary = _aware(since)
+    kept: list[InboundMessage] = []
+    newest: datetime | None = None
+    reached = False
+    for item in items:
+        assert item.sent_at is not None
+        newest = item.sent_at if newest is None else max(newest, item.sent_at)
+        if boundary is not None and item.sent_at < boundary:
+            reached = True
+            continue
+        kept.append(item)
+    return Dated(tuple(kept), reached, None if newest is None else newest.isoformat())
+
+
+def _aware(since: str | None) -> datetime | None:
+    if not since:
+        return None
+    try:
+        parsed = datetime.fromisoformat(since)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ Mapping:
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from opencx.channels.base import InboundMessage, Sender, UnreadablePayload
@@ -32,6 +31,7 @@ from opencx.channels.rest import (
     Page,
     iso_datetime,
     load_object,
+    not_older_than,
     objects,
     opt_int,
     opt_obj,
@@ -74,32 +74,16 @@ def parse_reviews(
     body: bytes, *, recipient: str, since: str | None, api_base: str | None = None
 ) -> Page:
     document = load_object(body, "the customer reviews page")
-    boundary = _since(since)
-    items: list[InboundMessage] = []
-    newest: datetime | None = None
-    reached = False
-    for resource in objects(document, "data"):
-        if resource.get("type") != _TYPE:
-            continue
-        item = _review(resource, recipient)
-        assert item.sent_at is not None
-        newest = item.sent_at if newest is None else max(newest, item.sent_at)
-        if boundary is not None and item.sent_at < boundary:
-            reached = True
-            continue
-        items.append(item)
-    next_url = None if reached else _next(document, api_base or API_BASE)
-    return Page(tuple(items), next_url, None if newest is None else newest.isoformat())
-
-
-def _since(since: str | None) -> datetime | None:
-    if not since:
-        return None
-    try:
-        parsed = datetime.fromisoformat(since)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+    dated = not_older_than(
+        (
+            _review(resource, recipient)
+            for resource in objects(document, "data")
+            if resource.get("type") == _TYPE
+        ),
+        since,
+    )
+    next_url = None if dated.reached else _next(document, api_base or API_BASE)
+    return Page(dated.items, next_url, dated.newest)
 
 
 def _review(resource: Json, recipient: str) -> InboundMessage:

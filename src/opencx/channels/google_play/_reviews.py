@@ -25,7 +25,7 @@ Mapping:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -35,6 +35,7 @@ from opencx.channels.rest import (
     Json,
     Page,
     load_object,
+    not_older_than,
     obj,
     objects,
     opt_int,
@@ -80,33 +81,11 @@ def reviews_request(
 def parse_reviews(body: bytes, *, recipient: str, since: str | None) -> Page:
     """The reviews on one page that ``since`` has not seen, and where to go on."""
     page = load_object(body, "the reviews page")
-    boundary = _since(since)
-    items: list[InboundMessage] = []
-    newest: datetime | None = None
-    reached = False
-    for review in objects(page, "reviews"):
-        item = _review(review, recipient)
-        if item is None or item.sent_at is None:
-            continue
-        newest = item.sent_at if newest is None else max(newest, item.sent_at)
-        if boundary is not None and item.sent_at < boundary:
-            reached = True
-            continue
-        items.append(item)
+    found = (_review(review, recipient) for review in objects(page, "reviews"))
+    dated = not_older_than((i for i in found if i is not None and i.sent_at is not None), since)
     pagination = opt_obj(page, "tokenPagination") or {}
-    next_token = None if reached else opt_text(pagination, "nextPageToken") or None
-    return Page(tuple(items), next_token, None if newest is None else newest.isoformat())
-
-
-def _since(since: str | None) -> datetime | None:
-    """The cursor's date; one that does not read starts over (storing is idempotent)."""
-    if not since:
-        return None
-    try:
-        parsed = datetime.fromisoformat(since)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+    next_token = None if dated.reached else opt_text(pagination, "nextPageToken") or None
+    return Page(dated.items, next_token, dated.newest)
 
 
 def _review(review: Json, recipient: str) -> InboundMessage | None:
