@@ -14,18 +14,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-import socket
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.integration.local_server import serving
 
 ACCOUNT_SID = "AC00000000000000000000000000000001"
 AUTH_TOKEN = "12345"  # also what the recorded Twilio webhooks are signed with
@@ -120,25 +120,13 @@ async def serve_providers() -> AsyncIterator[Providers]:
             Route("/{version}/{node}/messages", providers.meta, methods=["POST"]),
         ]
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, lifespan="off", ws="none", http="h11", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
-    while not server.started:  # poll, with a deadline, until the server listens
-        if task.done() or asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError("the provider doubles did not start")
-        await asyncio.sleep(0.01)
-    providers.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
-        yield providers
-    finally:
-        if providers.hold is not None:
-            providers.hold.set()  # let held answers finish, or shutdown waits for them
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serving(app) as url:
+        providers.url = url
+        try:
+            yield providers
+        finally:
+            if providers.hold is not None:
+                providers.hold.set()  # let held answers finish, or shutdown waits for them
 
 
 def _basic() -> str:

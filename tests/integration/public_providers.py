@@ -13,10 +13,8 @@ queues refusals (``fail_next``: status, body, headers) for the next API calls.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
-import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -26,13 +24,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.integration.local_server import serving
 
 PACKAGE = "com.example.notes"
 GOOGLE_CLIENT_EMAIL = "reviews@notes-reviews.iam.gserviceaccount.com"
@@ -44,7 +43,6 @@ ISSUER_ID = "57246542-96fe-1a63-e053-0824d011072a"
 APPLE_KEY_ID = "2X9R4HXF34"
 X_USER_ID = "783214"
 X_TOKEN = "x-user-access-token-Zm9vYmFyYmF6"
-STARTUP_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -380,23 +378,9 @@ async def serve_public_providers() -> AsyncIterator[PublicProviders]:
             Route("/2/tweets", providers.x_post, methods=["POST"]),
         ]
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, lifespan="off", ws="none", http="h11", log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
-    while not server.started:  # poll, with a deadline, until the server listens
-        if task.done() or asyncio.get_running_loop().time() > deadline:
-            raise RuntimeError("the provider doubles did not start")
-        await asyncio.sleep(0.01)
-    providers.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
+    async with serving(app) as url:
+        providers.url = url
         yield providers
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 # --- documented bodies --------------------------------------------------------------------
