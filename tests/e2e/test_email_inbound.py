@@ -180,6 +180,13 @@ def test_an_answer_threads_in_the_customers_mail_client_and_their_reply_joins(
         assert "48" in ack.get_payload(decode=True).decode()
         assert token_text in ack["Subject"]
 
+        # The agent uploads the shipping label, then answers with it.
+        label = b"%PDF-1.7 shipping label 48213"
+        uploaded = api.post(
+            f"/conversations/{conversation['id']}/attachments",
+            files={"file": ("Étiquette 48213.pdf", label, "application/pdf")},
+        )
+        assert uploaded.status_code == 201, uploaded.text
         answer = api.post(
             f"/conversations/{conversation['id']}/messages",
             json={
@@ -187,17 +194,23 @@ def test_an_answer_threads_in_the_customers_mail_client_and_their_reply_joins(
                 "direction": "outbound",
                 "author_kind": "agent",
                 "body_text": "It left our warehouse this morning.",
+                "attachment_ids": [uploaded.json()["id"]],
             },
         )
         assert answer.status_code == 201, answer.text
         sent = wait_for(lambda: relay.messages[1:])[0]
+        (file,) = [part for part in sent.walk() if part.get_filename()]
+        assert file.get_filename() == "Étiquette 48213.pdf"
+        assert file.get_content_type() == "application/pdf"
+        assert file.get_payload(decode=True) == label
         assert sent["From"] == "Acme Support <support@example.com>"
         assert sent["To"] == "ada@example.com"
         assert sent["Subject"] == f"Re: Parcel 48213 {token_text}"
         assert sent["In-Reply-To"] == "<first@example.com>"
         assert "<first@example.com>" in sent["References"]
         assert sent["Auto-Submitted"] is None
-        assert "warehouse" in sent.get_payload(decode=True).decode()
+        body = next(part for part in sent.walk() if part.get_content_type() == "text/plain")
+        assert "warehouse" in body.get_payload(decode=True).decode()
         status = wait_for(
             lambda: api.get(f"/messages/{answer.json()['id']}").json()["delivery_status"] == "sent"
         )

@@ -7,6 +7,11 @@ documented bodies: a Message resource (``201``, ``sid``), WhatsApp's ``messages[
 (a wamid), Messenger's ``message_id``; refusals are the documented error objects. A
 test queues refusals (``fail_next``), chooses the next ids (``next_ids``), or holds
 answers until it releases them (``hold``).
+
+Files: like the real providers, the doubles download each file of a message
+(``MediaUrl``, a WhatsApp media ``link``, a Messenger ``payload.url``) while accepting
+it, through ``fetch`` when a test sets it, and refuse the message when a download fails
+(Twilio ``11200``, Meta ``131053``); what they downloaded is in ``downloads``.
 """
 
 from __future__ import annotations
@@ -15,11 +20,12 @@ import asyncio
 import base64
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -52,6 +58,20 @@ class Providers:
     next_ids: deque[str] = field(default_factory=deque)
     hold: asyncio.Event | None = None
     called: asyncio.Condition = field(default_factory=asyncio.Condition)
+    fetch: Callable[[str], Awaitable[httpx.Response]] | None = None
+    downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # url: (type, bytes)
+
+    async def _download(self, urls: list[str]) -> bool:
+        """Fetch each file as the provider would; False when one cannot be had."""
+        for url in urls:
+            if self.fetch is None:
+                return False
+            response = await self.fetch(url)
+            if response.status_code != 200:
+                return False
+            content_type = response.headers.get("content-type", "")
+            self.downloads[url] = (content_type, response.content)
+        return True
 
     async def wait_for_calls(self, count: int) -> None:
         async with self.called:
@@ -74,6 +94,8 @@ class Providers:
         if not (form.get("Body") or form.get("ContentSid") or form.get("MediaUrl")):
             self.refused += 1
             return _twilio_error(400, 21602, "Message body is required.")
+        if not await self._download(form.get("MediaUrl", [])):
+            return _twilio_error(400, 11200, "HTTP retrieval failure")
         await self._record(Call("twilio", request.url.path, form=form))
         return await self._answer(lambda: _message_resource(form, self._id("SM")))
 
@@ -85,6 +107,8 @@ class Providers:
         if not isinstance(body, dict) or not (_whatsapp_ok(body) or _messaging_ok(body)):
             self.refused += 1
             return _meta_error(400, 100, "(#100) Invalid parameter")
+        if not await self._download(_meta_links(body)):
+            return _meta_error(400, 131053, "Media upload error")
         await self._record(Call("meta", request.url.path, json=body))
         if body.get("messaging_product") == "whatsapp":
             to = body.get("to") or body.get("recipient")
@@ -133,11 +157,26 @@ def _basic() -> str:
     return "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
 
 
+_WHATSAPP_MEDIA = ("image", "video", "audio", "document")
+
+
+def _meta_links(body: dict[str, Any]) -> list[str]:
+    kind = body.get("type")
+    if kind in _WHATSAPP_MEDIA:
+        return [body[kind]["link"]]
+    attachment = body.get("message", {}).get("attachment")
+    return [attachment["payload"]["url"]] if attachment else []
+
+
 def _whatsapp_ok(body: dict[str, Any]) -> bool:
     if body.get("messaging_product") != "whatsapp" or not (body.get("to") or body.get("recipient")):
         return False
     if body.get("type") == "text":
         return bool(body.get("text", {}).get("body"))
+    if body.get("type") in _WHATSAPP_MEDIA:
+        media = body.get(body["type"], {})
+        # Exactly one of id and link; audio takes no caption.
+        return bool(media.get("link")) and not (body["type"] == "audio" and "caption" in media)
     template = body.get("template", {})
     return body.get("type") == "template" and bool(
         template.get("name") and template.get("language", {}).get("code")
@@ -145,10 +184,17 @@ def _whatsapp_ok(body: dict[str, Any]) -> bool:
 
 
 def _messaging_ok(body: dict[str, Any]) -> bool:
+    message = body.get("message", {})
+    attachment = message.get("attachment")
+    # A message is text or one attachment, never both.
+    content = bool(message.get("text")) != bool(attachment)
+    if attachment:
+        content = content and attachment.get("type") in ("image", "video", "audio", "file")
+        content = content and bool(attachment.get("payload", {}).get("url"))
     return (
         bool(body.get("recipient", {}).get("id"))
         and body.get("messaging_type") == "RESPONSE"
-        and bool(body.get("message", {}).get("text"))
+        and content
     )
 
 

@@ -210,20 +210,39 @@ async def test_a_visitor_sends_a_file(client: httpx.AsyncClient, admin: Caller) 
     assert download.content == b"%PDF-1.4 receipt"
     assert "receipt.pdf" in download.headers["content-disposition"]
 
-    # An agent sends a label back; another visitor's token cannot read either file.
+    # An agent uploads a label, then sends it with their answer: the visitor sees the
+    # answer and its file together. Another visitor's token cannot read either file.
     (conversation,) = await admin_conversations(client, admin)
+    uploaded = await client.post(
+        f"{API}/conversations/{conversation['id']}/attachments",
+        files={"file": ("label.png", b"\x89PNG label", "image/png")},
+        headers=admin.headers,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["message_id"] is None
+    history = (await client.get("/chat/history", headers=headers)).json()["messages"]
+    assert all(f["id"] != uploaded.json()["id"] for m in history for f in m["files"])
+    waiting = await client.get(f"/chat/files/{uploaded.json()['id']}", headers=headers)
+    assert_problem(waiting, 404, "opencx.not_found")
     answer = await post(
         client,
         admin,
         f"/conversations/{conversation['id']}/messages",
-        {"channel": "chat", "direction": "outbound", "author_kind": "agent", "body_text": "Label"},
+        {
+            "channel": "chat",
+            "direction": "outbound",
+            "author_kind": "agent",
+            "body_text": "Label",
+            "attachment_ids": [uploaded.json()["id"]],
+        },
     )
-    attached = await client.post(
+    assert [a["filename"] for a in answer["attachments"]] == ["label.png"]
+    late = await client.post(
         f"{API}/messages/{answer['id']}/attachments",
-        files={"file": ("label.png", b"\x89PNG label", "image/png")},
+        files={"file": ("late.png", b"\x89PNG late", "image/png")},
         headers=admin.headers,
     )
-    assert attached.status_code == 201, attached.text
+    assert_problem(late, 409, "opencx.conflict")
     (label,) = (await client.get("/chat/history", headers=headers)).json()["messages"][-1]["files"]
     assert (await client.get(f"/chat/files/{label['id']}", headers=headers)).content == (
         b"\x89PNG label"

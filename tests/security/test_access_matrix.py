@@ -134,6 +134,7 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "POST /api/v1/conversations/{conversation_id}/typing": ALL,
     "GET /api/v1/messages/{message_id}": ALL,
     "POST /api/v1/messages/{message_id}/attachments": ALL,
+    "POST /api/v1/conversations/{conversation_id}/attachments": ALL,
     "GET /api/v1/attachments/{attachment_id}/content": ALL,
     "GET /api/v1/events": SUPERVISOR_UP,
     "GET /api/v1/audit": ADMIN,

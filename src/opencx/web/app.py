@@ -19,6 +19,7 @@ from opencx.web import health
 from opencx.web.api import api_router
 from opencx.web.chat import create_chat_app
 from opencx.web.errors import install_error_handlers
+from opencx.web.media import router as media_router
 from opencx.web.pages import STATIC_DIR, pages_router
 from opencx.web.webhooks import router as webhook_router
 from opencx.web.websockets import router as websocket_router
@@ -76,6 +77,7 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     app.include_router(api_router())
     app.include_router(websocket_router)
     app.include_router(webhook_router)
+    app.include_router(media_router)
     app.include_router(pages_router())
     app.mount("/chat", create_chat_app(ctx))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -12,11 +12,11 @@ we do not use and raises ``UnreadablePayload`` for a body Meta would not send.
 INSTAGRAM. How each event maps is written in ``_whatsapp`` and ``_messenger``.
 ``care_window_open`` tells whether the 24-hour customer-care window allows a free reply.
 
-Sending (``_sending``): ``whatsapp_text``, ``whatsapp_template`` and ``messaging_text``
-(Messenger, Instagram) make the Graph API call; ``read_send_response`` tells what Meta
-answered (``Accepted`` with the wamid or mid, or a ``SendError`` saying whether a retry
-may succeed and whether the customer-care window refused it); ``network_error`` stands
-for no answer at all.
+Sending (``_sending``): ``whatsapp_text``, ``whatsapp_template``, ``whatsapp_file``,
+``messaging_text`` and ``messaging_file`` (Messenger, Instagram) make the Graph API
+call; ``read_send_response`` tells what Meta answered (``Accepted`` with the wamid or
+mid, or a ``SendError`` saying whether a retry may succeed and whether the
+customer-care window refused it); ``network_error`` stands for no answer at all.
 """
 
 from opencx.channels.meta._fields import PROVIDER
@@ -24,9 +24,11 @@ from opencx.channels.meta._sending import (
     Accepted,
     GraphRequest,
     SendError,
+    messaging_file,
     messaging_text,
     network_error,
     read_send_response,
+    whatsapp_file,
     whatsapp_template,
     whatsapp_text,
 )
@@ -44,11 +46,13 @@ __all__ = [
     "WatermarkUpdate",
     "answer_verification",
     "care_window_open",
+    "messaging_file",
     "messaging_text",
     "network_error",
     "parse_webhook",
     "read_send_response",
     "verify_signature",
+    "whatsapp_file",
     "whatsapp_template",
     "whatsapp_text",
 ]

@@ -6,12 +6,17 @@ The calls, as Meta documents them (JSON bodies, ``Authorization: Bearer <token>`
   ``messaging_product: whatsapp``, ``recipient_type: individual``, ``to`` (the user's
   number, digits only; a user known only by business-scoped user id is addressed by
   ``recipient``) and ``type``: ``text`` (``text.body``) or ``template`` (``name``,
-  ``language.code`` and the body's ``parameters``). The answer names the message in
-  ``messages[0].id`` (a ``wamid``), the id that status webhooks carry.
+  ``language.code`` and the body's ``parameters``), or a file: ``image``, ``video``,
+  ``audio`` or ``document``, each an object with the ``link`` Meta downloads it from
+  and, but for audio, a ``caption`` (a document also its ``filename``); the type
+  follows the file's content type (JPEG and PNG images; MP4 and 3GPP video; AAC, AMR,
+  MPEG, MP4 and OGG audio), anything else goes as a document. The answer names the
+  message in ``messages[0].id`` (a ``wamid``), the id that status webhooks carry.
 - Messenger and Instagram Send API: ``POST {graph}/{version}/{page or Instagram account
   id}/messages`` with ``recipient.id`` (the page- or Instagram-scoped user id),
-  ``messaging_type: RESPONSE`` and ``message.text``; the answer's ``message_id`` (a
-  ``mid``) is what delivery and read webhooks name.
+  ``messaging_type: RESPONSE`` and ``message.text``, or ``message.attachment``
+  (``type`` image, video, audio or file, ``payload.url`` where Meta downloads it); the
+  answer's ``message_id`` (a ``mid``) is what delivery and read webhooks name.
 - A refusal is ``{"error": {message, type, code, error_subcode, error_data,
   is_transient, fbtrace_id}}``.
 
@@ -42,9 +47,11 @@ __all__ = [
     "SendError",
     "graph_url",
     "is_retryable",
+    "messaging_file",
     "messaging_text",
     "network_error",
     "read_send_response",
+    "whatsapp_file",
     "whatsapp_template",
     "whatsapp_text",
 ]
@@ -156,6 +163,68 @@ def whatsapp_template(
         template["components"] = [{"type": "body", "parameters": values}]
     body = {**_whatsapp_envelope(to), "type": "template", "template": template}
     return GraphRequest(graph_url(graph_base, graph_version, phone_number_id), body, token)
+
+
+_WHATSAPP_TYPES = {
+    "image/jpeg": "image",
+    "image/png": "image",
+    "video/mp4": "video",
+    "video/3gpp": "video",
+    "audio/aac": "audio",
+    "audio/amr": "audio",
+    "audio/mpeg": "audio",
+    "audio/mp4": "audio",
+    "audio/ogg": "audio",
+}
+_MESSAGING_TYPES = {"image": "image", "video": "video", "audio": "audio"}
+
+
+def whatsapp_file_type(content_type: str) -> str:
+    """``image``, ``video``, ``audio`` or ``document``: how WhatsApp shows the file."""
+    return _WHATSAPP_TYPES.get(content_type.split(";", 1)[0].strip().lower(), "document")
+
+
+def whatsapp_file(
+    *,
+    graph_base: str,
+    graph_version: str,
+    token: str,
+    phone_number_id: str,
+    to: str,
+    link: str,
+    content_type: str,
+    filename: str,
+    caption: str = "",
+) -> GraphRequest:
+    """A file Meta downloads from ``link``, with ``caption`` below it (not for audio)."""
+    kind = whatsapp_file_type(content_type)
+    media: dict[str, str] = {"link": link}
+    if caption and kind != "audio":
+        media["caption"] = caption
+    if kind == "document":
+        media["filename"] = filename
+    body = {**_whatsapp_envelope(to), "type": kind, kind: media}
+    return GraphRequest(graph_url(graph_base, graph_version, phone_number_id), body, token)
+
+
+def messaging_file(
+    *,
+    graph_base: str,
+    graph_version: str,
+    token: str,
+    account_id: str,
+    recipient: str,
+    link: str,
+    content_type: str,
+) -> GraphRequest:
+    """A Messenger or Instagram answer that is one file, downloaded from ``link``."""
+    kind = _MESSAGING_TYPES.get(content_type.split("/", 1)[0].strip().lower(), "file")
+    body = {
+        "recipient": {"id": recipient},
+        "messaging_type": "RESPONSE",
+        "message": {"attachment": {"type": kind, "payload": {"url": link, "is_reusable": False}}},
+    }
+    return GraphRequest(graph_url(graph_base, graph_version, account_id), body, token)
 
 
 def messaging_text(

@@ -288,6 +288,7 @@ async def _first_contacts(
     )
     attachments = [
         {
+            "conversation_id": refs[n].id,
             "message_id": message_id,
             "filename": file.filename,
             "content_type": file.content_type,
@@ -297,7 +298,7 @@ async def _first_contacts(
             "inline": file.inline,
             "created_at": now,
         }
-        for (incoming, _), message_id in zip(contacts, message_ids, strict=True)
+        for n, ((incoming, _), message_id) in enumerate(zip(contacts, message_ids, strict=True))
         for file in incoming.files
     ]
     if attachments:

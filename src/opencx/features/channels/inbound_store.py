@@ -164,6 +164,7 @@ async def store_message(
     await session.flush()
     session.add_all(
         Attachment(
+            conversation_id=conversation.id,
             message_id=message.id,
             filename=file.filename,
             content_type=file.content_type,

@@ -11,6 +11,8 @@ Rules:
 - a relay's refusal or silence is retried (``smtp_out.max_attempts``); an answer with
   no customer e-mail to reply to, or no mailbox to send from, fails at once; without a
   relay configured nothing is attempted;
+- the message's files go as MIME parts; an ``inline`` one is an image the HTML body
+  shows as ``cid:attachment-<id>``;
 - a new e-mail contact (one that starts routed work) on a mailbox with
   ``auto_ack_hours`` gets one automatic acknowledgement (``Auto-Submitted:
   auto-replied``) stating that delay; an automatic message never gets one, so two
@@ -25,10 +27,15 @@ import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.channels.email.composing import Mailbox, compose_acknowledgement, compose_reply
+from opencx.channels.email.composing import (
+    Mailbox,
+    OutboundAttachment,
+    compose_acknowledgement,
+    compose_reply,
+)
 from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction
 from opencx.core.events import EventType
-from opencx.db.models import Conversation, Message
+from opencx.db.models import Attachment, Conversation, Message
 from opencx.features.channels.inbound import Received
 from opencx.features.channels.outbound_base import (
     ChannelSender,
@@ -202,6 +209,7 @@ async def _compose(ctx: AppContext, message_id: int) -> EmailMessage | Failed | 
             html=message.body_html,
             in_reply_to=last.provider_message_id,
             references=references,
+            attachments=await _files(ctx, session, message.id),
             automatic=message.metadata_.get("automatic") == "true",
         )
 
@@ -224,5 +232,23 @@ async def _compose_addressed(
         sent_at=ctx.clock.now(),
         text=message.body_text,
         html=message.body_html,
+        attachments=await _files(ctx, session, message.id),
         automatic=message.metadata_.get("automatic") == "true",
     )
+
+
+async def _files(
+    ctx: AppContext, session: AsyncSession, message_id: int
+) -> list[OutboundAttachment]:
+    rows = await session.scalars(
+        select(Attachment).where(Attachment.message_id == message_id).order_by(Attachment.id)
+    )
+    return [
+        OutboundAttachment(
+            filename=row.filename,
+            content_type=row.content_type,
+            data=await ctx.blobs.get(row.storage_key),
+            content_id=f"attachment-{row.id}" if row.inline else None,
+        )
+        for row in rows
+    ]

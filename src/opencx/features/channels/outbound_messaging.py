@@ -8,6 +8,10 @@ Rules:
 - a WhatsApp message with a template (``metadata["template"]``, set by
   ``post_message``) is sent as that template: by name and language through Meta, by
   Content SID (``HX…``) through Twilio, its parameters filling the placeholders;
+- the message's files go as links the provider downloads them from
+  (``media_links``): Twilio's ``MediaUrl`` (up to ten on an MMS, one on WhatsApp, the
+  text as their body), a WhatsApp file with the text as its caption, a Messenger or
+  Instagram attachment (one file, no text: ``post_message`` refused anything else);
 - the provider's id for the message (Twilio's SID, the wamid, the mid) is stored, with
   the addresses used, so status webhooks and read receipts apply to it;
 - a refusal no retry can change (no customer message to answer, no active account, an
@@ -32,7 +36,7 @@ from sqlalchemy import select
 
 from opencx.channels import meta, twilio
 from opencx.core.enums import Channel, DeliveryStatus, Direction
-from opencx.db.models import Message
+from opencx.db.models import Attachment, Message
 from opencx.features.channels.outbound_base import (
     ChannelSender,
     Delivered,
@@ -41,6 +45,7 @@ from opencx.features.channels.outbound_base import (
     Waiting,
 )
 from opencx.features.context import AppContext, transaction
+from opencx.features.conversations.media_links import media_link
 from opencx.features.directory.channel_accounts import find_account
 from opencx.settings import MetaSettings, Settings, TwilioSettings
 
@@ -63,6 +68,15 @@ class _Template:
 
 
 @dataclass(frozen=True, slots=True)
+class _File:
+    """A file of the answer, where the provider downloads it."""
+
+    link: str
+    content_type: str
+    filename: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Route:
     """Who the answer goes to, from where, through whom, and what it says."""
 
@@ -72,6 +86,7 @@ class _Route:
     ours: str  # the account's address: a number, a phone number id, a page id
     text: str
     template: _Template | None
+    files: tuple[_File, ...] = ()
 
 
 async def send_messaging(ctx: AppContext, message_id: int) -> Outcome:
@@ -140,10 +155,35 @@ async def _route(ctx: AppContext, message_id: int) -> _Route | Failed | Waiting:
         if account is None:
             return Failed(f"no active {provider} channel account {ours!r} to send from")
         template = _template_of(message.metadata_)
-        if template is None and not message.body_text.strip():
+        rows = list(
+            await session.scalars(
+                select(Attachment)
+                .where(Attachment.message_id == message.id)
+                .order_by(Attachment.id)
+            )
+        )
+        if template is None and not message.body_text.strip() and not rows:
             return Failed("the message has no text to send")
+        try:
+            files = tuple(
+                _File(
+                    media_link(ctx.settings, row.id, row.filename), row.content_type, row.filename
+                )
+                for row in rows
+            )
+        except ValueError:
+            return Failed(
+                f"{provider} downloads the files from this server, which has no public "
+                "address: set OPENCX_SERVER__PUBLIC_URL"
+            )
         return _Route(
-            provider, message.channel, customer, account.address, message.body_text, template
+            provider,
+            message.channel,
+            customer,
+            account.address,
+            message.body_text,
+            template,
+            files,
         )
 
 
@@ -186,6 +226,7 @@ async def _send_twilio(settings: TwilioSettings, route: _Route) -> Outcome:
         to=route.customer,
         from_=route.ours,
         body="" if template else route.text,
+        media_urls=[file.link for file in route.files],
         status_callback=settings.status_callback_url,
         content_sid=template.name if template else None,
         content_variables=(
@@ -239,6 +280,17 @@ async def _send_meta(settings: MetaSettings, route: _Route) -> Outcome:
 def _graph_request(settings: MetaSettings, token: str, route: _Route) -> meta.GraphRequest:
     base, version = settings.graph_base, settings.graph_version
     template = route.template
+    file = route.files[0] if route.files else None
+    if route.channel is not Channel.WHATSAPP and file is not None:
+        return meta.messaging_file(
+            graph_base=base,
+            graph_version=version,
+            token=token,
+            account_id=route.ours,
+            recipient=route.customer,
+            link=file.link,
+            content_type=file.content_type,
+        )
     if route.channel is not Channel.WHATSAPP:
         return meta.messaging_text(
             graph_base=base,
@@ -258,6 +310,18 @@ def _graph_request(settings: MetaSettings, token: str, route: _Route) -> meta.Gr
             name=template.name,
             language=template.language,
             parameters=template.parameters,
+        )
+    if file is not None:
+        return meta.whatsapp_file(
+            graph_base=base,
+            graph_version=version,
+            token=token,
+            phone_number_id=route.ours,
+            to=route.customer,
+            link=file.link,
+            content_type=file.content_type,
+            filename=file.filename,
+            caption=route.text,
         )
     return meta.whatsapp_text(
         graph_base=base,

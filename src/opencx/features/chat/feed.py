@@ -160,6 +160,7 @@ async def _files(session: AsyncSession, message_ids: list[int]) -> dict[int, lis
     rows = await session.scalars(select(Attachment).where(Attachment.message_id.in_(message_ids)))
     found: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
+        assert row.message_id is not None  # selected by message
         found.setdefault(row.message_id, []).append(
             {
                 "id": row.id,

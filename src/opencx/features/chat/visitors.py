@@ -272,7 +272,11 @@ async def read_visitor_file(
     attachment does not exist for them."""
     async with transaction(ctx) as session:
         attachment = await session.get(Attachment, attachment_id)
-        message = await session.get(Message, attachment.message_id) if attachment else None
+        message = (
+            await session.get(Message, attachment.message_id)
+            if attachment is not None and attachment.message_id is not None
+            else None
+        )
         if (
             attachment is None
             or message is None

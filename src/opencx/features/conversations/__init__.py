@@ -9,6 +9,7 @@ from opencx.features.conversations.attachments import (
     AttachmentContent,
     add_attachment,
     read_attachment,
+    upload_file,
 )
 from opencx.features.conversations.conversations import (
     ConversationCreate,
@@ -68,4 +69,5 @@ __all__ = [
     "post_message",
     "read_attachment",
     "update_conversation",
+    "upload_file",
 ]

@@ -7,7 +7,12 @@ Rules:
   and bounded, so that it is safe to echo in a ``Content-Disposition`` header;
 - a content type that is not a plain ``type/subtype`` becomes
   ``application/octet-stream``;
-- attachments are seen by whoever sees their message's conversation.
+- attachments are seen by whoever sees their conversation;
+- a file for an answer is uploaded to the conversation first (``upload_file``) and
+  named in the answer's ``attachment_ids``, so it is part of the message before the
+  message is queued for sending or shown in the chat; adding a file afterwards
+  (``add_attachment``) is for messages nobody is sent: inbound ones, and outbound ones
+  on channels OpenCX does not deliver itself (voice).
 """
 
 from __future__ import annotations
@@ -20,11 +25,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.core.errors import NotFound, TooLarge
+from opencx.core.enums import Channel, Direction
+from opencx.core.errors import Conflict, NotFound, TooLarge
 from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import Attachment, Conversation, Message
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.messages import AttachmentOut, load_message
+from opencx.features.conversations.access import load_conversation
+from opencx.features.conversations.messages import SENDABLE, AttachmentOut, load_message
 
 __all__ = [
     "AttachmentContent",
@@ -32,6 +39,7 @@ __all__ = [
     "read_attachment",
     "safe_content_type",
     "safe_filename",
+    "upload_file",
 ]
 
 MAX_FILENAME = 255
@@ -69,6 +77,29 @@ def safe_content_type(raw: str | None) -> str:
     return value if _CONTENT_TYPE.match(value) else OCTET_STREAM
 
 
+async def upload_file(
+    ctx: AppContext,
+    principal: Principal,
+    conversation_id: int,
+    *,
+    filename: str | None,
+    content_type: str | None,
+    read: Reader,
+    inline: bool = False,
+) -> AttachmentOut:
+    """A file for a message not yet written: it waits, with no message, until an
+    answer names it in ``attachment_ids``."""
+    require(principal, Permission.CONVERSATIONS_WRITE)
+    async with transaction(ctx) as session:
+        await load_conversation(session, principal, conversation_id)
+    stored = await _store(ctx, filename, content_type, read)
+    async with transaction(ctx) as session:
+        await load_conversation(session, principal, conversation_id)
+        return await _record(
+            session, ctx, principal, stored, conversation_id, message_id=None, inline=inline
+        )
+
+
 async def add_attachment(
     ctx: AppContext,
     principal: Principal,
@@ -79,30 +110,78 @@ async def add_attachment(
     read: Reader,
     inline: bool = False,
 ) -> AttachmentOut:
+    """A file added to a message already stored (see the module rules)."""
     require(principal, Permission.CONVERSATIONS_WRITE)
     async with transaction(ctx) as session:
-        await load_message(session, principal, message_id)
+        message, _ = await load_message(session, principal, message_id)
+        _check_unsent(message)
+    stored = await _store(ctx, filename, content_type, read)
+    async with transaction(ctx) as session:
+        message, conversation = await load_message(session, principal, message_id)
+        return await _record(
+            session, ctx, principal, stored, conversation.id, message_id=message.id, inline=inline
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    key: str
+
+
+async def _store(
+    ctx: AppContext, filename: str | None, content_type: str | None, read: Reader
+) -> _Stored:
     limit = ctx.settings.storage.max_upload_bytes
     data = await read(limit + 1)
     if len(data) > limit:
         raise TooLarge(f"the file is larger than {limit} bytes", limit=limit)
     media_type = safe_content_type(content_type)
     key = await ctx.blobs.put(data, content_type=media_type)
-    async with transaction(ctx) as session:
-        await load_message(session, principal, message_id)
-        attachment = Attachment(
-            message_id=message_id,
-            filename=safe_filename(filename),
-            content_type=media_type,
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            storage_key=key,
-            inline=inline,
-            created_at=ctx.clock.now(),
+    return _Stored(
+        safe_filename(filename), media_type, len(data), hashlib.sha256(data).hexdigest(), key
+    )
+
+
+async def _record(
+    session: AsyncSession,
+    ctx: AppContext,
+    principal: Principal,
+    stored: _Stored,
+    conversation_id: int,
+    *,
+    message_id: int | None,
+    inline: bool,
+) -> AttachmentOut:
+    attachment = Attachment(
+        conversation_id=conversation_id,
+        message_id=message_id,
+        uploaded_by_user_id=principal.user_id,
+        filename=stored.filename,
+        content_type=stored.content_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        storage_key=stored.key,
+        inline=inline,
+        created_at=ctx.clock.now(),
+    )
+    session.add(attachment)
+    await session.flush()
+    return AttachmentOut.model_validate(attachment)
+
+
+def _check_unsent(message: Message) -> None:
+    if message.direction is Direction.OUTBOUND and (
+        message.channel in SENDABLE or message.channel is Channel.CHAT
+    ):
+        raise Conflict(
+            f"message {message.id} is already on its way to the customer: upload the file "
+            f"to the conversation first (POST /api/v1/conversations/{message.conversation_id}"
+            "/attachments) and name it in the answer's attachment_ids"
         )
-        session.add(attachment)
-        await session.flush()
-        return AttachmentOut.model_validate(attachment)
 
 
 async def read_attachment(
@@ -120,8 +199,7 @@ async def read_attachment(
 async def _load(session: AsyncSession, principal: Principal, attachment_id: int) -> Attachment:
     attachment = await session.get(Attachment, attachment_id)
     if attachment is not None:
-        message = await session.get(Message, attachment.message_id)
-        conversation = await session.get(Conversation, message.conversation_id) if message else None
+        conversation = await session.get(Conversation, attachment.conversation_id)
         if conversation is not None and principal.sees_site(conversation.site_id):
             return attachment
     raise NotFound(f"attachment {attachment_id} does not exist")

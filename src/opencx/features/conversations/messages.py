@@ -11,6 +11,13 @@ WhatsApp, Messenger and Instagram a free-form one is refused (409) once the cust
 template: name, language, body parameters) goes out whatever the window, and is kept
 in the message's metadata as ``template``, ``template_language`` and
 ``template_params`` (a JSON list of strings).
+
+Files go out with a message when it names them in ``attachment_ids``: files uploaded to
+the same conversation beforehand and not yet part of another message. They join the
+message in the transaction that stores it, so the sending job and the chat visitor
+never see the message without them. An outbound message's files must fit its channel
+(``opencx.core.outbound_files``); where the provider downloads them (SMS, WhatsApp,
+Messenger, Instagram) the server needs its public address (``server.public_url``).
 """
 
 from __future__ import annotations
@@ -20,13 +27,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import AliasChoices, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction
 from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
+from opencx.core.outbound_files import OutboundFile, fetched_by_provider, file_refusal
 from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import Attachment, Conversation, Interaction, Message
 from opencx.features.common import Page, Schema, paginate
@@ -100,6 +108,9 @@ class MessageCreate(InputSchema):
     interaction_id: RefId | None = None
     provider_message_id: str | None = Field(default=None, min_length=1, max_length=255)
     template: TemplateIn | None = None
+    #: Files uploaded to the conversation (``POST /conversations/{id}/attachments``)
+    #: that this message carries.
+    attachment_ids: list[RefId] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _author_matches_direction(self) -> MessageCreate:
@@ -111,12 +122,17 @@ class MessageCreate(InputSchema):
             self.channel is not Channel.WHATSAPP or self.direction is not Direction.OUTBOUND
         ):
             raise ValueError("a template is for outbound WhatsApp messages only")
+        if self.template is not None and self.attachment_ids:
+            raise ValueError("a template carries no files")
+        if len(set(self.attachment_ids)) != len(self.attachment_ids):
+            raise ValueError("attachment_ids names a file twice")
         return self
 
 
 class AttachmentOut(Schema):
     id: int
-    message_id: int
+    conversation_id: int
+    message_id: int | None  # None: uploaded, not yet part of a message
     filename: str
     content_type: str
     size: int
@@ -221,7 +237,7 @@ async def with_attachments(
     rows = await session.scalars(
         select(Attachment).where(Attachment.message_id.in_(ids)).order_by(Attachment.id)
     )
-    by_message: dict[int, list[AttachmentOut]] = {}
+    by_message: dict[int | None, list[AttachmentOut]] = {}
     for row in rows:
         by_message.setdefault(row.message_id, []).append(AttachmentOut.model_validate(row))
     return [m.model_copy(update={"attachments": by_message.get(m.id, [])}) for m in messages]
@@ -263,7 +279,7 @@ async def _insert(
         if not inbound and data.template is None and data.channel in SENDABLE:
             await check_reply_window(session, conversation.id, data.channel, now=ctx.clock.now())
         message = Message(
-            **data.model_dump(exclude={"template"}),
+            **data.model_dump(exclude={"template", "attachment_ids"}),
             conversation_id=conversation.id,
             author_user_id=principal.user_id if data.author_kind is AuthorKind.AGENT else None,
             delivery_status=DeliveryStatus.RECEIVED if inbound else DeliveryStatus.QUEUED,
@@ -272,6 +288,7 @@ async def _insert(
         )
         session.add(message)
         await session.flush()
+        files = await _claim_files(session, ctx, conversation.id, message, data.attachment_ids)
         conversation.updated_at = ctx.clock.now()
         await record_conversation_event(
             session,
@@ -288,7 +305,58 @@ async def _insert(
             entity_kind="message",
             entity_id=message.id,
         )
-        return MessageOut.model_validate(message)
+        return MessageOut.model_validate(message).model_copy(update={"attachments": files})
+
+
+async def _claim_files(
+    session: AsyncSession,
+    ctx: AppContext,
+    conversation_id: int,
+    message: Message,
+    attachment_ids: Sequence[int],
+) -> list[AttachmentOut]:
+    """Make the uploaded files ``attachment_ids`` part of ``message``, or refuse."""
+    if not attachment_ids:
+        return []
+    rows = list(
+        await session.scalars(
+            select(Attachment).where(Attachment.id.in_(attachment_ids)).order_by(Attachment.id)
+        )
+    )
+    found = {row.id for row in rows if row.conversation_id == conversation_id}
+    missing = [n for n in attachment_ids if n not in found]
+    if missing:
+        raise InvalidInput(
+            f"no file {missing[0]} was uploaded to conversation {conversation_id}",
+            field="attachment_ids",
+        )
+    taken = [row.id for row in rows if row.message_id is not None]
+    if taken:
+        raise Conflict(f"file {taken[0]} is already part of a message", field="attachment_ids")
+    if message.direction is Direction.OUTBOUND:
+        files = [OutboundFile(row.filename, row.content_type, row.size) for row in rows]
+        refusal = file_refusal(message.channel, files, text=message.body_text)
+        if refusal is not None:
+            raise InvalidInput(refusal, field="attachment_ids")
+        if fetched_by_provider(message.channel) and not ctx.settings.server.public_url:
+            raise InvalidInput(
+                f"{message.channel.value} files are downloaded by the provider from this "
+                "server: set its public address (OPENCX_SERVER__PUBLIC_URL) first",
+                field="attachment_ids",
+            )
+    # Only files still waiting are taken, so two messages never share one.
+    claimed = await session.execute(
+        update(Attachment)
+        .where(Attachment.id.in_(attachment_ids), Attachment.message_id.is_(None))
+        .values(message_id=message.id)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", len(rows)) != len(rows):
+        raise Conflict("a file named in attachment_ids was just taken by another message")
+    return [
+        AttachmentOut.model_validate(row).model_copy(update={"message_id": message.id})
+        for row in rows
+    ]
 
 
 def _template_metadata(template: TemplateIn | None) -> dict[str, str]:

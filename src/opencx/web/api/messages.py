@@ -98,6 +98,40 @@ async def upload_attachment(
     )
 
 
+@router.post(
+    "/conversations/{conversation_id}/attachments",
+    status_code=201,
+    response_model=conversations.AttachmentOut,
+    responses=_TOO_LARGE,
+)
+async def upload_file(
+    request: Request,
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    conversation_id: EntityId,
+    file: Annotated[UploadFile, File()],
+    inline: Annotated[bool, Form()] = False,
+) -> JSONResponse:
+    """A file for an answer not yet written: name its id in the answer's
+    ``attachment_ids`` to send it."""
+    fingerprint = f"{file.filename}\n{file.content_type}\n{file.size}\n{inline}".encode()
+    return await created(
+        request,
+        ctx,
+        principal,
+        lambda: conversations.upload_file(
+            ctx,
+            principal,
+            conversation_id,
+            filename=file.filename,
+            content_type=file.content_type,
+            read=file.read,
+            inline=inline,
+        ),
+        fingerprint=fingerprint,
+    )
+
+
 @router.get(
     "/attachments/{attachment_id}/content",
     response_class=Response,

@@ -11,9 +11,11 @@ import pytest
 from opencx.channels.meta import (
     Accepted,
     SendError,
+    messaging_file,
     messaging_text,
     network_error,
     read_send_response,
+    whatsapp_file,
     whatsapp_template,
     whatsapp_text,
 )
@@ -97,6 +99,76 @@ def test_messenger_and_instagram_answer_a_user_as_a_response() -> None:
         "recipient": {"id": "1254477777772919"},
         "messaging_type": "RESPONSE",
         "message": {"text": "Hi!"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("content_type", "kind", "media"),
+    [
+        ("image/jpeg", "image", {"caption": "Voici"}),
+        ("image/png", "image", {"caption": "Voici"}),
+        ("video/mp4", "video", {"caption": "Voici"}),
+        ("audio/ogg", "audio", {}),  # audio takes no caption
+        ("application/pdf", "document", {"caption": "Voici", "filename": "Facture.pdf"}),
+        ("image/webp", "document", {"caption": "Voici", "filename": "Facture.pdf"}),
+    ],
+)
+def test_a_whatsapp_file_is_typed_by_its_content(
+    content_type: str, kind: str, media: dict[str, str]
+) -> None:
+    link = "https://support.example.com/media/t/Facture.pdf"
+    request = whatsapp_file(
+        **GRAPH,
+        phone_number_id="106540352242922",
+        to="+16505551234",
+        link=link,
+        content_type=content_type,
+        filename="Facture.pdf",
+        caption="Voici",
+    )
+    assert request.body == {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "16505551234",
+        "type": kind,
+        kind: {"link": link, **media},
+    }
+
+
+def test_a_whatsapp_file_without_text_has_no_caption() -> None:
+    request = whatsapp_file(
+        **GRAPH,
+        phone_number_id="1",
+        to="+33612345678",
+        link="https://x.example/m/t/a.png",
+        content_type="image/png",
+        filename="a.png",
+    )
+    assert request.body["image"] == {"link": "https://x.example/m/t/a.png"}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "kind"),
+    [("image/png", "image"), ("video/mp4", "video"), ("audio/mpeg", "audio"), ("text/csv", "file")],
+)
+def test_a_messenger_file_is_an_attachment_meta_downloads(content_type: str, kind: str) -> None:
+    request = messaging_file(
+        **GRAPH,
+        account_id="104612345678901",
+        recipient="6789012345678901",
+        link="https://support.example.com/media/t/a",
+        content_type=content_type,
+    )
+    assert request.url == "https://graph.facebook.com/v21.0/104612345678901/messages"
+    assert request.body == {
+        "recipient": {"id": "6789012345678901"},
+        "messaging_type": "RESPONSE",
+        "message": {
+            "attachment": {
+                "type": kind,
+                "payload": {"url": "https://support.example.com/media/t/a", "is_reusable": False},
+            }
+        },
     }
 
 
