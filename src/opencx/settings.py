@@ -163,6 +163,9 @@ class MetaSettings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0)
     # Attempts before a message is marked failed; retries back off exponentially.
     max_attempts: int = Field(default=8, ge=1)
+    # Meta granted the app the Human Agent permission: an agent (never a bot) may answer
+    # on Messenger and Instagram up to 7 days after the customer's last message.
+    human_agent_tag: bool = False
 
 
 class TwilioSettings(BaseModel):

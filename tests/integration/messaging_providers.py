@@ -191,11 +191,9 @@ def _messaging_ok(body: dict[str, Any]) -> bool:
     if attachment:
         content = content and attachment.get("type") in ("image", "video", "audio", "file")
         content = content and bool(attachment.get("payload", {}).get("url"))
-    return (
-        bool(body.get("recipient", {}).get("id"))
-        and body.get("messaging_type") == "RESPONSE"
-        and content
-    )
+    kind = body.get("messaging_type")
+    tagged = kind == "MESSAGE_TAG" and body.get("tag") == "HUMAN_AGENT"
+    return bool(body.get("recipient", {}).get("id")) and (kind == "RESPONSE" or tagged) and content
 
 
 def _message_resource(form: dict[str, list[str]], sid: str) -> dict[str, Any]:

@@ -563,6 +563,75 @@ async def test_outside_the_window_only_a_template_goes_out(
     }
 
 
+async def test_an_agent_answers_on_messenger_for_seven_days_with_the_human_agent_tag(
+    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, providers: Providers
+) -> None:
+    wrote_at = clock.now()
+    cid = await customer_writes(
+        api,
+        admin,
+        channel="messenger",
+        provider="meta",
+        address="104612345678901",
+        name="messenger_text_message",
+    )
+    clock.advance(3 * 24 * 3600)
+    # Without Meta's Human Agent permission, nobody answers after 24 hours.
+    refused = await answer(api, admin, cid, "messenger")
+    assert refused.status_code == 409
+    assert "OPENCX_META__HUMAN_AGENT_TAG" in refused.json()["detail"]
+
+    ctx.settings.meta.human_agent_tag = True
+    windows = (
+        await api.get(f"{API}/conversations/{cid}/reply-windows", headers=admin.headers)
+    ).json()
+    messenger = next(w for w in windows if w["channel"] == "messenger")
+    assert (messenger["open"], messenger["human_agent_open"]) == (False, True)
+    assert messenger["human_agent_closes_at"] == (
+        (wrote_at + timedelta(days=7)).isoformat().replace("+00:00", "Z")
+    )
+    whatsapp = next(w for w in windows if w["channel"] == "whatsapp")
+    assert (whatsapp["human_agent_open"], whatsapp["human_agent_closes_at"]) == (False, None)
+
+    by_bot = await answer(api, admin, cid, "messenger", author_kind="bot")
+    assert by_bot.status_code == 409  # the tag is for people only
+    sent = await answer(api, admin, cid, "messenger", body_text="Toujours là ?")
+    assert sent.status_code == 201, sent.text
+    assert await send_queued_message(ctx, sent.json()["id"])
+    (call,) = providers.calls
+    assert call.json == {
+        "recipient": {"id": "6789012345678901"},
+        "messaging_type": "MESSAGE_TAG",
+        "tag": "HUMAN_AGENT",
+        "message": {"text": "Toujours là ?"},
+    }
+
+    clock.advance(4 * 24 * 3600)  # 7 days since the customer wrote
+    closed = await answer(api, admin, cid, "messenger")
+    assert closed.status_code == 409
+    assert "7-day human-agent window on Messenger is closed" in closed.json()["detail"]
+    assert closed.json()["window_closed_at"] == (wrote_at + timedelta(days=7)).isoformat()
+
+
+async def test_inside_the_window_a_messenger_answer_is_a_plain_response(
+    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
+) -> None:
+    ctx.settings.meta.human_agent_tag = True
+    cid = await customer_writes(
+        api,
+        admin,
+        channel="messenger",
+        provider="meta",
+        address="104612345678901",
+        name="messenger_text_message",
+    )
+    sent = await answer(api, admin, cid, "messenger")
+    assert await send_queued_message(ctx, sent.json()["id"])
+    (call,) = providers.calls
+    assert call.json["messaging_type"] == "RESPONSE"
+    assert "tag" not in call.json
+
+
 async def test_a_template_through_twilio_is_its_content_sid(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, providers: Providers
 ) -> None:
@@ -631,13 +700,21 @@ async def test_reply_windows_tell_when_a_free_answer_is_allowed(
     closes_at = (wrote_at + timedelta(hours=24)).isoformat().replace("+00:00", "Z")
 
     def expected(open_: bool) -> list[dict[str, Any]]:
-        never = {"open": False, "closes_at": None, "last_customer_message_at": None}
+        never = {
+            "open": False,
+            "closes_at": None,
+            "last_customer_message_at": None,
+            "human_agent_open": False,
+            "human_agent_closes_at": None,
+        }
         return [
             {
                 "channel": "whatsapp",
                 "open": open_,
                 "closes_at": closes_at,
                 "last_customer_message_at": wrote_at.isoformat().replace("+00:00", "Z"),
+                "human_agent_open": False,
+                "human_agent_closes_at": None,
             },
             {"channel": "messenger", **never},
             {"channel": "instagram", **never},

@@ -10,7 +10,9 @@ we do not use and raises ``UnreadablePayload`` for a body Meta would not send.
 
 ``provider`` is ``"meta"`` on every value; the channel is WHATSAPP, MESSENGER or
 INSTAGRAM. How each event maps is written in ``_whatsapp`` and ``_messenger``.
-``care_window_open`` tells whether the 24-hour customer-care window allows a free reply.
+``care_window_open`` tells whether the 24-hour customer-care window allows a free reply,
+``human_agent_window_open`` whether a person may still answer with the ``HUMAN_AGENT``
+tag (Messenger, Instagram: 7 days).
 
 Sending (``_sending``): ``whatsapp_text``, ``whatsapp_template``, ``whatsapp_file``,
 ``messaging_text`` and ``messaging_file`` (Messenger, Instagram) make the Graph API
@@ -35,10 +37,18 @@ from opencx.channels.meta._sending import (
 from opencx.channels.meta._signature import answer_verification, verify_signature
 from opencx.channels.meta._values import WatermarkUpdate
 from opencx.channels.meta._webhook import parse_webhook
-from opencx.channels.meta._window import CARE_WINDOW, care_window_open
+from opencx.channels.meta._window import (
+    CARE_WINDOW,
+    HUMAN_AGENT_TAG,
+    HUMAN_AGENT_WINDOW,
+    care_window_open,
+    human_agent_window_open,
+)
 
 __all__ = [
     "CARE_WINDOW",
+    "HUMAN_AGENT_TAG",
+    "HUMAN_AGENT_WINDOW",
     "PROVIDER",
     "Accepted",
     "GraphRequest",
@@ -46,6 +56,7 @@ __all__ = [
     "WatermarkUpdate",
     "answer_verification",
     "care_window_open",
+    "human_agent_window_open",
     "messaging_file",
     "messaging_text",
     "network_error",

@@ -15,8 +15,10 @@ The calls, as Meta documents them (JSON bodies, ``Authorization: Bearer <token>`
 - Messenger and Instagram Send API: ``POST {graph}/{version}/{page or Instagram account
   id}/messages`` with ``recipient.id`` (the page- or Instagram-scoped user id),
   ``messaging_type: RESPONSE`` and ``message.text``, or ``message.attachment``
-  (``type`` image, video, audio or file, ``payload.url`` where Meta downloads it); the
-  answer's ``message_id`` (a ``mid``) is what delivery and read webhooks name.
+  (``type`` image, video, audio or file, ``payload.url`` where Meta downloads it); a
+  person answering after the 24-hour window sends ``messaging_type: MESSAGE_TAG`` with
+  ``tag: HUMAN_AGENT`` instead. The answer's ``message_id`` (a ``mid``) is what
+  delivery and read webhooks name.
 - A refusal is ``{"error": {message, type, code, error_subcode, error_data,
   is_transient, fbtrace_id}}``.
 
@@ -216,25 +218,40 @@ def messaging_file(
     recipient: str,
     link: str,
     content_type: str,
+    tag: str | None = None,
 ) -> GraphRequest:
     """A Messenger or Instagram answer that is one file, downloaded from ``link``."""
     kind = _MESSAGING_TYPES.get(content_type.split("/", 1)[0].strip().lower(), "file")
     body = {
         "recipient": {"id": recipient},
-        "messaging_type": "RESPONSE",
+        **_messaging_type(tag),
         "message": {"attachment": {"type": kind, "payload": {"url": link, "is_reusable": False}}},
     }
     return GraphRequest(graph_url(graph_base, graph_version, account_id), body, token)
 
 
+def _messaging_type(tag: str | None) -> dict[str, str]:
+    """A response inside the window, or a tagged message (``HUMAN_AGENT``) after it."""
+    if tag:
+        return {"messaging_type": "MESSAGE_TAG", "tag": tag}
+    return {"messaging_type": "RESPONSE"}
+
+
 def messaging_text(
-    *, graph_base: str, graph_version: str, token: str, account_id: str, recipient: str, text: str
+    *,
+    graph_base: str,
+    graph_version: str,
+    token: str,
+    account_id: str,
+    recipient: str,
+    text: str,
+    tag: str | None = None,
 ) -> GraphRequest:
     """A Messenger (page ``account_id``) or Instagram (account ``account_id``) answer to
-    the user ``recipient``, inside the customer-care window."""
+    the user ``recipient``: inside the customer-care window, or tagged (``tag``)."""
     body = {
         "recipient": {"id": recipient},
-        "messaging_type": "RESPONSE",
+        **_messaging_type(tag),
         "message": {"text": text},
     }
     return GraphRequest(graph_url(graph_base, graph_version, account_id), body, token)

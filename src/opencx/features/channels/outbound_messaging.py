@@ -12,6 +12,9 @@ Rules:
   (``media_links``): Twilio's ``MediaUrl`` (up to ten on an MMS, one on WhatsApp, the
   text as their body), a WhatsApp file with the text as its caption, a Messenger or
   Instagram attachment (one file, no text: ``post_message`` refused anything else);
+- on Messenger and Instagram an agent's answer sent more than 24 hours after the
+  customer's last message goes with the ``HUMAN_AGENT`` tag when the app holds that
+  permission (``meta.human_agent_tag``; ``post_message`` allowed it for 7 days);
 - the provider's id for the message (Twilio's SID, the wamid, the mid) is stored, with
   the addresses used, so status webhooks and read receipts apply to it;
 - a refusal no retry can change (no customer message to answer, no active account, an
@@ -35,7 +38,7 @@ import structlog
 from sqlalchemy import select
 
 from opencx.channels import meta, twilio
-from opencx.core.enums import Channel, DeliveryStatus, Direction
+from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction
 from opencx.db.models import Attachment, Message
 from opencx.features.channels.outbound_base import (
     ChannelSender,
@@ -46,6 +49,7 @@ from opencx.features.channels.outbound_base import (
 )
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.media_links import media_link
+from opencx.features.conversations.reply_windows import HUMAN_AGENT_CHANNELS
 from opencx.features.directory.channel_accounts import find_account
 from opencx.settings import MetaSettings, Settings, TwilioSettings
 
@@ -87,6 +91,7 @@ class _Route:
     text: str
     template: _Template | None
     files: tuple[_File, ...] = ()
+    tag: str | None = None  # a Messenger or Instagram message tag (HUMAN_AGENT)
 
 
 async def send_messaging(ctx: AppContext, message_id: int) -> Outcome:
@@ -184,7 +189,20 @@ async def _route(ctx: AppContext, message_id: int) -> _Route | Failed | Waiting:
             message.body_text,
             template,
             files,
+            _tag(ctx, message, last),
         )
+
+
+def _tag(ctx: AppContext, message: Message, last: Message) -> str | None:
+    """``HUMAN_AGENT`` for an agent's Messenger or Instagram answer past the 24 hours."""
+    if (
+        message.channel in HUMAN_AGENT_CHANNELS
+        and message.author_kind is AuthorKind.AGENT
+        and ctx.settings.meta.human_agent_tag
+        and not meta.care_window_open(last.created_at, ctx.clock.now())
+    ):
+        return meta.HUMAN_AGENT_TAG
+    return None
 
 
 def _template_of(metadata: dict[str, str]) -> _Template | None:
@@ -290,6 +308,7 @@ def _graph_request(settings: MetaSettings, token: str, route: _Route) -> meta.Gr
             recipient=route.customer,
             link=file.link,
             content_type=file.content_type,
+            tag=route.tag,
         )
     if route.channel is not Channel.WHATSAPP:
         return meta.messaging_text(
@@ -299,6 +318,7 @@ def _graph_request(settings: MetaSettings, token: str, route: _Route) -> meta.Gr
             account_id=route.ours,
             recipient=route.customer,
             text=route.text,
+            tag=route.tag,
         )
     if template is not None:
         return meta.whatsapp_template(

@@ -277,7 +277,14 @@ async def _insert(
             await _check_interaction(session, conversation, data)
         inbound = data.direction is Direction.INBOUND
         if not inbound and data.template is None and data.channel in SENDABLE:
-            await check_reply_window(session, conversation.id, data.channel, now=ctx.clock.now())
+            await check_reply_window(
+                session,
+                conversation.id,
+                data.channel,
+                now=ctx.clock.now(),
+                human_agent=data.author_kind is AuthorKind.AGENT
+                and ctx.settings.meta.human_agent_tag,
+            )
         message = Message(
             **data.model_dump(exclude={"template", "attachment_ids"}),
             conversation_id=conversation.id,

@@ -11,6 +11,10 @@ Rules:
   conversation reached us (our clock, as everywhere): a webhook the provider delivered
   late can make a window look open a little longer than it is, in which case the
   provider refuses the message and the refusal shows on it;
+- on Messenger and Instagram, when the app holds Meta's Human Agent permission
+  (``meta.human_agent_tag``), an agent (never a bot or the system) may still answer for
+  7 days after the customer's last message; the answer goes with the ``HUMAN_AGENT``
+  tag;
 - where the customer never wrote on a channel in the conversation, its window is closed;
 - ``check_reply_window`` refuses a free-form message outside the window with a 409
   (``Conflict``) before anything is stored; ``get_reply_windows`` tells the agent
@@ -24,7 +28,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.channels.meta import CARE_WINDOW, care_window_open
+from opencx.channels.meta import (
+    CARE_WINDOW,
+    HUMAN_AGENT_WINDOW,
+    care_window_open,
+    human_agent_window_open,
+)
 from opencx.core.enums import AuthorKind, Channel, Direction
 from opencx.core.errors import Conflict
 from opencx.core.permissions import Permission, Principal, require
@@ -34,6 +43,7 @@ from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import load_conversation
 
 __all__ = [
+    "HUMAN_AGENT_CHANNELS",
     "WINDOWED",
     "ReplyWindowOut",
     "check_reply_window",
@@ -51,14 +61,22 @@ _NAMES = {
 }
 
 
+#: Channels where an agent may answer after the window with the human-agent tag.
+HUMAN_AGENT_CHANNELS = frozenset({Channel.MESSENGER, Channel.INSTAGRAM})
+
+
 class ReplyWindowOut(Schema):
     """One channel's window: ``closes_at`` is when it closes (or closed); ``null`` when
-    the customer never wrote on that channel in this conversation."""
+    the customer never wrote on that channel in this conversation. On Messenger and
+    Instagram with the human-agent tag, ``human_agent_open`` tells whether an agent may
+    still answer, until ``human_agent_closes_at``; elsewhere they are false and null."""
 
     channel: Channel
     open: bool
     closes_at: datetime | None
     last_customer_message_at: datetime | None
+    human_agent_open: bool = False
+    human_agent_closes_at: datetime | None = None
 
 
 async def get_reply_windows(
@@ -70,20 +88,36 @@ async def get_reply_windows(
         await load_conversation(session, principal, conversation_id)
         last = await last_customer_messages(session, conversation_id)
     now = ctx.clock.now()
-    return [reply_window(channel, last.get(channel), now) for channel in WINDOWED]
+    tag = ctx.settings.meta.human_agent_tag
+    return [
+        reply_window(channel, last.get(channel), now, human_agent_tag=tag) for channel in WINDOWED
+    ]
 
 
 async def check_reply_window(
-    session: AsyncSession, conversation_id: int, channel: Channel, *, now: datetime
+    session: AsyncSession,
+    conversation_id: int,
+    channel: Channel,
+    *,
+    now: datetime,
+    human_agent: bool = False,
 ) -> None:
-    """Refuse a free-form message on ``channel`` when its window is closed."""
+    """Refuse a free-form message on ``channel`` when its window is closed;
+    ``human_agent``: an agent writes and the human-agent tag may be used."""
     if channel not in WINDOWED:
         return
     last = (await last_customer_messages(session, conversation_id, channel)).get(channel)
-    window = reply_window(channel, last, now)
-    if window.open:
+    window = reply_window(channel, last, now, human_agent_tag=human_agent)
+    if window.open or window.human_agent_open:
         return
     name = _NAMES[channel]
+    if human_agent and last is not None and window.human_agent_closes_at is not None:
+        raise Conflict(
+            f"The 7-day human-agent window on {name} is closed (the customer last wrote "
+            f"on {name} at {last.isoformat()}): wait for the customer to write again.",
+            channel=channel.value,
+            window_closed_at=window.human_agent_closes_at.isoformat(),
+        )
     since = (
         f"the customer last wrote on {name} at {last.isoformat()}"
         if last is not None
@@ -93,7 +127,9 @@ async def check_reply_window(
         "only an approved template may be sent"
         if channel is Channel.WHATSAPP
         else "only an approved template may be sent, and there are none on "
-        f"{name}: wait for the customer to write again"
+        f"{name}: wait for the customer to write again (an agent may answer for 7 days "
+        "with Meta's human-agent tag where the app holds that permission: "
+        "OPENCX_META__HUMAN_AGENT_TAG)"
     )
     raise Conflict(
         f"The 24-hour customer-care window on {name} is closed ({since}): {then}.",
@@ -102,17 +138,23 @@ async def check_reply_window(
     )
 
 
-def reply_window(channel: Channel, last: datetime | None, now: datetime) -> ReplyWindowOut:
-    """The window on ``channel`` at ``now``, given the customer's last message there."""
+def reply_window(
+    channel: Channel, last: datetime | None, now: datetime, *, human_agent_tag: bool = False
+) -> ReplyWindowOut:
+    """The window on ``channel`` at ``now``, given the customer's last message there;
+    ``human_agent_tag``: the app may use the human-agent tag."""
     if last is None:
         return ReplyWindowOut(
             channel=channel, open=False, closes_at=None, last_customer_message_at=None
         )
+    tagged = human_agent_tag and channel in HUMAN_AGENT_CHANNELS
     return ReplyWindowOut(
         channel=channel,
         open=care_window_open(last, now),
         closes_at=last + CARE_WINDOW,
         last_customer_message_at=last,
+        human_agent_open=tagged and human_agent_window_open(last, now),
+        human_agent_closes_at=last + HUMAN_AGENT_WINDOW if tagged else None,
     )
 
 

@@ -172,6 +172,18 @@ def test_a_messenger_file_is_an_attachment_meta_downloads(content_type: str, kin
     }
 
 
+def test_a_tagged_answer_is_a_message_tag_not_a_response() -> None:
+    request = messaging_text(
+        **GRAPH, account_id="1", recipient="2", text="Toujours là ?", tag="HUMAN_AGENT"
+    )
+    assert request.body == {
+        "recipient": {"id": "2"},
+        "messaging_type": "MESSAGE_TAG",
+        "tag": "HUMAN_AGENT",
+        "message": {"text": "Toujours là ?"},
+    }
+
+
 def test_the_version_may_omit_its_v_and_the_base_its_slash() -> None:
     graph = {**GRAPH, "graph_base": "http://127.0.0.1:9000/", "graph_version": "21.0"}
     request = messaging_text(**graph, account_id="1", recipient="2", text="x")

@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opencx.channels.meta import CARE_WINDOW, care_window_open
+from opencx.channels.meta import (
+    CARE_WINDOW,
+    HUMAN_AGENT_WINDOW,
+    care_window_open,
+    human_agent_window_open,
+)
 
 LAST = datetime(2025, 11, 4, 14, 0, tzinfo=UTC)
 
@@ -47,3 +52,14 @@ def test_naive_datetimes_are_refused() -> None:
 @given(st.timedeltas(min_value=timedelta(days=-10), max_value=timedelta(days=10)))
 def test_open_exactly_when_less_than_the_window_has_passed(elapsed: timedelta) -> None:
     assert care_window_open(LAST, LAST + elapsed) is (elapsed < CARE_WINDOW)
+
+
+@given(elapsed=st.timedeltas(min_value=timedelta(days=-1), max_value=timedelta(days=30)))
+def test_the_human_agent_window_is_seven_days_and_outlasts_the_care_window(
+    elapsed: timedelta,
+) -> None:
+    now = LAST + elapsed
+    assert human_agent_window_open(LAST, now) is (elapsed < timedelta(days=7))
+    assert timedelta(days=7) == HUMAN_AGENT_WINDOW
+    if care_window_open(LAST, now):
+        assert human_agent_window_open(LAST, now)
