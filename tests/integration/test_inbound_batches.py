@@ -4,6 +4,7 @@ they had arrived one by one; a message that cannot be stored fails alone."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -198,6 +199,28 @@ async def test_a_caller_that_stops_waiting_does_not_lose_its_message(ctx: AppCon
     waiting.cancel()
     again = await receive(ctx, message(1, "ada@example.com"))
     assert again.duplicate
+
+
+async def test_a_failure_nobody_waits_for_is_logged_not_left_unretrieved(
+    ctx: AppContext,
+) -> None:
+    unretrieved: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, context: unretrieved.append(context))
+    try:
+        gone = asyncio.ensure_future(receive(ctx, message(1, "ada@example.com"), queue_id=999_999))
+        await asyncio.sleep(0)
+        gone.cancel()
+        await receive(ctx, message(2, "grace@example.com"))  # the next batch: the first is done
+        del gone
+        gc.collect()
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert unretrieved == []
+    async with transaction(ctx) as session:
+        ids = set(await session.scalars(select(Message.provider_message_id)))
+    assert ids == {"m2@example.com"}
 
 
 async def test_an_answer_to_a_message_of_the_same_moment_joins_its_conversation(

@@ -117,7 +117,11 @@ class _Intake:
             self.writer = self.loop.create_task(self._write(ctx))
         # The writer owns the message from here: a caller that stops waiting (a closed
         # connection) does not take it out of its batch.
-        return await asyncio.shield(waiting.future)
+        try:
+            return await asyncio.shield(waiting.future)
+        except asyncio.CancelledError:
+            waiting.future.add_done_callback(_outcome_nobody_awaits)
+            raise
 
     async def _write(self, ctx: AppContext) -> None:
         try:
@@ -156,6 +160,13 @@ class _Intake:
         batch = self.waiting[:taken]
         del self.waiting[:taken]
         return batch
+
+
+def _outcome_nobody_awaits(future: asyncio.Future[Received]) -> None:
+    """Log the failure of a message whose caller stopped waiting (else asyncio reports
+    an exception never retrieved)."""
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.warning("intake_failed_after_caller_left", error=type(exc).__name__)
 
 
 def _fail(waiting: list[_Waiting], exc: BaseException) -> None:
