@@ -30,7 +30,7 @@ import email.policy
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import Message
+from email.message import EmailMessage, Message
 from typing import Any
 
 from opencx.channels.base import InboundMessage, Sender, UnreadablePayload
@@ -72,6 +72,41 @@ _SERIOUS_PREFIXES = ("UnreadableHeader:", "UnreadablePart:", "ParserError")
 _SENDER_FIELDS = ("From", "Sender", "Reply-To", "Return-Path")
 
 
+class _FieldsParsedOnce(EmailMessage):
+    """``EmailMessage`` that parses each header field once. The standard policy parses a
+    field again on every read, and a part's content type alone is read several times
+    while its content is decoded; a field is cached by its raw name and value, so a
+    changed field is parsed afresh."""
+
+    def _parsed(self, name: str, value: Any) -> Any:
+        if not isinstance(value, str):
+            return self.policy.header_fetch_parse(name, value)
+        cache: dict[tuple[str, str], Any] = self.__dict__.setdefault("_parsed_fields", {})
+        key = (name, value)
+        if key not in cache:
+            cache[key] = self.policy.header_fetch_parse(name, value)
+        return cache[key]
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        wanted = name.lower()
+        for key, value in self._headers:  # type: ignore[attr-defined]
+            if key.lower() == wanted:
+                return self._parsed(key, value)
+        return failobj
+
+    def get_all(self, name: str, failobj: Any = None) -> Any:
+        wanted = name.lower()
+        values = [
+            self._parsed(key, value)
+            for key, value in self._headers  # type: ignore[attr-defined]
+            if key.lower() == wanted
+        ]
+        return values or failobj
+
+
+_POLICY = email.policy.default.clone(message_factory=_FieldsParsedOnce)
+
+
 def parse_email(raw: bytes, *, recipient: str | None = None) -> InboundMessage:
     """The message in ``raw`` (RFC 5322 bytes); ``recipient`` is our receiving mailbox."""
     if not raw:
@@ -100,7 +135,7 @@ class _Fields:
 
 
 def _read(raw: bytes, *, recipient: str | None) -> InboundMessage:
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = email.message_from_bytes(raw, policy=_POLICY)
     content = read_content(message)
     defects = content.defects  # header readers add theirs to the same list
     fields = _read_fields(message, defects)
