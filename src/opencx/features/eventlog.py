@@ -11,19 +11,27 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.events import EventType
 from opencx.db.models import AuditEntry, Base, Event
 from opencx.features.context import OUTBOX, AppContext
 
-__all__ = ["add_events", "batched", "insert_ids", "record_audit", "record_event"]
+__all__ = [
+    "add_events",
+    "batched",
+    "insert_ids",
+    "insert_rows",
+    "record_audit",
+    "record_event",
+]
 
 _BATCH = "opencx.eventlog.batch"
 #: Rows per INSERT statement (SQLite allows 32,766 parameters in one statement).
@@ -52,8 +60,7 @@ async def batched(session: AsyncSession, ctx: AppContext) -> AsyncIterator[None]
     finally:
         session.info.pop(_BATCH, None)
     await add_events(session, ctx, batch.events)
-    if batch.audit:
-        await session.execute(insert(AuditEntry), batch.audit)
+    await insert_rows(session, AuditEntry, batch.audit)
 
 
 async def record_event(
@@ -130,10 +137,59 @@ async def insert_ids(
     if not values:
         return []
     sqlite = session.get_bind().dialect.name == "sqlite"
-    table = model.__table__
-    stmt = insert(model).returning(table.c.id, sort_by_parameter_order=not sqlite)
-    ids = [int(row_id) for row_id in (await session.execute(stmt, list(values))).scalars()]
+    table = _table(model)
+    rows = _columns(model, values)
+    if rows is None:  # rows of different shapes: the ORM sorts them out, more slowly
+        stmt = insert(model).returning(table.c.id, sort_by_parameter_order=not sqlite)
+        rows = list(values)
+    else:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=not sqlite)
+    ids = [int(row_id) for row_id in (await session.execute(stmt, rows)).scalars()]
     return sorted(ids) if sqlite else ids
+
+
+async def insert_rows(
+    session: AsyncSession, model: type[Base], values: Sequence[dict[str, Any]]
+) -> None:
+    """Insert one ``model`` row per dict of ``values`` (attribute names as keys), with
+    one statement, when no ids are needed back."""
+    if not values:
+        return
+    rows = _columns(model, values)
+    if rows is None:
+        await session.execute(insert(model), list(values))
+    else:
+        await session.execute(insert(_table(model)), rows)
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _columns(model: type[Base], values: Sequence[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """``values`` keyed by column instead of attribute (``metadata_`` is ``metadata``),
+    for a Core INSERT, which skips the ORM's per-row bookkeeping; ``None`` when the
+    rows do not all have the same keys, which one Core statement needs."""
+    keys = values[0].keys()
+    if any(row.keys() != keys for row in values):
+        return None
+    renamed = _column_keys(model)
+    if not renamed.keys() & keys:
+        return list(values)
+    return [{renamed.get(key, key): value for key, value in row.items()} for row in values]
+
+
+@cache
+def _column_keys(model: type[Base]) -> Mapping[str, str]:
+    """The attributes whose column has another name."""
+    mapper = inspect(model)
+    return {
+        attr.key: attr.columns[0].key
+        for attr in mapper.column_attrs
+        if attr.columns[0].key != attr.key
+    }
 
 
 def record_audit(

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.channels.base import InboundMessage
@@ -47,7 +47,7 @@ from opencx.features.customers.resolution import (
     create_customers,
     find_customers,
 )
-from opencx.features.eventlog import insert_ids
+from opencx.features.eventlog import insert_ids, insert_rows
 from opencx.features.routing.tasks import NewTask, insert_first_tasks
 
 __all__ = ["Incoming", "store_batch"]
@@ -301,8 +301,7 @@ async def _first_contacts(
         for n, ((incoming, _), message_id) in enumerate(zip(contacts, message_ids, strict=True))
         for file in incoming.files
     ]
-    if attachments:
-        await session.execute(insert(Attachment), attachments)
+    await insert_rows(session, Attachment, attachments)
     for n, ((incoming, _), message_id) in enumerate(zip(contacts, message_ids, strict=True)):
         await record_conversation_event(
             session,

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.errors import (
@@ -30,6 +29,7 @@ from opencx.core.errors import (
 )
 from opencx.db.models import RoutingCommand
 from opencx.features.context import AppContext
+from opencx.features.eventlog import insert_rows
 
 __all__ = [
     "CommandKind",
@@ -89,8 +89,9 @@ async def enqueue_many(
     if not task_ids:
         return
     now = ctx.clock.now()
-    await session.execute(
-        insert(RoutingCommand),
+    await insert_rows(
+        session,
+        RoutingCommand,
         [
             {"kind": kind.value, "task_id": task_id, "payload": {}, "created_at": now}
             for task_id in task_ids
