@@ -5,22 +5,28 @@ The doubles check what the real APIs check: Google's token endpoint takes only t
 ``jwt-bearer`` grant with an assertion signed (RS256) by the service account's key,
 for the androidpublisher scope, and the API only the access tokens it issued; App
 Store Connect verifies the ES256 JWT with the API key's public key (``kid``, ``iss``,
-``aud``, a lifetime of 20 minutes at most); X takes only the account's user token.
-They answer with the documented bodies and pagination (``tokenPagination``,
-``links.next``, ``meta.next_token``, ``since_id``), a few items per page. A test
-queues refusals (``fail_next``: status, body, headers) for the next API calls.
+``aud``, a lifetime of 20 minutes at most); X takes only the user tokens it issued,
+until they expire (two hours, on the test's clock: ``now``), and refreshes them at
+``POST /2/oauth2/token`` as X does: the client authenticated (Basic auth, or its id in
+the form for a public client), each refresh token good for one refresh (a used or
+revoked one is refused with X's ``invalid_request``). They answer with the documented
+bodies and pagination (``tokenPagination``, ``links.next``, ``meta.next_token``,
+``since_id``), a few items per page. A test queues refusals (``fail_next``: status,
+body, headers) for the next API calls, and can hold X's refreshes (``x_token_gate``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -43,6 +49,9 @@ ISSUER_ID = "57246542-96fe-1a63-e053-0824d011072a"
 APPLE_KEY_ID = "2X9R4HXF34"
 X_USER_ID = "783214"
 X_TOKEN = "x-user-access-token-Zm9vYmFyYmF6"
+X_CLIENT_ID = "M1M5R3BMVy13QmpScXkzTUt5OE46MTpjaQ"
+X_CLIENT_SECRET = "pQ3a-x7Yf_1kLmN0pQrStUvWxYz23456789AbCdEfGhIjKlMnO"
+X_TOKEN_LIFETIME = timedelta(hours=2)
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,13 @@ class PublicProviders:
     fail_next: deque[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=deque)
     issued: set[str] = field(default_factory=set)
     next_post_id: int = 1876010203040506070
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # X's tokens' clock
+    # X: access tokens and when they expire (None: never, X_TOKEN), live refresh tokens.
+    x_access: dict[str, datetime | None] = field(default_factory=lambda: {X_TOKEN: None})
+    x_refresh: set[str] = field(default_factory=set)
+    x_public_client: bool = False  # a public client: no secret, its id in the form
+    x_token_gate: asyncio.Event | None = None  # when set up, refreshes wait for it
+    x_token_waiting: asyncio.Event = field(default_factory=asyncio.Event)  # one waits
 
     # --- credentials, as the admin enters them --------------------------------------------
 
@@ -101,6 +117,24 @@ class PublicProviders:
 
     def app_store_key(self) -> str:
         return _pem(self.apple_key)
+
+    def x_connect(self, *, expires_in: timedelta = X_TOKEN_LIFETIME) -> dict[str, str]:
+        """The tokens X gives an account authorized with ``offline.access``, as the
+        credential an admin enters (with the client secret of a confidential app)."""
+        access, refresh = self._x_issue(expires_in)
+        credential = {
+            "access_token": access,
+            "refresh_token": refresh,
+            "expires_at": (self.now() + expires_in).isoformat(),
+        }
+        if not self.x_public_client:
+            credential["client_secret"] = X_CLIENT_SECRET
+        return credential
+
+    def x_revoke(self) -> None:
+        """The user revoked the app: every token X gave it stops working."""
+        self.x_access = {X_TOKEN: None}
+        self.x_refresh.clear()
 
     def calls_to(self, provider: str, method: str = "GET") -> list[Call]:
         return [c for c in self.calls if c.provider == provider and c.method == method]
@@ -279,9 +313,62 @@ class PublicProviders:
 
     # --- X ------------------------------------------------------------------------------
 
+    async def x_token(self, request: Request) -> JSONResponse:
+        form = await request.form()
+        if form.get("grant_type") != "refresh_token":
+            return self._refuse("x token: grant", 400, _x_oauth_error("unsupported_grant_type"))
+        refused = self._x_client(request, str(form.get("client_id", "")))
+        if refused is not None:
+            return refused
+        if self.x_token_gate is not None:
+            self.x_token_waiting.set()
+            await self.x_token_gate.wait()
+        self.calls.append(Call("x-oauth", "POST", request.url.path))
+        if (failure := self._failure()) is not None:
+            return failure
+        refresh = str(form.get("refresh_token", ""))
+        if refresh not in self.x_refresh:
+            return self._refuse("x token: refresh token", 400, _x_oauth_error("invalid_request"))
+        self.x_refresh.discard(refresh)  # rotated: good for one refresh only
+        access, fresh = self._x_issue(X_TOKEN_LIFETIME)
+        return JSONResponse(
+            {
+                "token_type": "bearer",
+                "expires_in": int(X_TOKEN_LIFETIME.total_seconds()),
+                "access_token": access,
+                "scope": "tweet.read users.read tweet.write offline.access",
+                "refresh_token": fresh,
+            }
+        )
+
+    def _x_client(self, request: Request, form_client_id: str) -> JSONResponse | None:
+        if self.x_public_client:
+            ok = form_client_id == X_CLIENT_ID
+        else:
+            pair = base64.b64encode(f"{X_CLIENT_ID}:{X_CLIENT_SECRET}".encode()).decode()
+            ok = request.headers.get("authorization", "") == f"Basic {pair}"
+        if ok:
+            return None
+        error = _x_oauth_error("unauthorized_client")
+        return self._refuse("x token: client", 401, error)
+
+    def _x_issue(self, lifetime: timedelta) -> tuple[str, str]:
+        access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        self.x_access[access] = self.now() + lifetime
+        self.x_refresh.add(refresh)
+        return access, refresh
+
+    def _x_auth(self, request: Request) -> JSONResponse | None:
+        token = _bearer(request)
+        if token in self.x_access:
+            expires = self.x_access[token]
+            if expires is None or self.now() < expires:
+                return None
+        return self._refuse("x: token", 401, _x_unauthorized())
+
     async def x_mentions(self, request: Request) -> JSONResponse:
-        if _bearer(request) != X_TOKEN:
-            return self._refuse("x: token", 401, _x_unauthorized())
+        if (refused := self._x_auth(request)) is not None:
+            return refused
         params = dict(request.query_params)
         self.calls.append(Call("x", "GET", request.url.path, params))
         if request.path_params["user_id"] != X_USER_ID:
@@ -315,8 +402,8 @@ class PublicProviders:
         return JSONResponse(answer, headers=_x_limits())
 
     async def x_post(self, request: Request) -> JSONResponse:
-        if _bearer(request) != X_TOKEN:
-            return self._refuse("x: token", 401, _x_unauthorized())
+        if (refused := self._x_auth(request)) is not None:
+            return refused
         body = await request.json()
         text = body.get("text") if isinstance(body, dict) else None
         reply = body.get("reply") if isinstance(body, dict) else None
@@ -376,6 +463,7 @@ async def serve_public_providers() -> AsyncIterator[PublicProviders]:
             Route("/v1/customerReviewResponses", providers.apple_response, methods=["POST"]),
             Route("/2/users/{user_id}/mentions", providers.x_mentions, methods=["GET"]),
             Route("/2/tweets", providers.x_post, methods=["POST"]),
+            Route("/2/oauth2/token", providers.x_token, methods=["POST"]),
         ]
     )
     async with serving(app) as url:
@@ -456,6 +544,14 @@ def _apple_unauthorized() -> dict[str, Any]:
 
 def _x_unauthorized() -> dict[str, Any]:
     return {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+
+
+def _x_oauth_error(error: str) -> dict[str, Any]:
+    descriptions = {
+        "invalid_request": "Value passed for the token was invalid.",
+        "unauthorized_client": "Missing valid authorization header",
+    }
+    return {"error": error, "error_description": descriptions.get(error, error)}
 
 
 def _x_limits() -> dict[str, str]:

@@ -62,6 +62,7 @@ async def providers(ctx: AppContext) -> AsyncIterator[PublicProviders]:
             timeout_seconds=5,
             max_attempts=3,
         )
+        fake.now = ctx.clock.now  # X's tokens expire on the test's clock
         yield fake
 
 
@@ -227,15 +228,20 @@ async def store_account(
 
 
 async def x_account(
-    client: httpx.AsyncClient, admin: Caller, *, secret: str = X_TOKEN
+    client: httpx.AsyncClient,
+    admin: Caller,
+    *,
+    secret: str = X_TOKEN,
+    client_id: str | None = None,
 ) -> tuple[int, int]:
+    settings = {"user_id": X_USER_ID} | ({"client_id": client_id} if client_id else {})
     return await create_account(
         client,
         admin,
         channel="twitter",
         provider="twitter",
         address="@AcmeSupport",
-        settings={"user_id": X_USER_ID},
+        settings=settings,
         secret=secret,
     )
 

@@ -77,13 +77,14 @@ class UnreadableCredential(InvalidInput):
 @dataclass(frozen=True, slots=True)
 class ApiRequest:
     """One call to a provider: ``json`` or ``form`` is the body; ``headers`` hold the
-    credential and stay out of ``repr``."""
+    credential, and a form may (an OAuth token request's refresh token or assertion):
+    both stay out of ``repr``."""
 
     method: Literal["GET", "POST"]
     url: str
     params: Mapping[str, str] = field(default_factory=dict)
     json: Mapping[str, Any] | None = None
-    form: Mapping[str, str] | None = None
+    form: Mapping[str, str] | None = field(default=None, repr=False)
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 

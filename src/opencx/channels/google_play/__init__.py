@@ -3,10 +3,11 @@
 Requests as values and answers read; no I/O, no clock (``now`` is a parameter).
 
 The service (1) turns the account's service-account key into an access token:
-``read_service_account``, ``token_request``, ``read_token``; (2) lists reviews page by
-page: ``reviews_request``, ``parse_reviews`` (how a review maps, and how an edit is
-stored, is written in ``_reviews``); (3) answers one: ``check_reply`` first, then
-``reply_request`` and ``read_reply``; ``read_error`` reads any refusal.
+``read_service_account``, ``token_request``, ``read_token`` (an ``AccessToken``, with
+its lifetime); (2) lists reviews page by page: ``reviews_request``, ``parse_reviews``
+(how a review maps, and how an edit is stored, is written in ``_reviews``); (3)
+answers one: ``check_reply`` first, then ``reply_request`` and ``read_reply``;
+``read_error`` reads any refusal.
 
 ``PROVIDER`` is ``"google_play"``, the channel ``REVIEW``.
 """
@@ -14,6 +15,7 @@ stored, is written in ``_reviews``); (3) answers one: ``check_reply`` first, the
 from opencx.channels.google_play._auth import (
     SCOPE,
     TOKEN_URL,
+    AccessToken,
     ServiceAccount,
     read_service_account,
     read_token,
@@ -42,6 +44,7 @@ __all__ = [
     "PROVIDER",
     "SCOPE",
     "TOKEN_URL",
+    "AccessToken",
     "ServiceAccount",
     "check_reply",
     "parse_reviews",

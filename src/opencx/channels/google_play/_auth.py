@@ -5,7 +5,9 @@ The account's secret is the service account's JSON key (``client_email``,
 id; claims ``iss`` the account's e-mail, ``scope`` androidpublisher, ``aud`` the token
 URL, ``iat`` and ``exp`` at most an hour later) and post it as ``assertion`` with
 ``grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`` (a form) to the token URL,
-which answers ``{"access_token", "expires_in", "token_type": "Bearer"}``.
+which answers ``{"access_token", "expires_in", "token_type": "Bearer"}``: read as an
+``AccessToken``, whose ``expires_in`` (seconds; ``None`` when Google gave none) lets
+the service keep it until shortly before it expires.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from opencx.channels.rest import (
     ApiRequest,
     UnreadableCredential,
     load_object,
+    opt_int,
     opt_text,
     sign_jwt,
     text,
@@ -29,6 +32,7 @@ __all__ = [
     "GRANT_TYPE",
     "SCOPE",
     "TOKEN_URL",
+    "AccessToken",
     "ServiceAccount",
     "read_service_account",
     "read_token",
@@ -40,6 +44,15 @@ TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a s
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 #: Google refuses assertions that live longer than an hour.
 ASSERTION_LIFETIME = timedelta(hours=1)
+_MAX_LIFETIME = 24 * 3600  # bounds ``expires_in``: Google gives 3,599 s
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A bearer token and how long it lives from when it was issued (seconds)."""
+
+    token: str = field(repr=False)
+    expires_in: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +100,13 @@ def token_request(
     return ApiRequest("POST", url, form={"grant_type": GRANT_TYPE, "assertion": assertion})
 
 
-def read_token(body: bytes) -> str:
-    """The access token in the token endpoint's answer."""
+def read_token(body: bytes) -> AccessToken:
+    """The access token in the token endpoint's answer, and its lifetime."""
     answer = load_object(body, "the token answer")
     token_type = answer.get("token_type", "Bearer")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise UnreadablePayload(f"the token type is {json.dumps(token_type)}, not Bearer")
-    return text(answer, "access_token")
+    lifetime = opt_int(answer, "expires_in")
+    if lifetime is not None and not 0 < lifetime <= _MAX_LIFETIME:
+        raise UnreadablePayload("'expires_in' is out of range")
+    return AccessToken(text(answer, "access_token"), lifetime)

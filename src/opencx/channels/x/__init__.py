@@ -3,7 +3,10 @@
 Requests as values and answers read; no I/O, no clock (``now`` is a parameter).
 
 The account's secret is an OAuth 2.0 user access token (``tweet.read``,
-``users.read``, ``tweet.write``) sent as a bearer token. The service (1) lists the
+``users.read``, ``tweet.write``) sent as a bearer token, bare or with the refresh token
+that renews it (``offline.access``): ``read_credential``, ``write_credential``; when
+``needs_refresh`` says so, the service trades it for new tokens (``refresh_request``,
+``read_refresh``, ``read_refresh_error``; the rules are in ``_tokens``). It (1) lists the
 account's mentions since the newest it saw: ``mentions_request``, ``parse_mentions``
 (the mapping is written in ``_mentions``); (2) answers a post: ``check_reply`` (the
 280 limit, counted as X counts: ``weighted_length``), ``reply_request``,
@@ -21,17 +24,35 @@ from opencx.channels.x._mentions import (
     parse_mentions,
 )
 from opencx.channels.x._replies import check_reply, read_error, read_reply, reply_request
+from opencx.channels.x._tokens import (
+    REFRESH_MARGIN,
+    XCredential,
+    needs_refresh,
+    read_credential,
+    read_refresh,
+    read_refresh_error,
+    refresh_request,
+    write_credential,
+)
 
 __all__ = [
     "API_BASE",
     "MAX_WEIGHTED_LENGTH",
     "PAGE_SIZE",
     "PROVIDER",
+    "REFRESH_MARGIN",
+    "XCredential",
     "check_reply",
     "mentions_request",
+    "needs_refresh",
     "parse_mentions",
+    "read_credential",
     "read_error",
+    "read_refresh",
+    "read_refresh_error",
     "read_reply",
+    "refresh_request",
     "reply_request",
     "weighted_length",
+    "write_credential",
 ]

@@ -106,8 +106,14 @@ def test_an_elliptic_key_is_not_a_service_account_key() -> None:
         google_play.token_request(account, now=NOW)
 
 
-def test_the_access_token_is_read_from_the_answer() -> None:
-    assert google_play.read_token(body("token")) == "ya29.c.b0AXv0zTPt3example-access-token"
+def test_the_access_token_is_read_from_the_answer_with_its_lifetime() -> None:
+    token = google_play.read_token(body("token"))
+    assert token == google_play.AccessToken("ya29.c.b0AXv0zTPt3example-access-token", 3599)
+    assert "ya29" not in repr(token)
+    assert google_play.read_token(b'{"access_token": "x"}').expires_in is None
+    for lifetime in (b"0", b"-5", b"99999999", b'"soon"'):
+        with pytest.raises(UnreadablePayload):
+            google_play.read_token(b'{"access_token": "x", "expires_in": ' + lifetime + b"}")
     with pytest.raises(UnreadablePayload):
         google_play.read_token(b'{"token_type": "Bearer"}')
     with pytest.raises(UnreadablePayload):

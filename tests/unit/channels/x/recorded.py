@@ -1,6 +1,6 @@
 """The X API v2 answers under ``payloads/``, written from X's reference (``GET
-/2/users/:id/mentions``, ``POST /2/tweets``, the problem and error documents),
-independently of the code under test."""
+/2/users/:id/mentions``, ``POST /2/tweets``, ``POST /2/oauth2/token`` and its OAuth 2.0
+errors, the problem and error documents), independently of the code under test."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from opencx.channels import x
 from opencx.channels.base import UnreadablePayload
+from opencx.channels.rest import UnreadableCredential
 from tests.unit.channels.json_strategies import json_values, mutated
 
 from .recorded import RECORDED, body
@@ -25,11 +26,16 @@ def read_all(raw: bytes, since: str | None = None) -> None:
     for read in (
         lambda: x.parse_mentions(raw, user_id="783214", recipient="@acme"),
         lambda: x.read_reply(raw),
+        lambda: x.read_refresh(raw, previous=x.XCredential("a", "r"), now=NOW),
     ):
         with contextlib.suppress(UnreadablePayload):
             read()
     headers = {"x-rate-limit-reset": raw.decode("latin-1")[:20]}
     x.read_error(429, headers, raw, now=NOW)
+    for status in (400, 401, 503):
+        x.read_refresh_error(status, headers, raw, now=NOW)
+    with contextlib.suppress(UnreadableCredential):
+        x.read_credential(raw.decode("utf-8", "replace"))
 
 
 @settings(max_examples=300)

@@ -1,14 +1,16 @@
 """One channel account of a public provider, ready to talk to: its token, its list
 pages and its replies, through the pure translators in ``opencx.channels``.
 
-Every call goes through ``_call``: a ``2xx`` gives the answer's bytes; anything else,
-or no answer, raises ``Refused`` with the provider's words (``ApiError``), never the
-request (its headers hold the credential).
+Every call goes through ``call_api``: a ``2xx`` gives the answer's bytes; anything
+else, or no answer, raises ``Refused`` with the provider's words (``ApiError``), never
+the request (its headers hold the credential). Calls are made through ``Authorized``,
+which asks the source for its token once and, when the provider answers ``401``, for
+another (``Source.renew``: a refreshed X token, a new Google token) and tries once more.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -17,8 +19,12 @@ import httpx
 
 from opencx.channels import app_store, google_play, x
 from opencx.channels.base import InboundMessage
-from opencx.channels.rest import ApiError, ApiRequest, Page, Posted
+from opencx.channels.rest import ApiError, Page, Posted
 from opencx.core.errors import InvalidInput
+from opencx.features.channels.public._calls import CredentialRefused, Refused, call_api
+from opencx.features.channels.public._credentials import CredentialStore
+from opencx.features.channels.public._google_tokens import GOOGLE_TOKENS, fingerprint
+from opencx.features.channels.public._x_auth import XAuth
 from opencx.features.directory.provider_settings import (
     AppStoreSettings,
     GooglePlaySettings,
@@ -30,6 +36,8 @@ from opencx.settings import PublicChannelSettings
 __all__ = [
     "FIRST_POLL_WINDOW",
     "PUBLIC_PROVIDERS",
+    "Authorized",
+    "CredentialRefused",
     "PublicAccount",
     "Refused",
     "Source",
@@ -43,17 +51,8 @@ PUBLIC_PROVIDERS = frozenset({google_play.PROVIDER, app_store.PROVIDER, x.PROVID
 FIRST_POLL_WINDOW = timedelta(days=7)
 
 _T = TypeVar("_T", GooglePlaySettings, AppStoreSettings, TwitterSettings)
+_R = TypeVar("_R")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-ErrorReader = Callable[[int | None, Mapping[str, str], bytes], ApiError]
-
-
-class Refused(Exception):
-    """The provider refused the call, or never answered."""
-
-    def __init__(self, error: ApiError) -> None:
-        super().__init__(error.describe())
-        self.error = error
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +78,10 @@ class Source(Protocol):
     async def authorize(self, http: httpx.AsyncClient) -> str:
         """A bearer token for the calls that follow."""
 
+    async def renew(self, http: httpx.AsyncClient, rejected: str) -> str | None:
+        """Another token after the provider refused ``rejected`` (``401``); ``None``
+        when another would be refused the same."""
+
     async def page(
         self, http: httpx.AsyncClient, token: str, *, since: str | None, page: str | None
     ) -> Page:
@@ -93,19 +96,61 @@ class Source(Protocol):
         """Post ``text`` in answer to the stored message ``answered`` (its provider id)."""
 
 
+@dataclass(slots=True)
+class Authorized:
+    """A source's calls with its token: asked for once, renewed once after a ``401``."""
+
+    source: Source
+    http: httpx.AsyncClient
+    _token: str | None = field(default=None, repr=False)
+    _renewed: bool = False
+
+    async def call(self, make: Callable[[str], Awaitable[_R]]) -> _R:
+        """``make(token)``, and once more with another token if the first is refused."""
+        if self._token is None:
+            self._token = await self.source.authorize(self.http)
+        try:
+            return await make(self._token)
+        except Refused as exc:
+            if exc.error.status != 401 or isinstance(exc, CredentialRefused) or self._renewed:
+                raise
+            self._renewed = True
+            fresh = await self.source.renew(self.http, self._token)
+            if fresh is None:
+                raise
+            self._token = fresh
+        return await make(self._token)
+
+
 def source_for(
-    account: PublicAccount, settings: PublicChannelSettings, secret_key: str, now: datetime
+    account: PublicAccount,
+    settings: PublicChannelSettings,
+    secret_key: str,
+    now: datetime,
+    *,
+    store: CredentialStore,
 ) -> Source:
-    """The account's source; ``InvalidInput`` when its settings or credential are unusable."""
+    """The account's source; ``InvalidInput`` when its settings or credential are unusable.
+    ``store`` is where a renewed credential (an X refresh) is written."""
     if account.secret is None:
         raise InvalidInput("the account has no credential: set its secret", field="secret")
+    if account.provider == x.PROVIDER:
+        twitter = _settings(TwitterSettings, account)
+        auth = XAuth.open(
+            account.id,
+            account.secret,
+            client_id=twitter.client_id,
+            secret_key=secret_key,
+            store=store,
+            api_base=settings.x_api_base,
+            now=now,
+        )
+        return _X(account, settings, now, twitter, auth)
     secret = open_secret(secret_key, account.secret)
     if account.provider == google_play.PROVIDER:
         return _GooglePlay(account, settings, now, _settings(GooglePlaySettings, account), secret)
     if account.provider == app_store.PROVIDER:
         return _AppStore(account, settings, now, _settings(AppStoreSettings, account), secret)
-    if account.provider == x.PROVIDER:
-        return _X(account, settings, now, _settings(TwitterSettings, account), secret)
     raise InvalidInput(f"provider {account.provider!r} is not polled here", field="provider")
 
 
@@ -116,27 +161,6 @@ def _settings(schema: type[_T], account: PublicAccount) -> _T:
         raise InvalidInput(
             f"the account's settings are invalid: {exc}".splitlines()[0], field="settings"
         ) from None
-
-
-async def _call(
-    http: httpx.AsyncClient, request: ApiRequest, label: str, read_error: ErrorReader
-) -> bytes:
-    try:
-        response = await http.request(
-            request.method,
-            request.url,
-            params=dict(request.params) or None,
-            json=request.json,
-            data=request.form,
-            headers=dict(request.headers),
-        )
-    except httpx.HTTPError as exc:
-        raise Refused(
-            ApiError(label, None, f"no answer ({type(exc).__name__})", retryable=True)
-        ) from None
-    if response.is_success:
-        return response.content
-    raise Refused(read_error(response.status_code, response.headers, response.content))
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +176,27 @@ class _GooglePlay:
         return google_play.read_error(status, headers, body, now=self.now)
 
     async def authorize(self, http: httpx.AsyncClient) -> str:
+        """The token kept in this process for this account and key, else a new one."""
+        kept = GOOGLE_TOKENS.get(self._kept_as(), now=self.now)
+        return kept if kept is not None else await self._exchange(http)
+
+    async def renew(self, http: httpx.AsyncClient, rejected: str) -> str | None:
+        GOOGLE_TOKENS.drop(self._kept_as(), rejected)
+        return await self._exchange(http)
+
+    async def _exchange(self, http: httpx.AsyncClient) -> str:
         request = google_play.token_request(
             google_play.read_service_account(self.key),
             now=self.now,
             token_url=self.settings.google_token_url,
         )
-        return google_play.read_token(await _call(http, request, self.label, self._error))
+        body = await call_api(http, request, self.label, self._error, refused=CredentialRefused)
+        token = google_play.read_token(body)
+        GOOGLE_TOKENS.put(self._kept_as(), token, now=self.now)
+        return token.token
+
+    def _kept_as(self) -> tuple[int, str]:
+        return self.account.id, fingerprint(self.key)
 
     async def page(
         self, http: httpx.AsyncClient, token: str, *, since: str | None, page: str | None
@@ -168,7 +207,7 @@ class _GooglePlay:
             page_token=page,
             api_base=self.settings.google_api_base,
         )
-        body = await _call(http, request, self.label, self._error)
+        body = await call_api(http, request, self.label, self._error)
         since = since or (self.now - FIRST_POLL_WINDOW).isoformat()
         return google_play.parse_reviews(body, recipient=self.account.address, since=since)
 
@@ -186,7 +225,7 @@ class _GooglePlay:
             access_token=token,
             api_base=self.settings.google_api_base,
         )
-        body = await _call(http, request, self.label, self._error)
+        body = await call_api(http, request, self.label, self._error)
         return google_play.read_reply(body, review_id=review_id)
 
 
@@ -207,6 +246,9 @@ class _AppStore:
             self.key, key_id=self.store.key_id, issuer_id=self.store.issuer_id, now=self.now
         )
 
+    async def renew(self, http: httpx.AsyncClient, rejected: str) -> str | None:
+        return None  # a JWT signed anew with the same key is refused the same
+
     async def page(
         self, http: httpx.AsyncClient, token: str, *, since: str | None, page: str | None
     ) -> Page:
@@ -214,7 +256,7 @@ class _AppStore:
         request = app_store.reviews_request(
             app_id=self.store.app_id, token=token, next_url=page, api_base=base
         )
-        body = await _call(http, request, self.label, self._error)
+        body = await call_api(http, request, self.label, self._error)
         since = since or (self.now - FIRST_POLL_WINDOW).isoformat()
         return app_store.parse_reviews(
             body, recipient=self.account.address, since=since, api_base=base
@@ -229,7 +271,7 @@ class _AppStore:
         request = app_store.reply_request(
             review_id=answered, text=text, token=token, api_base=self.settings.app_store_api_base
         )
-        body = await _call(http, request, self.label, self._error)
+        body = await call_api(http, request, self.label, self._error)
         return app_store.read_reply(body, now=self.now)
 
 
@@ -239,14 +281,17 @@ class _X:
     settings: PublicChannelSettings
     now: datetime
     twitter: TwitterSettings
-    token: str = field(repr=False)
+    auth: XAuth
     label: str = "X"
 
     def _error(self, status: int | None, headers: Mapping[str, str], body: bytes) -> ApiError:
         return x.read_error(status, headers, body, now=self.now)
 
     async def authorize(self, http: httpx.AsyncClient) -> str:
-        return self.token.strip()
+        return await self.auth.token(http)
+
+    async def renew(self, http: httpx.AsyncClient, rejected: str) -> str | None:
+        return await self.auth.renew(http, rejected)
 
     async def page(
         self, http: httpx.AsyncClient, token: str, *, since: str | None, page: str | None
@@ -259,7 +304,7 @@ class _X:
             start_time=None if since else self.now - FIRST_POLL_WINDOW,
             api_base=self.settings.x_api_base,
         )
-        body = await _call(http, request, self.label, self._error)
+        body = await call_api(http, request, self.label, self._error)
         return x.parse_mentions(body, user_id=self.twitter.user_id, recipient=self.account.address)
 
     def check_reply(self, text: str) -> str | None:
@@ -271,7 +316,7 @@ class _X:
         request = x.reply_request(
             text=text, in_reply_to=answered, access_token=token, api_base=self.settings.x_api_base
         )
-        return x.read_reply(await _call(http, request, self.label, self._error))
+        return x.read_reply(await call_api(http, request, self.label, self._error))
 
 
 def oldest_first(item: InboundMessage) -> tuple[datetime, int, str]:

@@ -28,6 +28,11 @@ Rules:
   provider's words, never a token; a rate limit (``429``) also sets ``backoff_until``,
   the reset time the provider gave (else ``RATE_LIMIT_BACKOFF`` from now), and the
   account is not polled before it;
+- the account's token comes from its source (``_sources``): an X access token about to
+  expire, or refused once with ``401``, is refreshed and the new credential stored
+  (``_x_auth``); a Google token is kept for the hour it lives (``_google_tokens``). A
+  credential the provider refuses is a failure like the others, but never drops a kept
+  page: the page was not at fault;
 - the cursor column is the poller's alone, written by its own UPDATE of that column.
 """
 
@@ -51,8 +56,11 @@ from opencx.core.errors import NotFound, OpenCXError
 from opencx.db.models import ChannelAccount, Message
 from opencx.features.channels.inbound import Received, receive
 from opencx.features.channels.pollers import active_account_ids, poll_each, save_cursor
+from opencx.features.channels.public._credentials import AccountSecrets
 from opencx.features.channels.public._sources import (
     PUBLIC_PROVIDERS,
+    Authorized,
+    CredentialRefused,
     PublicAccount,
     Refused,
     Source,
@@ -187,7 +195,8 @@ async def _fetch(ctx: AppContext, poll: _Poll) -> tuple[str, datetime | None] | 
         await _read(ctx, poll, now)
     except Refused as exc:
         # A page token the provider no longer takes would fail every poll: drop it.
-        poll.restart = not exc.error.retryable and bool(_text(poll.account.cursor, "page"))
+        kept_page = bool(_text(poll.account.cursor, "page"))
+        poll.restart = kept_page and not (exc.error.retryable or isinstance(exc, CredentialRefused))
         rest = None
         if exc.error.status == 429:
             rest = exc.error.retry_at or now + RATE_LIMIT_BACKOFF
@@ -200,28 +209,23 @@ async def _fetch(ctx: AppContext, poll: _Poll) -> tuple[str, datetime | None] | 
 async def _read(ctx: AppContext, poll: _Poll, now: datetime) -> None:
     settings = ctx.settings.public_channels
     secret_key = ctx.settings.security.secret_key.get_secret_value()
-    source = source_for(poll.account, settings, secret_key, now)
+    source = source_for(poll.account, settings, secret_key, now, store=AccountSecrets(ctx))
     cursor = poll.account.cursor
     since, page = _text(cursor, "since"), _text(cursor, "page")
     poll.newest = _text(cursor, "pending") if page else None
     async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
-        token = await source.authorize(http)
+        calls = Authorized(source, http)
         for _ in range(MAX_PAGES):
-            page = await _page(source, http, token, since, page, poll)
+            page = await _page(source, calls, since, page, poll)
             if page is None:
                 break
     poll.next_page = page
 
 
 async def _page(
-    source: Source,
-    http: httpx.AsyncClient,
-    token: str,
-    since: str | None,
-    page: str | None,
-    poll: _Poll,
+    source: Source, calls: Authorized, since: str | None, page: str | None, poll: _Poll
 ) -> str | None:
-    read = await source.page(http, token, since=since, page=page)
+    read = await calls.call(lambda token: source.page(calls.http, token, since=since, page=page))
     poll.items.extend(read.items)
     poll.newest = poll.newest or read.newest  # the first page holds the newest
     return read.next_page

@@ -16,8 +16,10 @@ Rules:
   Play and the App Store, whose replies replace each other), or ``Failed``: no answer,
   ``401``, ``408``, ``429`` and ``5xx`` are retried (``public_channels.max_attempts``),
   a credential that cannot be read too (an admin may enter it again), any other refusal
-  is final, in the provider's words. The queue writes the message; this module writes
-  nothing.
+  is final, in the provider's words (a refused X token refresh too: the account must be
+  connected again). A token refused with ``401`` is renewed once (an X refresh, a new
+  Google token) before the reply is tried again. The queue writes the message; this
+  module writes nothing but a refreshed X credential.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from opencx.features.channels.outbound_base import (
     Outcome,
     Waiting,
 )
+from opencx.features.channels.public._credentials import AccountSecrets
 from opencx.features.channels.public._sources import (
     PUBLIC_PROVIDERS,
+    Authorized,
     PublicAccount,
     Refused,
     Source,
@@ -77,6 +81,7 @@ async def send_public_reply(ctx: AppContext, message_id: int) -> Outcome:
             settings,
             ctx.settings.security.secret_key.get_secret_value(),
             ctx.clock.now(),
+            store=AccountSecrets(ctx),
         )
     except OpenCXError as exc:
         return Failed(exc.detail, retryable=True, max_attempts=settings.max_attempts)
@@ -90,8 +95,9 @@ async def _post(ctx: AppContext, source: Source, route: _Route) -> Outcome:
     settings = ctx.settings.public_channels
     try:
         async with httpx.AsyncClient(timeout=settings.timeout_seconds) as http:
-            token = await source.authorize(http)
-            posted = await source.reply(http, token, answered=route.answered, text=route.text)
+            posted = await Authorized(source, http).call(
+                lambda token: source.reply(http, token, answered=route.answered, text=route.text)
+            )
     except Refused as exc:
         error = exc.error
         log.warning(
@@ -159,8 +165,9 @@ async def _route(ctx: AppContext, message_id: int) -> _Route | Failed | Waiting:
 
 
 def _timeout(settings: Settings) -> float:
-    # Two calls at most: the token (Google), then the reply.
-    return 2 * settings.public_channels.timeout_seconds
+    # Four calls at most: the token (Google, an X refresh), the reply, and both again
+    # after a 401.
+    return 4 * settings.public_channels.timeout_seconds
 
 
 def _ready(settings: Settings) -> bool:
