@@ -35,13 +35,17 @@ from opencx.channels.base import InboundAttachment, InboundMessage, Sender
 from opencx.core.enums import Channel, DeliveryStatus, Direction, IdentityKind
 from opencx.core.errors import InvalidInput, NotFound, Unauthenticated
 from opencx.core.events import DomainEvent, EventType
-from opencx.db.models import Attachment, Conversation, Message
+from opencx.db.models import Conversation, Message
 from opencx.features.channels.delivery import set_delivery_status
 from opencx.features.channels.inbound import Received, receive
 from opencx.features.chat.widgets import PROVIDER, Widget, availability, load_widget
 from opencx.features.common import InputSchema, Schema
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.attachments import AttachmentContent
+from opencx.features.conversations.attachments import (
+    AttachmentContent,
+    attachment_and_message,
+    content_of,
+)
 from opencx.features.directory.channel_accounts import find_mailbox
 
 __all__ = [
@@ -271,24 +275,17 @@ async def read_visitor_file(
     """A file of the visitor's chat (theirs, or one an agent sent them); any other
     attachment does not exist for them."""
     async with transaction(ctx) as session:
-        attachment = await session.get(Attachment, attachment_id)
-        message = (
-            await session.get(Message, attachment.message_id)
-            if attachment is not None and attachment.message_id is not None
-            else None
-        )
-        if (
-            attachment is None
-            or message is None
-            or message.conversation_id != chat.conversation_id
-            or message.channel is not Channel.CHAT
-            or message.id < chat.first_message_id
-        ):
-            raise NotFound(f"file {attachment_id} does not exist")
-    data = await ctx.blobs.get(attachment.storage_key)
-    return AttachmentContent(
-        filename=attachment.filename, content_type=attachment.content_type, data=data
-    )
+        found = await attachment_and_message(session, attachment_id)
+    if found is None:
+        raise NotFound(f"file {attachment_id} does not exist")
+    attachment, message = found
+    if (
+        message.conversation_id != chat.conversation_id
+        or message.channel is not Channel.CHAT
+        or message.id < chat.first_message_id
+    ):
+        raise NotFound(f"file {attachment_id} does not exist")
+    return await content_of(ctx, attachment)
 
 
 def _visitor_item(

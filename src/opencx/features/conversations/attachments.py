@@ -36,6 +36,8 @@ from opencx.features.conversations.messages import SENDABLE, AttachmentOut, load
 __all__ = [
     "AttachmentContent",
     "add_attachment",
+    "attachment_and_message",
+    "content_of",
     "read_attachment",
     "safe_content_type",
     "safe_filename",
@@ -190,10 +192,29 @@ async def read_attachment(
     require(principal, Permission.CONVERSATIONS_READ)
     async with transaction(ctx) as session:
         attachment = await _load(session, principal, attachment_id)
-    data = await ctx.blobs.get(attachment.storage_key)
-    return AttachmentContent(
-        filename=attachment.filename, content_type=attachment.content_type, data=data
+    return await content_of(ctx, attachment)
+
+
+async def attachment_and_message(
+    session: AsyncSession, attachment_id: int
+) -> tuple[Attachment, Message] | None:
+    """The attachment and the message it is part of; ``None`` when either is missing
+    (a file still waiting for its message has none)."""
+    attachment = await session.get(Attachment, attachment_id)
+    if attachment is None or attachment.message_id is None:
+        return None
+    message = await session.get(Message, attachment.message_id)
+    return None if message is None else (attachment, message)
+
+
+async def content_of(ctx: AppContext, attachment: Attachment) -> AttachmentContent:
+    """The file's name, type and bytes (read from the blob store)."""
+    filename, content_type, key = (
+        attachment.filename,
+        attachment.content_type,
+        attachment.storage_key,
     )
+    return AttachmentContent(filename, content_type, await ctx.blobs.get(key))
 
 
 async def _load(session: AsyncSession, principal: Principal, attachment_id: int) -> Attachment:

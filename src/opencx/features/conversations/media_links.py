@@ -22,9 +22,12 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from opencx.core.enums import Direction
 from opencx.core.errors import NotFound
 from opencx.core.outbound_files import fetched_by_provider
-from opencx.db.models import Attachment, Message
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.attachments import AttachmentContent
+from opencx.features.conversations.attachments import (
+    AttachmentContent,
+    attachment_and_message,
+    content_of,
+)
 from opencx.settings import Settings
 
 __all__ = ["LINK_SECONDS", "MEDIA_PATH", "media_link", "read_media"]
@@ -53,25 +56,13 @@ async def read_media(ctx: AppContext, token: str) -> AttachmentContent:
     if not isinstance(attachment_id, int):
         raise NotFound("this link is invalid or has expired")
     async with transaction(ctx) as session:
-        attachment = await session.get(Attachment, attachment_id)
-        message = (
-            await session.get(Message, attachment.message_id)
-            if attachment is not None and attachment.message_id is not None
-            else None
-        )
-        if (
-            attachment is None
-            or message is None
-            or message.direction is not Direction.OUTBOUND
-            or not fetched_by_provider(message.channel)
-        ):
-            raise NotFound("this link is invalid or has expired")
-        filename, content_type, key = (
-            attachment.filename,
-            attachment.content_type,
-            attachment.storage_key,
-        )
-    return AttachmentContent(filename, content_type, await ctx.blobs.get(key))
+        found = await attachment_and_message(session, attachment_id)
+    if found is None:
+        raise NotFound("this link is invalid or has expired")
+    attachment, message = found
+    if message.direction is not Direction.OUTBOUND or not fetched_by_provider(message.channel):
+        raise NotFound("this link is invalid or has expired")
+    return await content_of(ctx, attachment)
 
 
 def _serializer(settings: Settings) -> URLSafeTimedSerializer:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from opencx.core.permissions import Principal
 from opencx.features import conversations
 from opencx.features.common import Page
+from opencx.features.context import AppContext
 from opencx.web.deps import ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.errors import PROBLEM_TYPE, Problem
 from opencx.web.idempotent import created, created_or_found
@@ -80,21 +83,9 @@ async def upload_attachment(
     file: Annotated[UploadFile, File()],
     inline: Annotated[bool, Form()] = False,
 ) -> JSONResponse:
-    fingerprint = f"{file.filename}\n{file.content_type}\n{file.size}\n{inline}".encode()
-    return await created(
-        request,
-        ctx,
-        principal,
-        lambda: conversations.add_attachment(
-            ctx,
-            principal,
-            message_id,
-            filename=file.filename,
-            content_type=file.content_type,
-            read=file.read,
-            inline=inline,
-        ),
-        fingerprint=fingerprint,
+    """A file added to a stored message: an inbound one, or one nobody is sent."""
+    return await _store_upload(
+        request, ctx, principal, file, inline, conversations.add_attachment, message_id
     )
 
 
@@ -114,15 +105,30 @@ async def upload_file(
 ) -> JSONResponse:
     """A file for an answer not yet written: name its id in the answer's
     ``attachment_ids`` to send it."""
+    return await _store_upload(
+        request, ctx, principal, file, inline, conversations.upload_file, conversation_id
+    )
+
+
+async def _store_upload(
+    request: Request,
+    ctx: AppContext,
+    principal: Principal,
+    file: UploadFile,
+    inline: bool,
+    store: Callable[..., Awaitable[conversations.AttachmentOut]],
+    owner_id: int,
+) -> JSONResponse:
+    """201 with the stored file; a retried ``Idempotency-Key`` answers the first one."""
     fingerprint = f"{file.filename}\n{file.content_type}\n{file.size}\n{inline}".encode()
     return await created(
         request,
         ctx,
         principal,
-        lambda: conversations.upload_file(
+        lambda: store(
             ctx,
             principal,
-            conversation_id,
+            owner_id,
             filename=file.filename,
             content_type=file.content_type,
             read=file.read,
