@@ -65,6 +65,8 @@ async def test_a_widget_is_found_by_key_and_speaks_the_pages_language(
     assert english["online"] is False  # nobody who serves the queue is logged in
     missing = await client.get("/chat/widgets/nope")
     assert_problem(missing, 404, "opencx.not_found")
+    nul = await client.get("/chat/widgets/no%00pe")  # PostgreSQL cannot compare a NUL
+    assert_problem(nul, 404, "opencx.not_found")
     script = await client.get("/chat/widget.js")
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from opencx.core.enums import Role
@@ -140,6 +141,27 @@ async def test_duplicate_names_unknown_rows_and_bad_input_are_problems(
     assert_problem(missing, 404, "opencx.not_found")
     deleted = await client.delete(f"{API}/skills/999999", headers=admin.headers)
     assert_problem(deleted, 404, "opencx.not_found")
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        ("/skills", "q"),
+        ("/teams", "q"),
+        ("/queues", "q"),
+        ("/business-hours", "q"),
+        ("/channel-accounts", "q"),
+        ("/contact-reasons", "q"),
+        ("/users", "q"),
+        ("/tasks", "status"),
+        ("/customers", "cursor"),
+    ],
+)
+async def test_a_nul_character_in_a_query_is_refused_not_sent_to_the_database(
+    client: httpx.AsyncClient, admin: Caller, path: str, param: str
+) -> None:
+    response = await client.get(f"{API}{path}", params={param: "ab\x00"}, headers=admin.headers)
+    assert_problem(response, 422, "opencx.invalid_input")
 
 
 async def test_creates_replay_with_an_idempotency_key(

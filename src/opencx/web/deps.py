@@ -77,7 +77,12 @@ async def get_principal(caller: CallerDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 EntityId = Annotated[int, Path(ge=1, le=MAX_ID)]
-CursorQuery = Annotated[str | None, Query(max_length=200, description="from next_cursor")]
+#: Any text but NUL, which PostgreSQL can neither store nor compare: a query parameter
+#: holding one is refused (422) instead of failing in the database.
+TEXT = r"^[^\x00]*$"
+CursorQuery = Annotated[
+    str | None, Query(max_length=200, pattern=TEXT, description="from next_cursor")
+]
 LimitQuery = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 
 

@@ -268,6 +268,8 @@ async def find_account(
         normalised = normalise_address(provider, address)
     except InvalidInput:
         return None
+    if "\x00" in normalised:  # no account has one, and PostgreSQL cannot compare it
+        return None
     return await session.scalar(
         select(ChannelAccount).where(
             ChannelAccount.provider == provider,

@@ -9,11 +9,18 @@ from fastapi import APIRouter, Query
 from opencx.core.ids import MAX_BIG_ID
 from opencx.features import logs
 from opencx.features.common import Page
-from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, IsoDateTime, LimitQuery, PrincipalDep
+from opencx.web.deps import (
+    MAX_ID,
+    TEXT,
+    ContextDep,
+    CursorQuery,
+    IsoDateTime,
+    LimitQuery,
+    PrincipalDep,
+)
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
-TEXT = r"^[^\x00]*$"
 
 IdFilter = Annotated[int | None, Query(ge=0, le=MAX_ID)]
 #: Audit entries name their entity with a BIGINT.

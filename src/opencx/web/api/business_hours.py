@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from opencx.features.common import Page
 from opencx.features.directory import business_hours as hours
-from opencx.web.deps import ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
+from opencx.web.deps import TEXT, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.idempotent import created
 
 router = APIRouter(prefix="/business-hours", tags=["business hours"])
@@ -22,7 +22,9 @@ async def list_business_hours(
     principal: PrincipalDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-    q: Annotated[str | None, Query(max_length=120, description="name starts with")] = None,
+    q: Annotated[
+        str | None, Query(pattern=TEXT, max_length=120, description="name starts with")
+    ] = None,
 ) -> Page[hours.BusinessHoursOut]:
     return await hours.list_business_hours(ctx, principal, cursor=cursor, limit=limit, q=q)
 

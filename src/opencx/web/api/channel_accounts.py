@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from opencx.core.enums import Channel
 from opencx.features.common import Page
 from opencx.features.directory import channel_accounts as accounts
-from opencx.web.deps import ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
+from opencx.web.deps import TEXT, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.idempotent import created
 
 router = APIRouter(prefix="/channel-accounts", tags=["channel accounts"])
@@ -22,7 +22,9 @@ async def list_channel_accounts(
     principal: PrincipalDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-    q: Annotated[str | None, Query(max_length=120, description="name starts with")] = None,
+    q: Annotated[
+        str | None, Query(pattern=TEXT, max_length=120, description="name starts with")
+    ] = None,
     channel: Channel | None = None,
     provider: accounts.Provider | None = None,
 ) -> Page[accounts.ChannelAccountOut]:

@@ -10,7 +10,15 @@ from fastapi.responses import JSONResponse
 from opencx.core.enums import ReasonAxis
 from opencx.features.common import Page
 from opencx.features.directory import contact_reasons as reasons
-from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
+from opencx.web.deps import (
+    MAX_ID,
+    TEXT,
+    ContextDep,
+    CursorQuery,
+    EntityId,
+    LimitQuery,
+    PrincipalDep,
+)
 from opencx.web.idempotent import created
 
 router = APIRouter(prefix="/contact-reasons", tags=["contact reasons"])
@@ -25,7 +33,9 @@ async def list_reasons(
     axis: ReasonAxis | None = None,
     parent_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=80, description="code starts with")] = None,
+    q: Annotated[
+        str | None, Query(pattern=TEXT, max_length=80, description="code starts with")
+    ] = None,
 ) -> Page[reasons.ReasonOut]:
     return await reasons.list_reasons(
         ctx,

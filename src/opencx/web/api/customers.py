@@ -13,13 +13,11 @@ from fastapi.responses import JSONResponse
 
 from opencx.features import customers
 from opencx.features.common import Page
-from opencx.web.deps import ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
+from opencx.web.deps import TEXT, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.idempotent import created, created_or_found
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
-#: Any text but NUL, which PostgreSQL cannot compare.
-TEXT = r"^[^\x00]*$"
 
 IdentityQuery = Annotated[
     str | None,

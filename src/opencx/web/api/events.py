@@ -9,11 +9,10 @@ from fastapi import APIRouter, Query
 from opencx.core.ids import MAX_BIG_ID
 from opencx.features import logs
 from opencx.features.common import Page
-from opencx.web.deps import ContextDep, CursorQuery, IsoDateTime, LimitQuery, PrincipalDep
+from opencx.web.deps import TEXT, ContextDep, CursorQuery, IsoDateTime, LimitQuery, PrincipalDep
 
 router = APIRouter(prefix="/events", tags=["events"])
 
-TEXT = r"^[^\x00]*$"
 #: Event ids and their entity ids are BIGINT.
 
 

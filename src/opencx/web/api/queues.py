@@ -10,7 +10,15 @@ from fastapi.responses import JSONResponse
 from opencx.core.enums import Channel
 from opencx.features.common import Page
 from opencx.features.directory import queues
-from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
+from opencx.web.deps import (
+    MAX_ID,
+    TEXT,
+    ContextDep,
+    CursorQuery,
+    EntityId,
+    LimitQuery,
+    PrincipalDep,
+)
 from opencx.web.idempotent import created
 
 router = APIRouter(prefix="/queues", tags=["queues"])
@@ -24,7 +32,9 @@ async def list_queues(
     principal: PrincipalDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-    q: Annotated[str | None, Query(max_length=120, description="name starts with")] = None,
+    q: Annotated[
+        str | None, Query(pattern=TEXT, max_length=120, description="name starts with")
+    ] = None,
     channel: Channel | None = None,
     team_id: IdFilter = None,
     site_id: IdFilter = None,

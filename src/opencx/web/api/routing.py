@@ -12,13 +12,21 @@ from opencx.core.routing.model import ReservationState
 from opencx.features.common import Page
 from opencx.features.routing import insight, tasks, workflow
 from opencx.features.routing.commands import CommandKind
-from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
+from opencx.web.deps import (
+    MAX_ID,
+    TEXT,
+    ContextDep,
+    CursorQuery,
+    EntityId,
+    LimitQuery,
+    PrincipalDep,
+)
 from opencx.web.idempotent import created
 
 router = APIRouter(tags=["routing"])
 
 IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-StatusFilter = Annotated[str | None, Query(max_length=40, examples=["waiting"])]
+StatusFilter = Annotated[str | None, Query(pattern=TEXT, max_length=40, examples=["waiting"])]
 Position = Annotated[int | None, Query(ge=1, le=MAX_ID, description="1 is served next")]
 
 

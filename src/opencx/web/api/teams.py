@@ -9,12 +9,14 @@ from fastapi.responses import JSONResponse
 
 from opencx.features.common import Page
 from opencx.features.directory import teams
-from opencx.web.deps import ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
+from opencx.web.deps import TEXT, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.idempotent import created
 
 router = APIRouter(prefix="/teams", tags=["teams"])
 
-NamePrefix = Annotated[str | None, Query(max_length=120, description="name starts with")]
+NamePrefix = Annotated[
+    str | None, Query(pattern=TEXT, max_length=120, description="name starts with")
+]
 
 
 @router.get("", response_model=Page[teams.TeamOut])

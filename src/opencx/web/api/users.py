@@ -11,7 +11,15 @@ from opencx.core.enums import PresenceState, Role
 from opencx.features.common import Page
 from opencx.features.users import agents, service
 from opencx.features.users import presence as agent_presence
-from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
+from opencx.web.deps import (
+    MAX_ID,
+    TEXT,
+    ContextDep,
+    CursorQuery,
+    EntityId,
+    LimitQuery,
+    PrincipalDep,
+)
 from opencx.web.idempotent import created
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -25,7 +33,9 @@ async def list_users(
     principal: PrincipalDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = 50,
-    q: Annotated[str | None, Query(max_length=120, description="email or name starts with")] = None,
+    q: Annotated[
+        str | None, Query(pattern=TEXT, max_length=120, description="email or name starts with")
+    ] = None,
     role: Role | None = None,
     site_id: IdFilter = None,
     team_id: IdFilter = None,
