@@ -24,6 +24,7 @@ from tests.integration.test_outbound_messaging import (
     answer,
     customer_writes,
     message,
+    messenger_conversation,
 )
 from tests.integration.test_outbound_messaging import api as api  # the fixture
 from tests.integration.test_outbound_messaging import providers as providers
@@ -118,14 +119,7 @@ async def test_an_mms_carries_its_images_with_the_text(
 async def test_a_messenger_file_goes_alone(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
 ) -> None:
-    cid = await customer_writes(
-        api,
-        admin,
-        channel="messenger",
-        provider="meta",
-        address="104612345678901",
-        name="messenger_text_message",
-    )
+    cid = await messenger_conversation(api, admin)
     file_id = await upload(api, admin, cid, "label.png", PNG, "image/png")
     with_text = await answer(api, admin, cid, "messenger", attachment_ids=[file_id])
     assert_problem(with_text, 422, "opencx.invalid_input")

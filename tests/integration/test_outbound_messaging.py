@@ -149,6 +149,18 @@ async def sms_answer(api: httpx.AsyncClient, admin: Caller, text: str = "Elle pa
     return int(sent.json()["id"])
 
 
+async def messenger_conversation(api: httpx.AsyncClient, admin: Caller) -> int:
+    """The recorded Messenger message to page 104612345678901 from user 6789012345678901."""
+    return await customer_writes(
+        api,
+        admin,
+        channel="messenger",
+        provider="meta",
+        address="104612345678901",
+        name="messenger_text_message",
+    )
+
+
 def delivery_events(publisher: RecordingPublisher, message_id: int) -> list[dict[str, Any]]:
     return [
         e.payload
@@ -242,14 +254,7 @@ async def test_a_whatsapp_answer_through_twilio_uses_whatsapp_addresses(
 async def test_a_messenger_answer_goes_to_the_page_scoped_user(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
 ) -> None:
-    cid = await customer_writes(
-        api,
-        admin,
-        channel="messenger",
-        provider="meta",
-        address="104612345678901",
-        name="messenger_text_message",
-    )
+    cid = await messenger_conversation(api, admin)
     sent = await answer(api, admin, cid, "messenger", body_text="Elle arrive demain.")
     assert await send_queued_message(ctx, sent.json()["id"])
     (call,) = providers.calls
@@ -567,14 +572,7 @@ async def test_an_agent_answers_on_messenger_for_seven_days_with_the_human_agent
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, providers: Providers
 ) -> None:
     wrote_at = clock.now()
-    cid = await customer_writes(
-        api,
-        admin,
-        channel="messenger",
-        provider="meta",
-        address="104612345678901",
-        name="messenger_text_message",
-    )
+    cid = await messenger_conversation(api, admin)
     clock.advance(3 * 24 * 3600)
     # Without Meta's Human Agent permission, nobody answers after 24 hours.
     refused = await answer(api, admin, cid, "messenger")
@@ -617,14 +615,7 @@ async def test_inside_the_window_a_messenger_answer_is_a_plain_response(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
 ) -> None:
     ctx.settings.meta.human_agent_tag = True
-    cid = await customer_writes(
-        api,
-        admin,
-        channel="messenger",
-        provider="meta",
-        address="104612345678901",
-        name="messenger_text_message",
-    )
+    cid = await messenger_conversation(api, admin)
     sent = await answer(api, admin, cid, "messenger")
     assert await send_queued_message(ctx, sent.json()["id"])
     (call,) = providers.calls

@@ -296,61 +296,33 @@ async def _send_meta(settings: MetaSettings, route: _Route) -> Outcome:
 
 
 def _graph_request(settings: MetaSettings, token: str, route: _Route) -> meta.GraphRequest:
-    base, version = settings.graph_base, settings.graph_version
-    template = route.template
+    graph = {"graph_base": settings.graph_base, "graph_version": settings.graph_version}
     file = route.files[0] if route.files else None
-    if route.channel is not Channel.WHATSAPP and file is not None:
-        return meta.messaging_file(
-            graph_base=base,
-            graph_version=version,
-            token=token,
-            account_id=route.ours,
-            recipient=route.customer,
-            link=file.link,
-            content_type=file.content_type,
-            tag=route.tag,
-        )
     if route.channel is not Channel.WHATSAPP:
-        return meta.messaging_text(
-            graph_base=base,
-            graph_version=version,
-            token=token,
-            account_id=route.ours,
-            recipient=route.customer,
-            text=route.text,
-            tag=route.tag,
-        )
+        page = {**graph, "token": token, "account_id": route.ours, "recipient": route.customer}
+        if file is not None:
+            return meta.messaging_file(
+                **page, link=file.link, content_type=file.content_type, tag=route.tag
+            )
+        return meta.messaging_text(**page, text=route.text, tag=route.tag)
+    number = {**graph, "token": token, "phone_number_id": route.ours, "to": route.customer}
+    template = route.template
     if template is not None:
         return meta.whatsapp_template(
-            graph_base=base,
-            graph_version=version,
-            token=token,
-            phone_number_id=route.ours,
-            to=route.customer,
+            **number,
             name=template.name,
             language=template.language,
             parameters=template.parameters,
         )
     if file is not None:
         return meta.whatsapp_file(
-            graph_base=base,
-            graph_version=version,
-            token=token,
-            phone_number_id=route.ours,
-            to=route.customer,
+            **number,
             link=file.link,
             content_type=file.content_type,
             filename=file.filename,
             caption=route.text,
         )
-    return meta.whatsapp_text(
-        graph_base=base,
-        graph_version=version,
-        token=token,
-        phone_number_id=route.ours,
-        to=route.customer,
-        text=route.text,
-    )
+    return meta.whatsapp_text(**number, text=route.text)
 
 
 async def _post_meta(request: meta.GraphRequest, seconds: float) -> meta.Accepted | meta.SendError:
