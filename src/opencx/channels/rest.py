@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from opencx.core.errors import InvalidInput
 __all__ = [
     "ApiError",
     "ApiRequest",
+    "BearerAnswer",
     "Dated",
     "Json",
     "Page",
@@ -57,6 +59,7 @@ __all__ = [
     "opt_int",
     "opt_obj",
     "opt_text",
+    "read_bearer",
     "retry_after",
     "sign_jwt",
     "text",
@@ -249,6 +252,29 @@ def opt_int(parent: Json, key: str) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     raise UnreadablePayload(f"{key!r} is not an integer")
+
+
+@dataclass(frozen=True, slots=True)
+class BearerAnswer:
+    """An OAuth 2.0 token endpoint's answer (RFC 6749, 5.1), read: the whole object for
+    what a provider adds, the access token, and its lifetime in seconds if given."""
+
+    answer: Json = field(repr=False)
+    access_token: str = field(repr=False)
+    expires_in: int | None
+
+
+def read_bearer(body: bytes, *, max_lifetime: int) -> BearerAnswer:
+    """A bearer token answer; ``UnreadablePayload`` for another token type, no token, or
+    an ``expires_in`` outside ``1..max_lifetime``."""
+    answer = load_object(body, "the token answer")
+    token_type = answer.get("token_type", "bearer")
+    if not isinstance(token_type, str) or token_type.lower() != "bearer":
+        raise UnreadablePayload(f"the token type is {json.dumps(token_type)}, not bearer")
+    lifetime = opt_int(answer, "expires_in")
+    if lifetime is not None and not 0 < lifetime <= max_lifetime:
+        raise UnreadablePayload("'expires_in' is out of range")
+    return BearerAnswer(answer, text(answer, "access_token"), lifetime)
 
 
 def unix_datetime(seconds: int, what: str) -> datetime:

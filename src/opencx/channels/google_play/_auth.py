@@ -12,7 +12,6 @@ the service keep it until shortly before it expires.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,8 +20,8 @@ from opencx.channels.rest import (
     ApiRequest,
     UnreadableCredential,
     load_object,
-    opt_int,
     opt_text,
+    read_bearer,
     sign_jwt,
     text,
 )
@@ -102,11 +101,5 @@ def token_request(
 
 def read_token(body: bytes) -> AccessToken:
     """The access token in the token endpoint's answer, and its lifetime."""
-    answer = load_object(body, "the token answer")
-    token_type = answer.get("token_type", "Bearer")
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        raise UnreadablePayload(f"the token type is {json.dumps(token_type)}, not Bearer")
-    lifetime = opt_int(answer, "expires_in")
-    if lifetime is not None and not 0 < lifetime <= _MAX_LIFETIME:
-        raise UnreadablePayload("'expires_in' is out of range")
-    return AccessToken(text(answer, "access_token"), lifetime)
+    read = read_bearer(body, max_lifetime=_MAX_LIFETIME)
+    return AccessToken(read.access_token, read.expires_in)

@@ -36,9 +36,8 @@ from opencx.channels.rest import (
     UnreadableCredential,
     iso_datetime,
     load_object,
-    opt_int,
     opt_text,
-    text,
+    read_bearer,
 )
 from opencx.channels.x._mentions import API_BASE
 from opencx.channels.x._replies import read_error
@@ -153,16 +152,11 @@ def refresh_request(
 def read_refresh(body: bytes, *, previous: XCredential, now: datetime) -> XCredential:
     """The credential after a refresh: X's new tokens, expiring ``expires_in`` from
     ``now``; the client secret kept; the refresh token kept only if X sent none."""
-    answer = load_object(body, "the token answer")
-    token_type = answer.get("token_type", "bearer")
-    if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        raise UnreadablePayload(f"the token type is {json.dumps(token_type)}, not bearer")
-    lifetime = opt_int(answer, "expires_in")
-    if lifetime is not None and not 0 < lifetime <= _MAX_LIFETIME:
-        raise UnreadablePayload("'expires_in' is out of range")
+    read = read_bearer(body, max_lifetime=_MAX_LIFETIME)
+    lifetime = read.expires_in
     return XCredential(
-        access_token=text(answer, "access_token"),
-        refresh_token=opt_text(answer, "refresh_token") or previous.refresh_token,
+        access_token=read.access_token,
+        refresh_token=opt_text(read.answer, "refresh_token") or previous.refresh_token,
         expires_at=None if lifetime is None else now + timedelta(seconds=lifetime),
         client_secret=previous.client_secret,
     )
