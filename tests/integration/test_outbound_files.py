@@ -20,11 +20,11 @@ from tests.integration.messaging_providers import Providers
 from tests.integration.test_directory_api import assert_problem
 from tests.integration.test_outbound_messaging import (
     API,
-    WHATSAPP_NUMBER_ID,
     answer,
-    customer_writes,
     message,
     messenger_conversation,
+    sms_conversation,
+    whatsapp_conversation,
 )
 from tests.integration.test_outbound_messaging import api as api  # the fixture
 from tests.integration.test_outbound_messaging import providers as providers
@@ -49,28 +49,6 @@ async def upload(
     assert response.status_code == 201, response.text
     assert response.json()["message_id"] is None
     return int(response.json()["id"])
-
-
-async def whatsapp_conversation(api: httpx.AsyncClient, admin: Caller) -> int:
-    return await customer_writes(
-        api,
-        admin,
-        channel="whatsapp",
-        provider="meta",
-        address=WHATSAPP_NUMBER_ID,
-        name="whatsapp_text_message",
-    )
-
-
-async def sms_conversation(api: httpx.AsyncClient, admin: Caller) -> int:
-    return await customer_writes(
-        api,
-        admin,
-        channel="sms",
-        provider="twilio",
-        address="+33644600000",
-        name="sms_inbound_fr_utf8",
-    )
 
 
 async def test_a_whatsapp_answer_carries_a_document_meta_downloads(

@@ -122,7 +122,21 @@ async def message(api: httpx.AsyncClient, caller: Caller, message_id: int) -> di
 
 
 async def whatsapp_answer(api: httpx.AsyncClient, admin: Caller) -> int:
-    cid = await customer_writes(
+    cid = await whatsapp_conversation(api, admin)
+    sent = await answer(api, admin, cid, "whatsapp")
+    assert sent.status_code == 201, sent.text
+    return int(sent.json()["id"])
+
+
+async def sms_answer(api: httpx.AsyncClient, admin: Caller, text: str = "Elle part demain.") -> int:
+    cid = await sms_conversation(api, admin)
+    sent = await answer(api, admin, cid, "sms", body_text=text)
+    assert sent.status_code == 201, sent.text
+    return int(sent.json()["id"])
+
+
+async def whatsapp_conversation(api: httpx.AsyncClient, admin: Caller) -> int:
+    return await customer_writes(
         api,
         admin,
         channel="whatsapp",
@@ -130,13 +144,10 @@ async def whatsapp_answer(api: httpx.AsyncClient, admin: Caller) -> int:
         address=WHATSAPP_NUMBER_ID,
         name="whatsapp_text_message",
     )
-    sent = await answer(api, admin, cid, "whatsapp")
-    assert sent.status_code == 201, sent.text
-    return int(sent.json()["id"])
 
 
-async def sms_answer(api: httpx.AsyncClient, admin: Caller, text: str = "Elle part demain.") -> int:
-    cid = await customer_writes(
+async def sms_conversation(api: httpx.AsyncClient, admin: Caller) -> int:
+    return await customer_writes(
         api,
         admin,
         channel="sms",
@@ -144,9 +155,6 @@ async def sms_answer(api: httpx.AsyncClient, admin: Caller, text: str = "Elle pa
         address="+33644600000",
         name="sms_inbound_fr_utf8",
     )
-    sent = await answer(api, admin, cid, "sms", body_text=text)
-    assert sent.status_code == 201, sent.text
-    return int(sent.json()["id"])
 
 
 async def messenger_conversation(api: httpx.AsyncClient, admin: Caller) -> int:

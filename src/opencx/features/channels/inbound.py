@@ -28,7 +28,6 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass, field, replace
 
 import structlog
@@ -42,12 +41,11 @@ from opencx.features.channels.inbound_store import (
     CONTINUE_WITHIN,
     Received,
     Route,
-    StoredFile,
     store_message,
     stored_in,
 )
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.attachments import safe_content_type, safe_filename
+from opencx.features.conversations.attachments import StoredFile, store_file
 from opencx.features.customers.identities import normalise_identity
 from opencx.features.customers.resolution import find_or_create_customer
 from opencx.features.eventlog import batched
@@ -253,23 +251,11 @@ def _display(kind: IdentityKind) -> str | None:
 async def _put_files(
     ctx: AppContext, attachments: tuple[InboundAttachment, ...], raw: bytes | None
 ) -> list[StoredFile]:
-    """Blobs first: a blob without its row is harmless, a row without its blob is not."""
-    items = [(a.filename, a.content_type, a.data, a.inline) for a in attachments if a.data]
+    files = [
+        await store_file(ctx, a.filename, a.content_type, a.data, inline=a.inline)
+        for a in attachments
+        if a.data
+    ]
     if raw is not None:
-        items.append(("original.eml", "message/rfc822", raw, False))
-    files = []
-    for filename, content_type, data, inline in items:
-        assert data is not None
-        media_type = safe_content_type(content_type)
-        key = await ctx.blobs.put(data, content_type=media_type)
-        files.append(
-            StoredFile(
-                safe_filename(filename),
-                media_type,
-                len(data),
-                hashlib.sha256(data).hexdigest(),
-                key,
-                inline,
-            )
-        )
+        files.append(await store_file(ctx, "original.eml", "message/rfc822", raw, inline=False))
     return files

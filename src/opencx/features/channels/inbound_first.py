@@ -34,13 +34,13 @@ from opencx.features.channels.inbound_store import (
     AUTOMATIC,
     Received,
     Route,
-    StoredFile,
     message_metadata,
     queue_of,
     store_message,
 )
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
+from opencx.features.conversations.attachments import StoredFile
 from opencx.features.customers.resolution import (
     FoundCustomer,
     NewIdentity,
@@ -287,17 +287,7 @@ async def _first_contacts(
         ],
     )
     attachments = [
-        {
-            "conversation_id": refs[n].id,
-            "message_id": message_id,
-            "filename": file.filename,
-            "content_type": file.content_type,
-            "size": file.size,
-            "sha256": file.sha256,
-            "storage_key": file.key,
-            "inline": file.inline,
-            "created_at": now,
-        }
+        file.row(conversation_id=refs[n].id, message_id=message_id, created_at=now)
         for n, ((incoming, _), message_id) in enumerate(zip(contacts, message_ids, strict=True))
         for file in incoming.files
     ]

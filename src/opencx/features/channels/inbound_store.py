@@ -22,6 +22,7 @@ from opencx.core.events import EventType
 from opencx.db.models import Attachment, Conversation, Interaction, Message, Queue
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
+from opencx.features.conversations.attachments import StoredFile
 from opencx.features.customers.resolution import FoundCustomer
 from opencx.features.directory.channel_accounts import find_account
 from opencx.features.routing.tasks import insert_task
@@ -31,7 +32,6 @@ __all__ = [
     "CONTINUE_WITHIN",
     "Received",
     "Route",
-    "StoredFile",
     "message_metadata",
     "queue_of",
     "store_message",
@@ -54,16 +54,6 @@ class Received:
     interaction_id: int | None
     task_id: int | None = None
     duplicate: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFile:
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    key: str
-    inline: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,15 +154,7 @@ async def store_message(
     await session.flush()
     session.add_all(
         Attachment(
-            conversation_id=conversation.id,
-            message_id=message.id,
-            filename=file.filename,
-            content_type=file.content_type,
-            size=file.size,
-            sha256=file.sha256,
-            storage_key=file.key,
-            inline=file.inline,
-            created_at=now,
+            **file.row(conversation_id=conversation.id, message_id=message.id, created_at=now)
         )
         for file in files
     )

@@ -22,6 +22,8 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,12 +37,14 @@ from opencx.features.conversations.messages import SENDABLE, AttachmentOut, load
 
 __all__ = [
     "AttachmentContent",
+    "StoredFile",
     "add_attachment",
     "attachment_and_message",
     "content_of",
     "read_attachment",
     "safe_content_type",
     "safe_filename",
+    "store_file",
     "upload_file",
 ]
 
@@ -58,6 +62,57 @@ class AttachmentContent:
     filename: str
     content_type: str
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A file whose bytes are in the blob store, ready to become an attachment row."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    key: str
+    inline: bool = False
+
+    def row(
+        self,
+        *,
+        conversation_id: int,
+        message_id: int | None,
+        created_at: datetime,
+        uploaded_by_user_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The ``Attachment`` row's values (attribute names)."""
+        return {
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "uploaded_by_user_id": uploaded_by_user_id,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "storage_key": self.key,
+            "inline": self.inline,
+            "created_at": created_at,
+        }
+
+
+async def store_file(
+    ctx: AppContext, filename: str | None, content_type: str | None, data: bytes, *, inline: bool
+) -> StoredFile:
+    """Put ``data`` in the blob store under a safe name and type. Blobs go first: a
+    blob without its row is harmless, a row without its blob is not."""
+    media_type = safe_content_type(content_type)
+    key = await ctx.blobs.put(data, content_type=media_type)
+    return StoredFile(
+        safe_filename(filename),
+        media_type,
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+        key,
+        inline,
+    )
 
 
 def safe_filename(raw: str | None) -> str:
@@ -94,12 +149,10 @@ async def upload_file(
     require(principal, Permission.CONVERSATIONS_WRITE)
     async with transaction(ctx) as session:
         await load_conversation(session, principal, conversation_id)
-    stored = await _store(ctx, filename, content_type, read)
+    stored = await _store(ctx, filename, content_type, read, inline)
     async with transaction(ctx) as session:
         await load_conversation(session, principal, conversation_id)
-        return await _record(
-            session, ctx, principal, stored, conversation_id, message_id=None, inline=inline
-        )
+        return await _record(session, ctx, principal, stored, conversation_id, message_id=None)
 
 
 async def add_attachment(
@@ -117,58 +170,40 @@ async def add_attachment(
     async with transaction(ctx) as session:
         message, _ = await load_message(session, principal, message_id)
         _check_unsent(message)
-    stored = await _store(ctx, filename, content_type, read)
+    stored = await _store(ctx, filename, content_type, read, inline)
     async with transaction(ctx) as session:
         message, conversation = await load_message(session, principal, message_id)
         return await _record(
-            session, ctx, principal, stored, conversation.id, message_id=message.id, inline=inline
+            session, ctx, principal, stored, conversation.id, message_id=message.id
         )
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-    key: str
-
-
 async def _store(
-    ctx: AppContext, filename: str | None, content_type: str | None, read: Reader
-) -> _Stored:
+    ctx: AppContext, filename: str | None, content_type: str | None, read: Reader, inline: bool
+) -> StoredFile:
     limit = ctx.settings.storage.max_upload_bytes
     data = await read(limit + 1)
     if len(data) > limit:
         raise TooLarge(f"the file is larger than {limit} bytes", limit=limit)
-    media_type = safe_content_type(content_type)
-    key = await ctx.blobs.put(data, content_type=media_type)
-    return _Stored(
-        safe_filename(filename), media_type, len(data), hashlib.sha256(data).hexdigest(), key
-    )
+    return await store_file(ctx, filename, content_type, data, inline=inline)
 
 
 async def _record(
     session: AsyncSession,
     ctx: AppContext,
     principal: Principal,
-    stored: _Stored,
+    stored: StoredFile,
     conversation_id: int,
     *,
     message_id: int | None,
-    inline: bool,
 ) -> AttachmentOut:
     attachment = Attachment(
-        conversation_id=conversation_id,
-        message_id=message_id,
-        uploaded_by_user_id=principal.user_id,
-        filename=stored.filename,
-        content_type=stored.content_type,
-        size=stored.size,
-        sha256=stored.sha256,
-        storage_key=stored.key,
-        inline=inline,
-        created_at=ctx.clock.now(),
+        **stored.row(
+            conversation_id=conversation_id,
+            message_id=message_id,
+            created_at=ctx.clock.now(),
+            uploaded_by_user_id=principal.user_id,
+        )
     )
     session.add(attachment)
     await session.flush()
