@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, insert, inspect
+from sqlalchemy import Insert, Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.events import EventType
@@ -137,15 +137,20 @@ async def insert_ids(
     if not values:
         return []
     sqlite = session.get_bind().dialect.name == "sqlite"
-    table = _table(model)
     rows = _columns(model, values)
-    if rows is None:  # rows of different shapes: the ORM sorts them out, more slowly
-        stmt = insert(model).returning(table.c.id, sort_by_parameter_order=not sqlite)
-        rows = list(values)
-    else:
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=not sqlite)
-    ids = [int(row_id) for row_id in (await session.execute(stmt, rows)).scalars()]
+    # Rows of different shapes: the ORM sorts them out, more slowly.
+    stmt = _insert_returning(model, orm=rows is None, ordered=not sqlite)
+    result = await session.execute(stmt, list(values) if rows is None else rows)
+    ids = [int(row_id) for row_id in result.scalars()]
     return sorted(ids) if sqlite else ids
+
+
+@cache
+def _insert_returning(model: type[Base], *, orm: bool, ordered: bool) -> Insert:
+    """Built once per model: a statement's construction costs about as much as a small
+    INSERT's execution."""
+    table = _table(model)
+    return insert(model if orm else table).returning(table.c.id, sort_by_parameter_order=ordered)
 
 
 async def insert_rows(
@@ -157,9 +162,14 @@ async def insert_rows(
         return
     rows = _columns(model, values)
     if rows is None:
-        await session.execute(insert(model), list(values))
+        await session.execute(_insert(model, orm=True), list(values))
     else:
-        await session.execute(insert(_table(model)), rows)
+        await session.execute(_insert(model, orm=False), rows)
+
+
+@cache
+def _insert(model: type[Base], *, orm: bool) -> Insert:
+    return insert(model if orm else _table(model))
 
 
 def _table(model: type[Base]) -> Table:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.channels.base import InboundMessage
@@ -116,29 +116,35 @@ def _identity(incoming: Incoming) -> NewIdentity:
     return NewIdentity(incoming.kind, incoming.value, incoming.display_name)
 
 
+#: Messages stored under any of ``channels`` with any of ``ids``: a superset of the
+#: (channel, id) pairs asked for, which the caller narrows. Built once: a statement's
+#: construction costs more than its execution here.
+_STORED = (
+    select(
+        Message.channel,
+        Message.provider_message_id,
+        Message.id,
+        Message.conversation_id,
+        Message.interaction_id,
+        Conversation.customer_id,
+    )
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .where(
+        Message.channel.in_(bindparam("channels", expanding=True)),
+        Message.provider_message_id.in_(bindparam("ids", expanding=True)),
+    )
+)
+
+
 async def _already_stored(session: AsyncSession, batch: Sequence[Incoming]) -> dict[int, Received]:
     """Repeated deliveries: the stored message of each, by position in ``batch``."""
-    by_channel: dict[Channel, list[str]] = {}
-    for incoming in batch:
-        by_channel.setdefault(incoming.item.channel, []).append(incoming.item.provider_message_id)
+    wanted = {incoming.message_key for incoming in batch}
     rows = await session.execute(
-        select(
-            Message.channel,
-            Message.provider_message_id,
-            Message.id,
-            Message.conversation_id,
-            Message.interaction_id,
-            Conversation.customer_id,
-        )
-        .join(Conversation, Conversation.id == Message.conversation_id)
-        .where(
-            or_(
-                *(
-                    and_(Message.channel == channel, Message.provider_message_id.in_(ids))
-                    for channel, ids in by_channel.items()
-                )
-            )
-        )
+        _STORED,
+        {
+            "channels": sorted({channel for channel, _ in wanted}),
+            "ids": sorted({provider_id for _, provider_id in wanted}),
+        },
     )
     stored = {
         (channel, provider_id): Received(
@@ -149,6 +155,7 @@ async def _already_stored(session: AsyncSession, batch: Sequence[Incoming]) -> d
             duplicate=True,
         )
         for channel, provider_id, message_id, conversation_id, interaction_id, customer_id in rows
+        if (channel, provider_id) in wanted
     }
     return {
         n: stored[incoming.message_key]
@@ -320,10 +327,13 @@ async def _first_contacts(
     ]
 
 
+_SITES = select(Queue.id, Queue.site_id).where(Queue.id.in_(bindparam("ids", expanding=True)))
+
+
 async def _sites(session: AsyncSession, queue_ids: set[int]) -> dict[int, int | None]:
     if not queue_ids:
         return {}
-    rows = await session.execute(select(Queue.id, Queue.site_id).where(Queue.id.in_(queue_ids)))
+    rows = await session.execute(_SITES, {"ids": sorted(queue_ids)})
     return dict(rows.all())
 
 

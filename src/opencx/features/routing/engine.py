@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import InteractionState, PresenceState
@@ -375,11 +375,7 @@ class RoutingEngine:
         done_at = self.ctx.clock.now()
         ids = [c.id for c in batch.commands if c.id not in batch.errors]
         for start in range(0, len(ids), BATCH):
-            await session.execute(
-                update(RoutingCommand)
-                .where(RoutingCommand.id.in_(ids[start : start + BATCH]))
-                .values(done_at=done_at)
-            )
+            await session.execute(_DONE, {"ids": ids[start : start + BATCH], "at": done_at})
         for command_id, problem in batch.errors.items():
             await session.execute(
                 update(RoutingCommand)
@@ -532,21 +528,34 @@ def _workflow_key(config: RoutingConfig) -> Sequence[Any]:
     ] + [config.workflow.fallback]
 
 
+#: The commands not done yet, in order, with the tasks their SUBMITs bring in and those
+#: tasks' interactions: one query for all three, built once (the router runs it in
+#: every batch).
+_PENDING = (
+    select(RoutingCommand, RoutingTask, Interaction)
+    .outerjoin(
+        RoutingTask,
+        and_(
+            RoutingCommand.kind == CommandKind.SUBMIT.value,
+            RoutingTask.id == RoutingCommand.task_id,
+        ),
+    )
+    .outerjoin(Interaction, Interaction.id == RoutingTask.interaction_id)
+    .where(RoutingCommand.done_at.is_(None))
+    .order_by(RoutingCommand.id)
+    .limit(BATCH)
+)
+_DONE = (
+    update(RoutingCommand)
+    .where(RoutingCommand.id.in_(bindparam("ids", expanding=True)))
+    .values(done_at=bindparam("at"))
+    # Nobody reads a command row again in the transaction that marks it done.
+    .execution_options(synchronize_session=False)
+)
+
+
 async def _pending(session: AsyncSession, batch: _Batch) -> None:
-    """Read the commands not done yet, in order, with the tasks their SUBMITs bring in
-    and those tasks' interactions: one query for all three."""
-    submitted = and_(
-        RoutingCommand.kind == CommandKind.SUBMIT.value, RoutingTask.id == RoutingCommand.task_id
-    )
-    stmt = (
-        select(RoutingCommand, RoutingTask, Interaction)
-        .outerjoin(RoutingTask, submitted)
-        .outerjoin(Interaction, Interaction.id == RoutingTask.interaction_id)
-        .where(RoutingCommand.done_at.is_(None))
-        .order_by(RoutingCommand.id)
-        .limit(BATCH)
-    )
-    for command, task, interaction in await session.execute(stmt):
+    for command, task, interaction in await session.execute(_PENDING):
         batch.commands.append(command)
         if task is not None:
             batch.tasks[task.id] = task

@@ -18,7 +18,7 @@ import os
 import socket
 
 import structlog
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from opencx.db.models import RoutingLeadership
@@ -104,12 +104,16 @@ class Leadership:
             return row.epoch
 
 
+#: Built once: the router runs it in every batch it writes.
+_FENCE = (
+    update(RoutingLeadership)
+    .where(RoutingLeadership.id == 1, RoutingLeadership.epoch == bindparam("current"))
+    .values(epoch=bindparam("current"))
+)
+
+
 async def fence(session: AsyncSession, epoch: int) -> None:
     """Lock the leadership row and check ``epoch`` is still current, else raise."""
-    result = await session.execute(
-        update(RoutingLeadership)
-        .where(RoutingLeadership.id == 1, RoutingLeadership.epoch == epoch)
-        .values(epoch=epoch)
-    )
+    result = await session.execute(_FENCE, {"current": epoch})
     if getattr(result, "rowcount", 0) != 1:
         raise LostLeadership(f"epoch {epoch} is no longer the current one")

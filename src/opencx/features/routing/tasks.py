@@ -277,6 +277,9 @@ class NewTask:
     attributes: dict[str, Any]
 
 
+_WORKFLOW_SAVED = select(exists(select(RoutingWorkflow.id)))
+
+
 async def insert_first_tasks(
     session: AsyncSession, ctx: AppContext, tasks: Sequence[NewTask]
 ) -> list[int]:
@@ -287,9 +290,7 @@ async def insert_first_tasks(
     if not tasks:
         return []
     queues = {task.queue_id for task in tasks if task.queue_id is not None}
-    workflow_saved = bool(queues) and bool(
-        await session.scalar(select(exists(select(RoutingWorkflow.id))))
-    )
+    workflow_saved = bool(queues) and bool(await session.scalar(_WORKFLOW_SAVED))
     now = ctx.clock.now()
     ids = await insert_ids(
         session,
