@@ -203,6 +203,8 @@ class StorageSettings(BaseModel):
 
     path: Path = Path("./opencx-data/attachments")
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    # A file uploaded for an answer that was never written is removed after this long.
+    unused_upload_hours: int = Field(default=24, ge=1)
 
 
 class PublicChannelSettings(BaseModel):

@@ -1,4 +1,11 @@
-"""Attachment bytes on local disk, content-addressed (SHA-256), written atomically."""
+"""Attachment bytes on local disk, content-addressed (SHA-256), written atomically.
+
+One blob may hold the bytes of many attachment rows (the same file sent twice), so a
+blob is removed only when no row names it (``remove_unused``). A ``put`` of bytes
+already stored touches the blob: a blob written or re-written within the grace period
+is never removed, which keeps an upload that is between its ``put`` and its row from
+losing its bytes.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,8 @@ import hashlib
 import os
 import re
 import tempfile
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from opencx.core.errors import NotFound
@@ -26,6 +35,31 @@ class FileBlobStore:
     async def get(self, key: str) -> bytes:
         return await asyncio.to_thread(self._get, key)
 
+    async def remove_unused(
+        self, key: str, *, in_use: Callable[[], Awaitable[bool]], grace_seconds: float
+    ) -> bool:
+        """Remove the blob ``key`` unless ``in_use()`` says a row names it or it was
+        written within ``grace_seconds``; whether it was removed.
+
+        The blob is first moved aside, then checked, then deleted or put back. A ``put``
+        of the same bytes either comes before the move (it touched the blob, which is
+        then put back) or after it (it writes the blob anew): the bytes are never lost.
+        Putting back over a new copy is harmless: both hold the same bytes."""
+        path = self._path(key)
+        aside = path.with_name(f"{key}.removing")
+        if not await asyncio.to_thread(_move, path, aside):
+            return False
+        try:
+            fresh = time.time() - aside.stat().st_mtime < grace_seconds
+            if fresh or await in_use():
+                await asyncio.to_thread(os.replace, aside, path)
+                return False
+        except BaseException:
+            await asyncio.to_thread(os.replace, aside, path)
+            raise
+        await asyncio.to_thread(aside.unlink)
+        return True
+
     def _path(self, key: str) -> Path:
         if not _KEY.match(key):
             raise NotFound(f"no attachment content {key!r}")
@@ -34,8 +68,11 @@ class FileBlobStore:
     def _put(self, data: bytes) -> str:
         key = hashlib.sha256(data).hexdigest()
         path = self._path(key)
-        if path.exists():
+        try:
+            os.utime(path)  # already stored: it counts as written now
             return key
+        except FileNotFoundError:
+            pass
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
@@ -51,3 +88,11 @@ class FileBlobStore:
             return path.read_bytes()
         except FileNotFoundError:
             raise NotFound(f"no attachment content {key!r}") from None
+
+
+def _move(source: Path, target: Path) -> bool:
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        return False
+    return True

@@ -3,7 +3,7 @@ in ``opencx.testing``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -41,3 +41,10 @@ class BlobStore(Protocol):
     async def put(self, data: bytes, *, content_type: str) -> str: ...
 
     async def get(self, key: str) -> bytes: ...
+
+    async def remove_unused(
+        self, key: str, *, in_use: Callable[[], Awaitable[bool]], grace_seconds: float
+    ) -> bool:
+        """Remove the blob unless ``in_use()`` or it was written within the grace
+        period; whether it was removed."""
+        ...

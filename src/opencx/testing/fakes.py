@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,3 +72,11 @@ class InMemoryBlobStore:
             return self.blobs[key]
         except KeyError:
             raise NotFound(f"no attachment content {key!r}") from None
+
+    async def remove_unused(
+        self, key: str, *, in_use: Callable[[], Awaitable[bool]], grace_seconds: float
+    ) -> bool:
+        if key not in self.blobs or await in_use():
+            return False
+        del self.blobs[key]
+        return True
