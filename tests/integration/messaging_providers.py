@@ -9,7 +9,8 @@ test queues refusals (``fail_next``), chooses the next ids (``next_ids``), or ho
 answers until it releases them (``hold``).
 
 Files: like the real providers, the doubles download each file of a message
-(``MediaUrl``, a WhatsApp media ``link``, a Messenger ``payload.url``) while accepting
+(``MediaUrl``, a WhatsApp media ``link``, a template's media header ``link``, a
+Messenger ``payload.url``) while accepting
 it, through ``fetch`` when a test sets it, and refuse the message when a download fails
 (Twilio ``11200``, Meta ``131053``); what they downloaded is in ``downloads``.
 """
@@ -158,12 +159,22 @@ def _basic() -> str:
 
 
 _WHATSAPP_MEDIA = ("image", "video", "audio", "document")
+#: What a template's media header may be (never audio).
+_HEADER_MEDIA = ("image", "video", "document")
 
 
 def _meta_links(body: dict[str, Any]) -> list[str]:
     kind = body.get("type")
     if kind in _WHATSAPP_MEDIA:
         return [body[kind]["link"]]
+    if kind == "template":
+        return [
+            parameter[parameter["type"]]["link"]
+            for component in body["template"].get("components", [])
+            if component.get("type") == "header"
+            for parameter in component.get("parameters", [])
+            if parameter.get("type") in _HEADER_MEDIA
+        ]
     attachment = body.get("message", {}).get("attachment")
     return [attachment["payload"]["url"]] if attachment else []
 
@@ -178,8 +189,17 @@ def _whatsapp_ok(body: dict[str, Any]) -> bool:
         # Exactly one of id and link; audio takes no caption.
         return bool(media.get("link")) and not (body["type"] == "audio" and "caption" in media)
     template = body.get("template", {})
-    return body.get("type") == "template" and bool(
-        template.get("name") and template.get("language", {}).get("code")
+    headers = [c for c in template.get("components", []) if c.get("type") == "header"]
+    # A media header parameter is an image, a video or a document with a link.
+    media_ok = all(
+        p.get("type") == "text" or (p.get("type") in _HEADER_MEDIA and p[p["type"]].get("link"))
+        for header in headers
+        for p in header.get("parameters", [])
+    )
+    return (
+        body.get("type") == "template"
+        and media_ok
+        and bool(template.get("name") and template.get("language", {}).get("code"))
     )
 
 

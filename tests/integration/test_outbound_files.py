@@ -15,12 +15,14 @@ from opencx.features.channels.outbound import send_queued_message
 from opencx.features.context import AppContext
 from opencx.features.conversations import media_links
 from opencx.settings import ServerSettings
+from opencx.testing import FakeClock
 from tests.conftest import Caller
 from tests.integration.messaging_providers import Providers
 from tests.integration.test_directory_api import assert_problem
 from tests.integration.test_outbound_messaging import (
     API,
     answer,
+    customer_writes,
     message,
     messenger_conversation,
     sms_conversation,
@@ -112,6 +114,68 @@ async def test_a_messenger_file_goes_alone(
     assert providers.downloads[attachment["payload"]["url"]] == ("image/png", PNG)
 
 
+async def test_a_whatsapp_template_shows_its_file_as_media_header_through_meta(
+    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, providers: Providers
+) -> None:
+    cid = await whatsapp_conversation(api, admin)
+    clock.advance(30 * 3600)  # the customer-care window is closed: only a template goes
+    invoice = await upload(api, admin, cid, "Facture 48213.pdf", PDF, "application/pdf")
+    label = await upload(api, admin, cid, "label.png", PNG, "image/png")
+    template = {"name": "invoice_ready", "language": "fr", "parameters": ["48213"]}
+
+    sent = await answer(
+        api, admin, cid, "whatsapp", body_text="", template=template, attachment_ids=[invoice]
+    )
+    assert sent.status_code == 201, sent.text
+    assert await send_queued_message(ctx, sent.json()["id"])
+    pictured = await answer(
+        api,
+        admin,
+        cid,
+        "whatsapp",
+        body_text="",
+        template={"name": "parcel_shipped", "language": "en_US"},
+        attachment_ids=[label],
+    )
+    assert await send_queued_message(ctx, pictured.json()["id"])
+
+    document, image = (call.json for call in providers.calls)
+    assert document["type"] == "template"
+    header, body = document["template"]["components"]
+    (parameter,) = header["parameters"]
+    assert (header["type"], parameter["type"]) == ("header", "document")
+    assert parameter["document"]["filename"] == "Facture 48213.pdf"
+    assert providers.downloads[parameter["document"]["link"]] == ("application/pdf", PDF)
+    assert body == {"type": "body", "parameters": [{"type": "text", "text": "48213"}]}
+    ((picture,),) = (c["parameters"] for c in image["template"]["components"])
+    assert (picture["type"], set(picture["image"])) == ("image", {"link"})
+    assert providers.downloads[picture["image"]["link"]] == ("image/png", PNG)
+
+
+async def test_a_whatsapp_template_with_a_file_through_twilio_fails_saying_why(
+    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
+) -> None:
+    cid = await customer_writes(
+        api,
+        admin,
+        channel="whatsapp",
+        provider="twilio",
+        address="+14155238886",
+        name="whatsapp_inbound",
+    )
+    invoice = await upload(api, admin, cid, "Facture 48213.pdf", PDF, "application/pdf")
+    template = {"name": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "language": "fr"}
+
+    sent = await answer(api, admin, cid, "whatsapp", template=template, attachment_ids=[invoice])
+    assert sent.status_code == 201, sent.text
+    assert not await send_queued_message(ctx, sent.json()["id"])
+
+    failed = await message(api, admin, sent.json()["id"])
+    assert failed["delivery_status"] == "failed"
+    assert "media is part of its content" in failed["delivery_error"]
+    assert providers.calls == []
+
+
 async def test_files_that_a_channel_cannot_carry_are_refused_when_written(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext
 ) -> None:
@@ -126,10 +190,16 @@ async def test_files_that_a_channel_cannot_carry_are_refused_when_written(
     assert "audio file carries no text" in captioned.json()["detail"]
 
     template = {"name": "order_update", "language": "fr", "parameters": ["48213"]}
-    with_template = await answer(
-        api, admin, cid, "whatsapp", body_text="", template=template, attachment_ids=[two[0]]
+    two_headers = await answer(
+        api, admin, cid, "whatsapp", body_text="", template=template, attachment_ids=two
     )
-    assert_problem(with_template, 422, "opencx.invalid_input")
+    assert_problem(two_headers, 422, "opencx.invalid_input")
+    assert "one file at most: its media header" in str(two_headers.json())
+    audio_header = await answer(
+        api, admin, cid, "whatsapp", body_text="", template=template, attachment_ids=[voice]
+    )
+    assert_problem(audio_header, 422, "opencx.invalid_input")
+    assert "an image, a video or a document" in audio_header.json()["detail"]
 
     nowhere = await answer(api, admin, cid, "whatsapp", attachment_ids=[999_999])
     assert_problem(nowhere, 422, "opencx.invalid_input")

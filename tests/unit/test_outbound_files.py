@@ -66,6 +66,19 @@ def test_a_refusal_is_given_exactly_when_a_documented_limit_is_passed(
         assert refusal[0].isupper()  # a sentence the agent reads as it is
 
 
+@given(files=st.lists(FILES, min_size=1, max_size=3), text=TEXTS)
+def test_a_whatsapp_template_takes_one_file_that_is_not_audio_as_its_header(
+    files: list[OutboundFile], text: str
+) -> None:
+    refusal = file_refusal(Channel.WHATSAPP, files, text=text, template=True)
+    header_refused = len(files) > 1 or files[0].content_type.startswith("audio/")
+    if header_refused:
+        assert refusal is not None
+        assert "WhatsApp template" in refusal
+    else:
+        assert refusal == file_refusal(Channel.WHATSAPP, files, text=text)
+
+
 def test_the_documented_limits() -> None:
     pdf = OutboundFile("a.pdf", "application/pdf", 1000)
     assert file_refusal(Channel.WHATSAPP, [pdf, pdf], text="") == (

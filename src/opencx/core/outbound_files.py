@@ -10,7 +10,9 @@ The limits are the providers' documented ones:
 - Messenger and Instagram: one file per message, 25 MB, and a message with a file has
   no text (the Send API's ``message`` is either ``text`` or ``attachment``);
 - web chat: up to 10 files, each within the upload limit;
-- voice, public reviews and X: no files.
+- voice, public reviews and X: no files;
+- a WhatsApp template carries at most one file, its media header, which is an image, a
+  video or a document (a template's header cannot be audio).
 
 On SMS, WhatsApp, Messenger and Instagram the provider downloads each file from a URL
 we give it (``fetched_by_provider``), so those need the server's public address.
@@ -80,10 +82,18 @@ def fetched_by_provider(channel: Channel) -> bool:
     return rule is not None and rule.fetched_by_provider
 
 
-def file_refusal(channel: Channel, files: Sequence[OutboundFile], *, text: str) -> str | None:
-    """Why ``files`` cannot go out with ``text`` on ``channel``; ``None`` when they can."""
+def file_refusal(
+    channel: Channel, files: Sequence[OutboundFile], *, text: str, template: bool = False
+) -> str | None:
+    """Why ``files`` cannot go out with ``text`` on ``channel`` (as a WhatsApp
+    ``template``'s media header); ``None`` when they can."""
     if not files:
         return None
+    if template:
+        if len(files) > 1:
+            return "A WhatsApp template carries one file, its media header"
+        if _is_audio(files[0]):
+            return "A WhatsApp template's media header is an image, a video or a document"
     rule = FILE_RULES.get(channel)
     if rule is None:
         return f"a {channel.value} answer carries no files"

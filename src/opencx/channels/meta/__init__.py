@@ -25,6 +25,7 @@ from opencx.channels.meta._fields import PROVIDER
 from opencx.channels.meta._sending import (
     Accepted,
     GraphRequest,
+    HeaderFile,
     SendError,
     messaging_file,
     messaging_text,
@@ -52,6 +53,7 @@ __all__ = [
     "PROVIDER",
     "Accepted",
     "GraphRequest",
+    "HeaderFile",
     "SendError",
     "WatermarkUpdate",
     "answer_verification",

@@ -6,7 +6,10 @@ The calls, as Meta documents them (JSON bodies, ``Authorization: Bearer <token>`
   ``messaging_product: whatsapp``, ``recipient_type: individual``, ``to`` (the user's
   number, digits only; a user known only by business-scoped user id is addressed by
   ``recipient``) and ``type``: ``text`` (``text.body``) or ``template`` (``name``,
-  ``language.code`` and the body's ``parameters``), or a file: ``image``, ``video``,
+  ``language.code`` and ``components``: the body's ``parameters``, and for a template
+  with a media header a ``header`` component whose one parameter is an ``image``,
+  ``video`` or ``document`` with its ``link``, a document also with its ``filename``),
+  or a file: ``image``, ``video``,
   ``audio`` or ``document``, each an object with the ``link`` Meta downloads it from
   and, but for audio, a ``caption`` (a document also its ``filename``); the type
   follows the file's content type (JPEG and PNG images; MP4 and 3GPP video; AAC, AMR,
@@ -46,6 +49,7 @@ __all__ = [
     "WHATSAPP_WINDOW_CODES",
     "Accepted",
     "GraphRequest",
+    "HeaderFile",
     "SendError",
     "graph_url",
     "is_retryable",
@@ -146,6 +150,15 @@ def whatsapp_text(
     return GraphRequest(graph_url(graph_base, graph_version, phone_number_id), body, token)
 
 
+@dataclass(frozen=True, slots=True)
+class HeaderFile:
+    """The file a template shows as its media header, downloaded by Meta from ``link``."""
+
+    link: str
+    content_type: str
+    filename: str
+
+
 def whatsapp_template(
     *,
     graph_base: str,
@@ -156,13 +169,24 @@ def whatsapp_template(
     name: str,
     language: str,
     parameters: Sequence[str] = (),
+    header: HeaderFile | None = None,
 ) -> GraphRequest:
     """An approved template ``name`` in ``language`` (``fr``, ``en_US``), its body's
-    placeholders filled with ``parameters`` in order."""
+    placeholders filled with ``parameters`` in order, and its media header (image, video
+    or document, by content type) with the file at ``header``."""
     template: dict[str, Any] = {"name": name, "language": {"code": language}}
+    components: list[dict[str, Any]] = []
+    if header is not None:
+        kind = whatsapp_file_type(header.content_type)
+        media: dict[str, str] = {"link": header.link}
+        if kind == "document":
+            media["filename"] = header.filename
+        components.append({"type": "header", "parameters": [{"type": kind, kind: media}]})
     if parameters:
         values = [{"type": "text", "text": value} for value in parameters]
-        template["components"] = [{"type": "body", "parameters": values}]
+        components.append({"type": "body", "parameters": values})
+    if components:
+        template["components"] = components
     body = {**_whatsapp_envelope(to), "type": "template", "template": template}
     return GraphRequest(graph_url(graph_base, graph_version, phone_number_id), body, token)
 

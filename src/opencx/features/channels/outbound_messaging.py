@@ -7,7 +7,9 @@ Rules:
   WhatsApp Cloud API numbers, Facebook pages and Instagram accounts;
 - a WhatsApp message with a template (``metadata["template"]``, set by
   ``post_message``) is sent as that template: by name and language through Meta, by
-  Content SID (``HX…``) through Twilio, its parameters filling the placeholders;
+  Content SID (``HX…``) through Twilio, its parameters filling the placeholders; through
+  Meta its one file, if any, is its media header (through Twilio a template's media is
+  part of its content, so a file with it fails the message);
 - the message's files go as links the provider downloads them from
   (``media_links``): Twilio's ``MediaUrl`` (up to ten on an MMS, one on WhatsApp, the
   text as their body), a WhatsApp file with the text as its caption, a Messenger or
@@ -236,6 +238,11 @@ async def _send_twilio(settings: TwilioSettings, route: _Route) -> Outcome:
             "through Twilio a WhatsApp template is sent by its Content SID (HX…), "
             f"not by name ({template.name!r})"
         )
+    if template is not None and route.files:
+        return Failed(
+            "through Twilio a WhatsApp template's media is part of its content "
+            "(Content API): send the template without a file"
+        )
     request = twilio.build_message_request(
         api_base=settings.api_base,
         account_sid=settings.account_sid,
@@ -313,6 +320,11 @@ def _graph_request(settings: MetaSettings, token: str, route: _Route) -> meta.Gr
             name=template.name,
             language=template.language,
             parameters=template.parameters,
+            header=(
+                meta.HeaderFile(file.link, file.content_type, file.filename)
+                if file is not None
+                else None
+            ),
         )
     if file is not None:
         return meta.whatsapp_file(

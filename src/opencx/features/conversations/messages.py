@@ -122,8 +122,8 @@ class MessageCreate(InputSchema):
             self.channel is not Channel.WHATSAPP or self.direction is not Direction.OUTBOUND
         ):
             raise ValueError("a template is for outbound WhatsApp messages only")
-        if self.template is not None and self.attachment_ids:
-            raise ValueError("a template carries no files")
+        if self.template is not None and len(self.attachment_ids) > 1:
+            raise ValueError("a template carries one file at most: its media header")
         if len(set(self.attachment_ids)) != len(self.attachment_ids):
             raise ValueError("attachment_ids names a file twice")
         return self
@@ -342,7 +342,12 @@ async def _claim_files(
         raise Conflict(f"file {taken[0]} is already part of a message", field="attachment_ids")
     if message.direction is Direction.OUTBOUND:
         files = [OutboundFile(row.filename, row.content_type, row.size) for row in rows]
-        refusal = file_refusal(message.channel, files, text=message.body_text)
+        refusal = file_refusal(
+            message.channel,
+            files,
+            text=message.body_text,
+            template=bool(message.metadata_.get("template")),
+        )
         if refusal is not None:
             raise InvalidInput(refusal, field="attachment_ids")
         if fetched_by_provider(message.channel) and not ctx.settings.server.public_url:

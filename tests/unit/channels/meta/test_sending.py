@@ -10,6 +10,7 @@ import pytest
 
 from opencx.channels.meta import (
     Accepted,
+    HeaderFile,
     SendError,
     messaging_file,
     messaging_text,
@@ -88,6 +89,33 @@ def test_a_template_without_parameters_has_no_components() -> None:
         **GRAPH, phone_number_id="1065", to="+33612345678", name="hello_world", language="en_US"
     )
     assert request.body["template"] == {"name": "hello_world", "language": {"code": "en_US"}}
+
+
+@pytest.mark.parametrize(
+    ("content_type", "media"),
+    [
+        ("application/pdf", {"link": "https://cx.example.com/media/t/q.pdf", "filename": "Q.pdf"}),
+        ("image/jpeg", {"link": "https://cx.example.com/media/t/q.pdf"}),
+        ("video/mp4", {"link": "https://cx.example.com/media/t/q.pdf"}),
+    ],
+)
+def test_a_template_header_shows_the_file_as_its_type(
+    content_type: str, media: dict[str, str]
+) -> None:
+    request = whatsapp_template(
+        **GRAPH,
+        phone_number_id="1065",
+        to="+33612345678",
+        name="invoice_ready",
+        language="fr",
+        parameters=("48213",),
+        header=HeaderFile("https://cx.example.com/media/t/q.pdf", content_type, "Q.pdf"),
+    )
+    kind = content_type.split("/")[0] if content_type != "application/pdf" else "document"
+    assert request.body["template"]["components"] == [
+        {"type": "header", "parameters": [{"type": kind, kind: media}]},
+        {"type": "body", "parameters": [{"type": "text", "text": "48213"}]},
+    ]
 
 
 def test_messenger_and_instagram_answer_a_user_as_a_response() -> None:
