@@ -98,7 +98,8 @@ class TemplateIn(InputSchema):
 class MessageCreate(InputSchema):
     """Customers write inbound; agents and bots outbound; the system either way. An
     agent message is authored by the caller. ``template`` sends an approved WhatsApp
-    template (outbound WhatsApp only), allowed outside the 24-hour window."""
+    template (outbound WhatsApp only), allowed outside the 24-hour window; its one file,
+    if any, is the template's media header."""
 
     body_text: str = Field(default="", max_length=100_000)
     body_html: str | None = Field(default=None, max_length=500_000)
