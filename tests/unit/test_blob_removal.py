@@ -84,6 +84,20 @@ async def test_an_upload_of_the_same_bytes_during_the_removal_keeps_them(
     assert not files(tmp_path, "*.removing")
 
 
+async def test_a_blob_being_checked_is_still_read(tmp_path: Path) -> None:
+    store = FileBlobStore(tmp_path)
+    key = await stored_long_ago(store, tmp_path)
+    read: list[bytes] = []
+
+    async def read_meanwhile() -> bool:
+        read.append(await store.get(key))
+        return True
+
+    await store.remove_unused(key, in_use=read_meanwhile, grace_seconds=HOUR)
+
+    assert read == [DATA]
+
+
 async def test_a_failing_check_puts_the_blob_back(tmp_path: Path) -> None:
     store = FileBlobStore(tmp_path)
     key = await stored_long_ago(store, tmp_path)

@@ -46,7 +46,7 @@ class FileBlobStore:
         then put back) or after it (it writes the blob anew): the bytes are never lost.
         Putting back over a new copy is harmless: both hold the same bytes."""
         path = self._path(key)
-        aside = path.with_name(f"{key}.removing")
+        aside = _aside(path)
         if not await asyncio.to_thread(_move, path, aside):
             return False
         try:
@@ -84,10 +84,18 @@ class FileBlobStore:
 
     def _get(self, key: str) -> bytes:
         path = self._path(key)
-        try:
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise NotFound(f"no attachment content {key!r}") from None
+        # A blob being checked for removal (or left aside by a crash during the check)
+        # is still read: only an unused blob is ever deleted.
+        for candidate in (path, _aside(path)):
+            try:
+                return candidate.read_bytes()
+            except FileNotFoundError:
+                continue
+        raise NotFound(f"no attachment content {key!r}")
+
+
+def _aside(path: Path) -> Path:
+    return path.with_name(f"{path.name}.removing")
 
 
 def _move(source: Path, target: Path) -> bool:
