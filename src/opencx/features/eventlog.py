@@ -31,6 +31,7 @@ __all__ = [
     "insert_rows",
     "record_audit",
     "record_event",
+    "table_of",
 ]
 
 _BATCH = "opencx.eventlog.batch"
@@ -149,7 +150,7 @@ async def insert_ids(
 def _insert_returning(model: type[Base], *, orm: bool, ordered: bool) -> Insert:
     """Built once per model: a statement's construction costs about as much as a small
     INSERT's execution."""
-    table = _table(model)
+    table = table_of(model)
     return insert(model if orm else table).returning(table.c.id, sort_by_parameter_order=ordered)
 
 
@@ -169,10 +170,11 @@ async def insert_rows(
 
 @cache
 def _insert(model: type[Base], *, orm: bool) -> Insert:
-    return insert(model if orm else _table(model))
+    return insert(model if orm else table_of(model))
 
 
-def _table(model: type[Base]) -> Table:
+def table_of(model: type[Base]) -> Table:
+    """``model``'s table, for Core statements that skip the ORM's bookkeeping."""
     table = model.__table__
     assert isinstance(table, Table)
     return table

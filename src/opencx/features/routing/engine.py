@@ -35,6 +35,7 @@ from opencx.core.routing.model import ReservationState, RoutingPolicy
 from opencx.core.routing.router import Router
 from opencx.db.models import Interaction, QueueStats, RoutingCommand, RoutingTask
 from opencx.features.context import AppContext, transaction
+from opencx.features.eventlog import table_of
 from opencx.features.routing.commands import CommandKind, problem_of, wakeup_event
 from opencx.features.routing.leadership import Leadership, LostLeadership, fence
 from opencx.features.routing.persist import Writer, task_ids_of
@@ -545,12 +546,12 @@ _PENDING = (
     .order_by(RoutingCommand.id)
     .limit(BATCH)
 )
+#: On the table (no ORM bookkeeping): nobody reads a command row again in the
+#: transaction that marks it done.
 _DONE = (
-    update(RoutingCommand)
-    .where(RoutingCommand.id.in_(bindparam("ids", expanding=True)))
+    update(table_of(RoutingCommand))
+    .where(table_of(RoutingCommand).c.id.in_(bindparam("ids", expanding=True)))
     .values(done_at=bindparam("at"))
-    # Nobody reads a command row again in the transaction that marks it done.
-    .execution_options(synchronize_session=False)
 )
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from opencx.db.models import RoutingLeadership
 from opencx.features.context import AppContext, transaction
+from opencx.features.eventlog import table_of
 
 __all__ = ["LEADER_LOCK_KEY", "Leadership", "LostLeadership", "fence"]
 
@@ -104,10 +105,11 @@ class Leadership:
             return row.epoch
 
 
-#: Built once: the router runs it in every batch it writes.
+_LEADERSHIP = table_of(RoutingLeadership).c
+#: Built once, on the table (no ORM bookkeeping): the router runs it in every batch.
 _FENCE = (
-    update(RoutingLeadership)
-    .where(RoutingLeadership.id == 1, RoutingLeadership.epoch == bindparam("current"))
+    update(table_of(RoutingLeadership))
+    .where(_LEADERSHIP.id == 1, _LEADERSHIP.epoch == bindparam("current"))
     .values(epoch=bindparam("current"))
 )
 
