@@ -11,13 +11,28 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opencx.core.events import DomainEvent, EventType
-from opencx.db.models import Event
 from opencx.features.ports import BlobStore, Clock, JobQueue, Publisher
 from opencx.settings import Settings
 
-__all__ = ["AppContext", "SystemClock", "transaction"]
+__all__ = ["AppContext", "OutboxEvent", "SystemClock", "transaction"]
 
 OUTBOX = "opencx.outbox"
+
+
+@dataclass(slots=True)
+class OutboxEvent:
+    """An event row being written in this transaction, published once it commits. A
+    plain record rather than an ORM instance: a busy writer records thousands, and
+    they are inserted with Core (``eventlog``), which gives them their ``id``."""
+
+    type: str
+    entity_kind: str
+    entity_id: int
+    payload: dict[str, Any]
+    actor_user_id: int | None
+    site_id: int | None
+    occurred_at: datetime
+    id: int = 0
 
 
 class SystemClock:
@@ -48,12 +63,12 @@ async def transaction(ctx: AppContext) -> AsyncIterator[AsyncSession]:
     async with ctx.sessions() as session:
         async with session.begin():
             yield session
-        rows: list[Event] = session.info.pop(OUTBOX, [])
+        rows: list[OutboxEvent] = session.info.pop(OUTBOX, [])
     if rows:
         await ctx.publisher.publish([_to_domain(row) for row in rows])
 
 
-def _to_domain(row: Event) -> DomainEvent:
+def _to_domain(row: OutboxEvent) -> DomainEvent:
     return DomainEvent(
         type=EventType(row.type),
         entity_kind=row.entity_kind,

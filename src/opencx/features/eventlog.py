@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.events import EventType
 from opencx.db.models import AuditEntry, Base, Event
-from opencx.features.context import OUTBOX, AppContext
+from opencx.features.context import OUTBOX, AppContext, OutboxEvent
 
 __all__ = [
     "add_events",
@@ -41,7 +41,7 @@ _CHUNK = 500
 
 @dataclass
 class _Batch:
-    events: list[Event] = field(default_factory=list)
+    events: list[OutboxEvent] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -50,8 +50,7 @@ async def batched(session: AsyncSession, ctx: AppContext) -> AsyncIterator[None]
     """Collect the events and audit entries recorded inside the block and write them
     when it ends (not when it raises: the transaction is then rolled back anyway).
 
-    Inside the block, ``record_event`` returns a row whose ``id`` is set only when the
-    block ends."""
+    Inside the block, an event gets its ``id`` only when the block ends."""
     if _BATCH in session.info:  # already batching: the outer block writes
         yield
         return
@@ -74,9 +73,9 @@ async def record_event(
     payload: dict[str, Any] | None = None,
     actor_user_id: int | None = None,
     site_id: int | None = None,
-) -> Event:
+) -> None:
     """Append an event; it is published by ``transaction`` once the commit succeeds."""
-    row = Event(
+    row = OutboxEvent(
         type=type_.value,
         entity_kind=entity_kind,
         entity_id=entity_id,
@@ -88,18 +87,13 @@ async def record_event(
     batch: _Batch | None = session.info.get(_BATCH)
     if batch is not None:
         batch.events.append(row)
-        return row
-    session.add(row)
-    await session.flush()
-    session.info.setdefault(OUTBOX, []).append(row)
-    return row
+        return
+    await add_events(session, ctx, [row])
 
 
-async def add_events(session: AsyncSession, ctx: AppContext, rows: list[Event]) -> None:
+async def add_events(session: AsyncSession, ctx: AppContext, rows: Sequence[OutboxEvent]) -> None:
     """Append many events in list order, with one statement per 500 (for writers of
-    batches); like ``record_event``, they are published once the commit succeeds.
-
-    The rows are not added to the session: they get their ids from the INSERT."""
+    batches); like ``record_event``, they are published once the commit succeeds."""
     if not rows:
         return
     for start in range(0, len(rows), _CHUNK):
@@ -109,7 +103,7 @@ async def add_events(session: AsyncSession, ctx: AppContext, rows: list[Event]) 
     session.info.setdefault(OUTBOX, []).extend(rows)
 
 
-async def _insert_ids(session: AsyncSession, rows: list[Event]) -> list[int]:
+async def _insert_ids(session: AsyncSession, rows: Sequence[OutboxEvent]) -> list[int]:
     values = [
         {
             "type": row.type,

@@ -46,14 +46,13 @@ from opencx.core.routing.decisions import (
 from opencx.core.routing.model import ReservationState
 from opencx.core.routing.router import Router
 from opencx.db.models import (
-    Event,
     Interaction,
     RoutingReservation,
     RoutingTask,
     RoutingWorker,
     User,
 )
-from opencx.features.context import AppContext
+from opencx.features.context import AppContext, OutboxEvent
 from opencx.features.conversations.interactions import apply_state
 from opencx.features.eventlog import add_events
 from opencx.features.routing.state import to_datetime
@@ -395,11 +394,12 @@ class Writer:
                 payload = {"reservation_id": entity_id.id, **payload}
                 entity_id = entity_id.id
             rows.append(
-                Event(
+                OutboxEvent(
                     type=pending.type.value,
                     entity_kind=pending.entity_kind,
                     entity_id=entity_id,
                     payload=payload,
+                    actor_user_id=None,
                     site_id=pending.site_id,
                     occurred_at=now,
                 )
