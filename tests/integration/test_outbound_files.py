@@ -22,10 +22,10 @@ from tests.integration.test_directory_api import assert_problem
 from tests.integration.test_outbound_messaging import (
     API,
     answer,
-    customer_writes,
     message,
     messenger_conversation,
     sms_conversation,
+    twilio_whatsapp_conversation,
     whatsapp_conversation,
 )
 from tests.integration.test_outbound_messaging import api as api  # the fixture
@@ -155,14 +155,7 @@ async def test_a_whatsapp_template_shows_its_file_as_media_header_through_meta(
 async def test_a_whatsapp_template_with_a_file_through_twilio_fails_saying_why(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
 ) -> None:
-    cid = await customer_writes(
-        api,
-        admin,
-        channel="whatsapp",
-        provider="twilio",
-        address="+14155238886",
-        name="whatsapp_inbound",
-    )
+    cid = await twilio_whatsapp_conversation(api, admin)
     invoice = await upload(api, admin, cid, "Facture 48213.pdf", PDF, "application/pdf")
     template = {"name": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "language": "fr"}
 

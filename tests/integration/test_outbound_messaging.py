@@ -146,6 +146,18 @@ async def whatsapp_conversation(api: httpx.AsyncClient, admin: Caller) -> int:
     )
 
 
+async def twilio_whatsapp_conversation(api: httpx.AsyncClient, admin: Caller) -> int:
+    """The recorded WhatsApp message through Twilio's sandbox number."""
+    return await customer_writes(
+        api,
+        admin,
+        channel="whatsapp",
+        provider="twilio",
+        address="+14155238886",
+        name="whatsapp_inbound",
+    )
+
+
 async def sms_conversation(api: httpx.AsyncClient, admin: Caller) -> int:
     return await customer_writes(
         api,
@@ -244,14 +256,7 @@ async def test_an_sms_answer_through_twilio_stores_its_sid(
 async def test_a_whatsapp_answer_through_twilio_uses_whatsapp_addresses(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
 ) -> None:
-    cid = await customer_writes(
-        api,
-        admin,
-        channel="whatsapp",
-        provider="twilio",
-        address="+14155238886",
-        name="whatsapp_inbound",
-    )
+    cid = await twilio_whatsapp_conversation(api, admin)
     sent = await answer(api, admin, cid, "whatsapp", body_text="C'est modifié.")
     assert await send_queued_message(ctx, sent.json()["id"])
     (call,) = providers.calls
@@ -634,14 +639,7 @@ async def test_inside_the_window_a_messenger_answer_is_a_plain_response(
 async def test_a_template_through_twilio_is_its_content_sid(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, providers: Providers
 ) -> None:
-    cid = await customer_writes(
-        api,
-        admin,
-        channel="whatsapp",
-        provider="twilio",
-        address="+14155238886",
-        name="whatsapp_inbound",
-    )
+    cid = await twilio_whatsapp_conversation(api, admin)
     clock.advance(30 * 3600)
     template = {
         "name": "HXb5b62575e6e4ff6129ad7c8efe1f983e",

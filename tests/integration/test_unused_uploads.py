@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from opencx.db.blobs import FileBlobStore
@@ -21,6 +22,19 @@ from tests.integration.test_outbound_files import PDF, PNG, upload
 from tests.integration.test_outbound_messaging import API, answer, whatsapp_conversation
 from tests.integration.test_outbound_messaging import api as api  # the fixture
 from tests.integration.test_outbound_messaging import providers as providers
+
+
+@pytest.fixture
+def blobs(ctx: AppContext, tmp_path: Path) -> Path:
+    """Files on disk, where their times are real."""
+    ctx.blobs = FileBlobStore(tmp_path / "blobs")
+    return tmp_path / "blobs"
+
+
+async def draft(api: httpx.AsyncClient, admin: Caller) -> tuple[int, int]:
+    """A WhatsApp conversation and a PDF uploaded to it; their ids."""
+    cid = await whatsapp_conversation(api, admin)
+    return cid, await upload(api, admin, cid, "draft.pdf", PDF, "application/pdf")
 
 
 def written_hours_ago(root: Path, hours: float) -> None:
@@ -40,11 +54,9 @@ async def content(api: httpx.AsyncClient, caller: Caller, attachment_id: int) ->
 
 
 async def test_a_forgotten_upload_goes_after_a_day_and_shared_bytes_stay(
-    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, tmp_path: Path
+    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, blobs: Path
 ) -> None:
-    ctx.blobs = FileBlobStore(tmp_path / "blobs")
-    cid = await whatsapp_conversation(api, admin)
-    forgotten = await upload(api, admin, cid, "draft.pdf", PDF, "application/pdf")
+    cid, forgotten = await draft(api, admin)
     sent_file = await upload(api, admin, cid, "label.png", PNG, "image/png")
     sent = await answer(
         api, admin, cid, "whatsapp", body_text="Your label", attachment_ids=[sent_file]
@@ -53,7 +65,7 @@ async def test_a_forgotten_upload_goes_after_a_day_and_shared_bytes_stay(
     again = await upload(api, admin, cid, "label (1).png", PNG, "image/png")  # same bytes
     clock.advance(23 * 3600)
     recent = await upload(api, admin, cid, "notes.txt", b"call back at 5", "text/plain")
-    written_hours_ago(tmp_path / "blobs", 2)
+    written_hours_ago(blobs, 2)
     clock.advance(2 * 3600)  # the first three are 25 h old, the last one 2 h
 
     assert await purge_unused_uploads(ctx) == Purged(rows=2, blobs=1)
@@ -62,7 +74,7 @@ async def test_a_forgotten_upload_goes_after_a_day_and_shared_bytes_stay(
     assert (await content(api, admin, again)).status_code == 404
     assert (await content(api, admin, sent_file)).content == PNG  # the PNG blob is shared
     assert (await content(api, admin, recent)).content == b"call back at 5"
-    assert not leftovers(tmp_path / "blobs")
+    assert not leftovers(blobs)
     async with transaction(ctx) as session:
         (entry,) = await session.scalars(
             select(AuditEntry).where(AuditEntry.action == "attachment.purge_unused")
@@ -74,12 +86,10 @@ async def test_a_forgotten_upload_goes_after_a_day_and_shared_bytes_stay(
 
 
 async def test_bytes_written_within_the_hour_are_kept_even_when_no_row_names_them(
-    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, tmp_path: Path
+    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, clock: FakeClock, blobs: Path
 ) -> None:
     """An upload of the same file that has stored its bytes but not its row yet."""
-    ctx.blobs = FileBlobStore(tmp_path / "blobs")
-    cid = await whatsapp_conversation(api, admin)
-    forgotten = await upload(api, admin, cid, "draft.pdf", PDF, "application/pdf")
+    _, forgotten = await draft(api, admin)
     clock.advance(25 * 3600)
 
     assert await purge_unused_uploads(ctx) == Purged(rows=1, blobs=0)
