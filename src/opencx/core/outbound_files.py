@@ -91,7 +91,7 @@ def file_refusal(
         return None
     if template:
         if len(files) > 1:
-            return "A WhatsApp template carries one file, its media header"
+            return "A WhatsApp template carries one file at most: its media header"
         if _is_audio(files[0]):
             return "A WhatsApp template's media header is an image, a video or a document"
     rule = FILE_RULES.get(channel)

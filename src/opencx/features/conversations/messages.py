@@ -123,8 +123,6 @@ class MessageCreate(InputSchema):
             self.channel is not Channel.WHATSAPP or self.direction is not Direction.OUTBOUND
         ):
             raise ValueError("a template is for outbound WhatsApp messages only")
-        if self.template is not None and len(self.attachment_ids) > 1:
-            raise ValueError("a template carries one file at most: its media header")
         if len(set(self.attachment_ids)) != len(self.attachment_ids):
             raise ValueError("attachment_ids names a file twice")
         return self
