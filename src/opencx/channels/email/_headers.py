@@ -19,7 +19,15 @@ from email.message import Message
 
 from opencx.channels.email._text import clean
 
-__all__ = ["Address", "addresses", "all_headers", "header", "message_ids", "parse_date"]
+__all__ = [
+    "Address",
+    "addresses",
+    "all_headers",
+    "header",
+    "message_ids",
+    "parse_date",
+    "raw_headers",
+]
 
 Address = tuple[str, str]  # (display name, lower-cased address)
 
@@ -47,6 +55,13 @@ def all_headers(message: Message, name: str, defects: list[str]) -> list[str]:
     if len(values) == len(raw):
         values = [_decode_raw(r) if "\ufffd" in v else v for v, r in zip(values, raw, strict=True)]
     return values
+
+
+def raw_headers(message: Message, name: str) -> list[str]:
+    """Every ``name`` field as it came, unfolded and decoded by hand: for fields with no
+    structure worth the header registry's parser (message ids, dates), which costs about
+    as much as the rest of a short message's parsing."""
+    return [_decode_raw(str(value)) for key, value in message.raw_items() if _same(key, name)]
 
 
 def addresses(message: Message, name: str, defects: list[str]) -> list[Address]:

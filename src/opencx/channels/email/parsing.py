@@ -38,10 +38,10 @@ from opencx.channels.email._flags import BOUNCE, UNPARSED, automatic_flags
 from opencx.channels.email._headers import (
     Address,
     addresses,
-    all_headers,
     header,
     message_ids,
     parse_date,
+    raw_headers,
 )
 from opencx.channels.email._html_text import html_to_text
 from opencx.channels.email._mime import Content, read_content
@@ -162,7 +162,7 @@ def _read(raw: bytes, *, recipient: str | None) -> InboundMessage:
 
 def _read_fields(message: Message, defects: list[str]) -> _Fields:
     def ids(name: str) -> tuple[str, ...]:
-        return tuple(message_ids(" ".join(all_headers(message, name, defects))))
+        return tuple(message_ids(" ".join(raw_headers(message, name))))
 
     return _Fields(
         sender=_sender(message, defects),
@@ -170,7 +170,7 @@ def _read_fields(message: Message, defects: list[str]) -> _Fields:
         references=ids("References"),
         in_reply_to=ids("In-Reply-To"),
         subject=header(message, "Subject", defects) or None,
-        sent_at=parse_date(header(message, "Date", defects)),
+        sent_at=parse_date(next(iter(raw_headers(message, "Date")), None)),
         to=_addresses(message, "To", defects),
         cc=_addresses(message, "Cc", defects),
         reply_to=_addresses(message, "Reply-To", defects),

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import InteractionState, PresenceState
@@ -439,20 +441,21 @@ class RoutingEngine:
             ]
             times = queue.handle_times
             rows.append(
-                QueueStats(
-                    queue_id=queue_id,
-                    waiting=queue.count(),
-                    free_agents=sum(w.id in free_now for w in logged_in),
-                    slots=sum(w.spec.capacity.get(channel, 0) for w in logged_in),
-                    estimated_wait_seconds=router.estimated_wait(queue_id),
-                    average_handle_seconds=sum(times) / len(times) if times else None,
-                    updated_at=now,
-                )
+                {
+                    "queue_id": queue_id,
+                    "waiting": queue.count(),
+                    "free_agents": sum(w.id in free_now for w in logged_in),
+                    "slots": sum(w.spec.capacity.get(channel, 0) for w in logged_in),
+                    "estimated_wait_seconds": router.estimated_wait(queue_id),
+                    "average_handle_seconds": sum(times) / len(times) if times else None,
+                    "updated_at": now,
+                }
             )
+        if not rows:
+            return
         async with transaction(self.ctx) as session:
             await fence(session, self.leadership.epoch)
-            for row in rows:
-                await session.merge(row)
+            await session.execute(_stats_upsert(self.ctx.engine.dialect.name), rows)
 
     def _now_instant(self) -> float:
         return to_instant(self.ctx.clock.now())
@@ -553,6 +556,19 @@ _DONE = (
     .where(table_of(RoutingCommand).c.id.in_(bindparam("ids", expanding=True)))
     .values(done_at=bindparam("at"))
 )
+
+
+_STATS = table_of(QueueStats)
+
+
+@functools.cache
+def _stats_upsert(dialect: str) -> Any:
+    """Every queue's figures in one statement (both databases spell the upsert alike)."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_STATS)
+    return statement.on_conflict_do_update(
+        index_elements=[_STATS.c.queue_id],
+        set_={c.name: statement.excluded[c.name] for c in _STATS.c if c.name != "queue_id"},
+    )
 
 
 async def _pending(session: AsyncSession, batch: _Batch) -> None:
