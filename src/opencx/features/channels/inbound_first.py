@@ -35,7 +35,6 @@ from opencx.features.channels.inbound_store import (
     Received,
     Route,
     message_metadata,
-    queue_of,
     store_message,
 )
 from opencx.features.context import AppContext
@@ -47,6 +46,7 @@ from opencx.features.customers.resolution import (
     create_customers,
     find_customers,
 )
+from opencx.features.directory.channel_accounts import account_queue
 from opencx.features.eventlog import insert_ids, insert_rows
 from opencx.features.routing.tasks import NewTask, insert_first_tasks
 
@@ -172,17 +172,23 @@ async def _first_contacts(
     if not contacts:
         return []
     now = ctx.clock.now()
-    accounts: dict[tuple[str | None, str | None], int | None] = {}
+    # Each distinct receiving account is looked up once per batch, with its queue's site.
+    accounts: dict[tuple[str, str], tuple[int | None, int | None] | None] = {}
+    sites: dict[int, int | None] = {}
     queue_ids = []
     for incoming, _ in contacts:
-        # Each distinct receiving account is looked up once per batch.
-        key = (incoming.route.account_provider, incoming.item.recipient)
-        if key not in accounts:
-            accounts[key] = await queue_of(session, incoming.item, incoming.route)
-        queue_ids.append(
-            accounts[key] if incoming.route.account_provider else incoming.route.queue_id
-        )
-    sites = await _sites(session, {q for q in queue_ids if q is not None})
+        provider, recipient = incoming.route.account_provider, incoming.item.recipient
+        if provider is None or not recipient:
+            queue_ids.append(incoming.route.queue_id)
+            continue
+        if (provider, recipient) not in accounts:
+            found = await account_queue(session, provider=provider, address=recipient)
+            accounts[provider, recipient] = found
+            if found is not None and found[0] is not None:
+                sites[found[0]] = found[1]
+        found = accounts[provider, recipient]
+        queue_ids.append(found[0] if found is not None else None)
+    sites |= await _sites(session, {q for q in queue_ids if q is not None and q not in sites})
     refs = [
         _Ref(0, sites.get(queue_id) if queue_id is not None else None, queue_id)
         for queue_id in queue_ids
