@@ -95,7 +95,9 @@ class BrokerBus:
         self.local.deliver_locally(events)
         try:
             data = encode_envelope(self.node_id, events)
-            await asyncio.wait_for(self.transport.send(data), self._send_timeout)
+            # asyncio.timeout, not wait_for, which on 3.11 may swallow a cancellation
+            async with asyncio.timeout(self._send_timeout):
+                await self.transport.send(data)
         except Exception as exc:
             log.warning(
                 "bus_publish_failed",
@@ -111,7 +113,8 @@ class BrokerBus:
             return
         self._task = asyncio.create_task(self._listen_forever(), name="opencx-bus-listener")
         try:
-            await asyncio.wait_for(self._ready.wait(), ready_timeout)
+            async with asyncio.timeout(ready_timeout):
+                await self._ready.wait()
         except TimeoutError:
             log.warning("bus_not_ready", bus=self.transport.name, waited_s=ready_timeout)
 

@@ -310,7 +310,9 @@ class _Session:
             try:
                 if queue is None:
                     raise TimeoutError
-                first = await asyncio.wait_for(queue.get(), timeout=STATUS_EVERY)
+                # not wait_for, which on 3.11 may swallow a cancellation
+                async with asyncio.timeout(STATUS_EVERY):
+                    first = await queue.get()
             except TimeoutError:
                 await self._send_news(force_status=True)
                 continue

@@ -18,7 +18,6 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,7 +50,7 @@ from opencx.features.routing.state import (
     to_instant,
 )
 
-__all__ = ["RoutingEngine", "policy_of", "routing_service"]
+__all__ = ["RoutingEngine", "idle", "policy_of", "routing_service"]
 
 log = structlog.get_logger(__name__)
 
@@ -94,6 +93,20 @@ async def routing_service(ctx: AppContext) -> None:
             await asyncio.sleep(RESTART_DELAY_SECONDS)
     finally:
         await leadership.release()
+
+
+async def idle(wakeup: asyncio.Event, delay: float, window: float) -> None:
+    """Wait up to ``delay`` for ``wakeup``; once woken, ``window`` more, so that the
+    commands right behind the first join its batch and a burst costs one transaction
+    rather than one each. A cancellation always gets through: ``asyncio.wait_for`` on
+    Python 3.11 swallows one that arrives as the event is set, which left the router
+    impossible to stop."""
+    try:
+        async with asyncio.timeout(delay):
+            await wakeup.wait()
+    except TimeoutError:
+        return
+    await asyncio.sleep(window)
 
 
 class _Restart(Exception):
@@ -150,11 +163,7 @@ class RoutingEngine:
             hours = self.config.hours_change if self.config is not None else None
             if hours is not None:
                 delay = min(delay, max(to_instant(hours) - self._now_instant(), 0.0))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), timeout=delay)
-                # Woken by a new command: let the ones right behind it join the batch,
-                # so a burst costs one transaction rather than one each.
-                await asyncio.sleep(settings.batch_window_seconds)
+            await idle(wakeup, delay, settings.batch_window_seconds)
 
     # ------------------------------------------------------------- restore
 
