@@ -152,21 +152,24 @@ async def test_a_whatsapp_template_shows_its_file_as_media_header_through_meta(
     assert providers.downloads[picture["image"]["link"]] == ("image/png", PNG)
 
 
-async def test_a_whatsapp_template_with_a_file_through_twilio_fails_saying_why(
+async def test_a_whatsapp_template_with_a_file_through_twilio_is_refused_when_written(
     api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
 ) -> None:
     cid = await twilio_whatsapp_conversation(api, admin)
     invoice = await upload(api, admin, cid, "Facture 48213.pdf", PDF, "application/pdf")
     template = {"name": "HXb5b62575e6e4ff6129ad7c8efe1f983e", "language": "fr"}
 
-    sent = await answer(api, admin, cid, "whatsapp", template=template, attachment_ids=[invoice])
-    assert sent.status_code == 201, sent.text
-    assert not await send_queued_message(ctx, sent.json()["id"])
-
-    failed = await message(api, admin, sent.json()["id"])
-    assert failed["delivery_status"] == "failed"
-    assert "media is part of its content" in failed["delivery_error"]
+    refused = await answer(api, admin, cid, "whatsapp", template=template, attachment_ids=[invoice])
+    assert_problem(refused, 422, "opencx.invalid_input")
+    assert "media is part of its content" in refused.json()["detail"]
     assert providers.calls == []
+
+    # The file was not taken: the template goes without it, and the file may go alone.
+    sent = await answer(api, admin, cid, "whatsapp", template=template)
+    assert sent.status_code == 201, sent.text
+    assert await send_queued_message(ctx, sent.json()["id"])
+    alone = await answer(api, admin, cid, "whatsapp", body_text="", attachment_ids=[invoice])
+    assert alone.status_code == 201, alone.text
 
 
 async def test_files_that_a_channel_cannot_carry_are_refused_when_written(

@@ -12,7 +12,9 @@ what they do not read, voice webhooks included: voice has its own adapter.
 Sending (``_sending``): ``build_message_request`` makes the Messages API call for an
 SMS or WhatsApp message, ``read_send_response`` tells what Twilio answered
 (``Accepted`` with the message sid, or a ``SendError`` saying whether a retry may
-succeed), ``network_error`` stands for no answer at all.
+succeed), ``network_error`` stands for no answer at all; ``template_refusal`` says
+why a WhatsApp template cannot go through Twilio (checked when it is written, and again
+when it is sent).
 """
 
 from opencx.channels.twilio._messages import parse_message
@@ -24,6 +26,7 @@ from opencx.channels.twilio._sending import (
     build_message_request,
     network_error,
     read_send_response,
+    template_refusal,
 )
 from opencx.channels.twilio._signature import verify_json_signature, verify_signature
 from opencx.channels.twilio._status import STATUSES, parse_status
@@ -40,6 +43,7 @@ __all__ = [
     "parse_message",
     "parse_status",
     "read_send_response",
+    "template_refusal",
     "verify_json_signature",
     "verify_signature",
 ]

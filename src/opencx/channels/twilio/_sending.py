@@ -43,7 +43,31 @@ __all__ = [
     "is_retryable",
     "network_error",
     "read_send_response",
+    "template_refusal",
 ]
+
+#: How a Content API content's SID begins: Twilio sends a WhatsApp template by it.
+CONTENT_SID_PREFIX = "HX"
+
+
+def template_refusal(name: str, *, with_file: bool) -> tuple[str, str] | None:
+    """``(field, reason)`` when Twilio cannot send WhatsApp template ``name`` (with a
+    file); ``None`` when it can. A template is its Content SID, and its media is part of
+    that content: Twilio takes no file beside it."""
+    if not name.startswith(CONTENT_SID_PREFIX):
+        return (
+            "template",
+            "through Twilio a WhatsApp template is sent by its Content SID (HX…), "
+            f"not by name ({name!r})",
+        )
+    if with_file:
+        return (
+            "attachment_ids",
+            "through Twilio a WhatsApp template's media is part of its content "
+            "(Content API): send the template without a file",
+        )
+    return None
+
 
 API_VERSION = "2010-04-01"
 #: Twilio error codes worth retrying later whatever the HTTP status says.

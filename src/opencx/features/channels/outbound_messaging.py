@@ -62,8 +62,6 @@ log = structlog.get_logger(__name__)
 #: The channels this module sends.
 MESSAGING = frozenset({Channel.SMS, Channel.WHATSAPP, Channel.MESSENGER, Channel.INSTAGRAM})
 _PROVIDERS = frozenset({twilio.PROVIDER, meta.PROVIDER})
-#: Twilio sends WhatsApp templates by Content SID, which starts so.
-_CONTENT_SID_PREFIX = "HX"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,16 +231,10 @@ async def _send_twilio(settings: TwilioSettings, route: _Route) -> Outcome:
             "OPENCX_TWILIO__AUTH_TOKEN"
         )
     template = route.template
-    if template is not None and not template.name.startswith(_CONTENT_SID_PREFIX):
-        return Failed(
-            "through Twilio a WhatsApp template is sent by its Content SID (HX…), "
-            f"not by name ({template.name!r})"
-        )
-    if template is not None and route.files:
-        return Failed(
-            "through Twilio a WhatsApp template's media is part of its content "
-            "(Content API): send the template without a file"
-        )
+    if template is not None:
+        refusal = twilio.template_refusal(template.name, with_file=bool(route.files))
+        if refusal is not None:
+            return Failed(refusal[1])
     request = twilio.build_message_request(
         api_base=settings.api_base,
         account_sid=settings.account_sid,

@@ -10,7 +10,9 @@ WhatsApp, Messenger and Instagram a free-form one is refused (409) once the cust
 24-hour window is closed (``reply_windows``); a WhatsApp ``template`` (an approved
 template: name, language, body parameters) goes out whatever the window, and is kept
 in the message's metadata as ``template``, ``template_language`` and
-``template_params`` (a JSON list of strings).
+``template_params`` (a JSON list of strings). Where the customer's last WhatsApp
+message came through Twilio, a template is refused (422) unless it is named by its
+Content SID and carries no file, as Twilio would refuse it.
 
 Files go out with a message when it names them in ``attachment_ids``: files uploaded to
 the same conversation beforehand and not yet part of another message. They join the
@@ -31,6 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opencx.channels import twilio
 from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction
 from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
@@ -44,7 +47,7 @@ from opencx.features.conversations.access import (
     load_conversation,
     record_conversation_event,
 )
-from opencx.features.conversations.reply_windows import check_reply_window
+from opencx.features.conversations.reply_windows import answering_provider, check_reply_window
 from opencx.features.customers.schemas import InputSchema, RefId
 
 __all__ = [
@@ -284,6 +287,8 @@ async def _insert(
                 human_agent=data.author_kind is AuthorKind.AGENT
                 and ctx.settings.meta.human_agent_tag,
             )
+        if not inbound and data.template is not None:
+            await _check_template_route(session, conversation.id, data)
         message = Message(
             **data.model_dump(exclude={"template", "attachment_ids"}),
             conversation_id=conversation.id,
@@ -368,6 +373,20 @@ async def _claim_files(
         AttachmentOut.model_validate(row).model_copy(update={"message_id": message.id})
         for row in rows
     ]
+
+
+async def _check_template_route(
+    session: AsyncSession, conversation_id: int, data: MessageCreate
+) -> None:
+    """Refuse now the template that its provider would refuse when it is sent: through
+    Twilio, one named otherwise than by its Content SID, or with a file."""
+    assert data.template is not None
+    if await answering_provider(session, conversation_id, data.channel) != twilio.PROVIDER:
+        return
+    refusal = twilio.template_refusal(data.template.name, with_file=bool(data.attachment_ids))
+    if refusal is not None:
+        field, reason = refusal
+        raise InvalidInput(reason, field=field)
 
 
 def _template_metadata(template: TemplateIn | None) -> dict[str, str]:

@@ -46,6 +46,7 @@ __all__ = [
     "HUMAN_AGENT_CHANNELS",
     "WINDOWED",
     "ReplyWindowOut",
+    "answering_provider",
     "check_reply_window",
     "get_reply_windows",
     "last_customer_messages",
@@ -156,6 +157,25 @@ def reply_window(
         human_agent_open=tagged and human_agent_window_open(last, now),
         human_agent_closes_at=last + HUMAN_AGENT_WINDOW if tagged else None,
     )
+
+
+async def answering_provider(
+    session: AsyncSession, conversation_id: int, channel: Channel
+) -> str | None:
+    """The provider of the customer's last ``channel`` message in the conversation, the
+    one an answer on ``channel`` goes through; ``None`` when there is none."""
+    metadata = await session.scalar(
+        select(Message.metadata_)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.channel == channel,
+            Message.direction == Direction.INBOUND,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    provider = (metadata or {}).get("provider")
+    return provider if isinstance(provider, str) else None
 
 
 async def last_customer_messages(

@@ -17,6 +17,7 @@ from opencx.channels.twilio import (
     build_message_request,
     network_error,
     read_send_response,
+    template_refusal,
 )
 from opencx.core.enums import Channel, DeliveryStatus
 
@@ -74,6 +75,18 @@ def test_a_template_is_a_content_sid_with_its_variables_and_no_body() -> None:
     assert form["ContentSid"] == "HXb5b62575e6e4ff6129ad7c8efe1f983e"
     assert json.loads(form["ContentVariables"]) == {"1": "48213", "2": "lundi"}
     assert "Body" not in form
+
+
+def test_a_template_goes_by_its_content_sid_and_without_a_file() -> None:
+    sid = "HXb5b62575e6e4ff6129ad7c8efe1f983e"
+    assert template_refusal(sid, with_file=False) is None
+    field, reason = template_refusal("order_update", with_file=False) or ("", "")
+    assert field == "template"
+    assert "Content SID" in reason
+    assert "'order_update'" in reason
+    field, reason = template_refusal(sid, with_file=True) or ("", "")
+    assert field == "attachment_ids"
+    assert "media is part of its content" in reason
 
 
 def test_media_urls_repeat_and_no_callback_is_sent_when_unset() -> None:
