@@ -12,8 +12,10 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
-from opencx.db.models import QueueStats
+from opencx.core.enums import InteractionState
+from opencx.db.models import Interaction, QueueStats, RoutingTask
 from opencx.features.channels.outbound import SEND_JOB, send_queued_message
 from opencx.features.context import AppContext, transaction
 from opencx.settings import Settings, SmtpOutSettings
@@ -187,6 +189,59 @@ async def test_a_visitor_sees_only_their_chat_and_needs_a_good_token(
         headers={"X-Chat-Token": chat["token"]},
     )
     assert_problem(bad_id, 422, "opencx.invalid_input")
+
+
+async def test_a_waiting_visitor_sees_their_place_in_the_queue_then_their_agent(
+    client: httpx.AsyncClient, admin: Caller, ctx: AppContext
+) -> None:
+    queue = await chat_queue(client, admin)
+    await widget(client, admin, queue_id=queue["id"])
+    ada = (await start(client)).json()
+    bob = (await start(client, name="Bob", email="bob@example.org")).json()
+
+    async def status(chat: dict[str, Any]) -> Any:
+        headers = {"X-Chat-Token": chat["token"]}
+        return (await client.get("/chat/history", headers=headers)).json()["status"]
+
+    async def routed(priorities: dict[int, int]) -> None:
+        """As the router writes it: both tasks waiting in the queue; one agent logged
+        in who serves it, busy, two chats at once, 120 s a chat on average."""
+        async with transaction(ctx) as session:
+            for task in await session.scalars(select(RoutingTask)):
+                task.status, task.queue_id = "waiting", queue["id"]
+                interaction = await session.get(Interaction, task.interaction_id)
+                assert interaction is not None
+                task.priority = priorities[interaction.conversation_id]
+                interaction.state = InteractionState.QUEUED
+            stats = await session.get(QueueStats, queue["id"]) or QueueStats(queue_id=queue["id"])
+            stats.free_agents, stats.slots, stats.average_handle_seconds = 0, 2, 120.0
+            stats.updated_at = ctx.clock.now()
+            session.add(stats)
+
+    await routed({ada["conversation_id"]: 0, bob["conversation_id"]: 0})
+    assert await status(ada) == {"state": "waiting", "position": 1, "estimated_wait_seconds": 60}
+    assert await status(bob) == {"state": "waiting", "position": 2, "estimated_wait_seconds": 120}
+
+    # A higher priority goes first, whoever came first.
+    await routed({ada["conversation_id"]: 0, bob["conversation_id"]: 5})
+    assert (await status(bob))["position"] == 1
+    assert (await status(ada))["position"] == 2
+
+    async with transaction(ctx) as session:  # an agent accepted Ada's chat
+        interaction = await session.scalar(
+            select(Interaction).where(Interaction.conversation_id == ada["conversation_id"])
+        )
+        assert interaction is not None
+        interaction.state, interaction.agent_id = InteractionState.ACTIVE, admin.user.id
+    assert await status(ada) == {"state": "connected", "agent": admin.user.display_name}
+
+    async with transaction(ctx) as session:
+        interaction = await session.scalar(
+            select(Interaction).where(Interaction.conversation_id == bob["conversation_id"])
+        )
+        assert interaction is not None
+        interaction.state = InteractionState.ABANDONED
+    assert await status(bob) == {"state": "ended"}
 
 
 async def test_a_visitor_sends_a_file(client: httpx.AsyncClient, admin: Caller) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import AuthorKind, Channel, Direction, InteractionState
@@ -86,65 +86,91 @@ async def _messages(session: AsyncSession, chat: VisitorChat, after: int) -> lis
 
 
 async def _status(session: AsyncSession, chat: VisitorChat) -> dict[str, Any]:
-    interaction = await session.scalar(
-        select(Interaction)
-        .where(
-            Interaction.conversation_id == chat.conversation_id,
-            Interaction.channel == Channel.CHAT,
-        )
-        .order_by(Interaction.id.desc())
-        .limit(1)
-    )
-    if interaction is None or interaction.state not in _WAITING | _WITH_AGENT:
+    row = (await session.execute(_STATUS, {"conversation_id": chat.conversation_id})).first()
+    if row is None or row.state not in _WAITING | _WITH_AGENT:
         return {"state": "ended"}
-    if interaction.state in _WITH_AGENT and interaction.agent_id is not None:
-        names = await _agent_names(session, {interaction.agent_id})
-        return {"state": "connected", "agent": names.get(interaction.agent_id, "")}
-    return await _waiting(session, interaction)
-
-
-async def _waiting(session: AsyncSession, interaction: Interaction) -> dict[str, Any]:
-    task = await session.scalar(
-        select(RoutingTask)
-        .where(RoutingTask.interaction_id == interaction.id)
-        .order_by(RoutingTask.id.desc())
-        .limit(1)
-    )
-    if task is None or task.queue_id is None:
+    if row.state in _WITH_AGENT and row.agent_id is not None:
+        return {"state": "connected", "agent": row.agent_name or ""}
+    if row.task_id is None or row.queue_id is None:
         return {"state": "waiting", "position": None, "estimated_wait_seconds": None}
-    position = await _position(session, task)
-    queue = await session.get(Queue, task.queue_id)
-    stats = await session.get(QueueStats, task.queue_id)
+    priority = row.priority if row.priority is not None else row.base_priority
+    ahead = await session.scalar(
+        _AHEAD,
+        {
+            "queue_id": row.queue_id,
+            "task_id": row.task_id,
+            "priority": priority,
+            "created_at": row.created_at,
+        },
+    )
+    position = int(ahead or 0) + 1
     wait = None
-    if stats is not None and queue is not None:
-        aht = stats.average_handle_seconds or float(queue.expected_handle_seconds)
-        wait = wait_at_position(position, free=stats.free_agents, slots=stats.slots, aht=aht)
+    if row.slots is not None and row.expected_handle_seconds is not None:
+        aht = row.average_handle_seconds or float(row.expected_handle_seconds)
+        wait = wait_at_position(position, free=row.free_agents, slots=row.slots, aht=aht)
     return {"state": "waiting", "position": position, "estimated_wait_seconds": wait}
 
 
-async def _position(session: AsyncSession, task: RoutingTask) -> int:
-    mine = func.coalesce(RoutingTask.priority, RoutingTask.base_priority)
-    priority = task.priority if task.priority is not None else task.base_priority
-    ahead = await session.scalar(
-        select(func.count())
-        .select_from(RoutingTask)
-        .where(
-            RoutingTask.queue_id == task.queue_id,
-            RoutingTask.status == "waiting",
-            RoutingTask.id != task.id,
-            or_(
-                mine > priority,
-                and_(
-                    mine == priority,
-                    or_(
-                        RoutingTask.created_at < task.created_at,
-                        and_(RoutingTask.created_at == task.created_at, RoutingTask.id < task.id),
+#: The chat's latest interaction with its agent's name, its latest routing task, and
+#: that task's queue figures: a visitor's status is read several times a chat, so it is
+#: one query, built once.
+_LATEST_TASK = (
+    select(func.max(RoutingTask.id))
+    .where(RoutingTask.interaction_id == Interaction.id)
+    .correlate(Interaction)
+    .scalar_subquery()
+)
+_STATUS = (
+    select(
+        Interaction.state,
+        Interaction.agent_id,
+        User.display_name.label("agent_name"),
+        RoutingTask.id.label("task_id"),
+        RoutingTask.queue_id,
+        RoutingTask.priority,
+        RoutingTask.base_priority,
+        RoutingTask.created_at,
+        Queue.expected_handle_seconds,
+        QueueStats.free_agents,
+        QueueStats.slots,
+        QueueStats.average_handle_seconds,
+    )
+    .outerjoin(User, User.id == Interaction.agent_id)
+    .outerjoin(RoutingTask, RoutingTask.id == _LATEST_TASK)
+    .outerjoin(Queue, Queue.id == RoutingTask.queue_id)
+    .outerjoin(QueueStats, QueueStats.queue_id == RoutingTask.queue_id)
+    .where(
+        Interaction.conversation_id == bindparam("conversation_id"),
+        Interaction.channel == Channel.CHAT,
+    )
+    .order_by(Interaction.id.desc())
+    .limit(1)
+)
+#: The tasks the router serves before the visitor's in the same queue: higher priority,
+#: then earlier.
+_THEIR_PRIORITY = func.coalesce(RoutingTask.priority, RoutingTask.base_priority)
+_AHEAD = (
+    select(func.count())
+    .select_from(RoutingTask)
+    .where(
+        RoutingTask.queue_id == bindparam("queue_id"),
+        RoutingTask.status == "waiting",
+        RoutingTask.id != bindparam("task_id"),
+        or_(
+            bindparam("priority") < _THEIR_PRIORITY,
+            and_(
+                bindparam("priority") == _THEIR_PRIORITY,
+                or_(
+                    RoutingTask.created_at < bindparam("created_at"),
+                    and_(
+                        RoutingTask.created_at == bindparam("created_at"),
+                        RoutingTask.id < bindparam("task_id"),
                     ),
                 ),
             ),
-        )
+        ),
     )
-    return int(ahead or 0) + 1
+)
 
 
 async def _agent_names(session: AsyncSession, ids: set[int]) -> dict[int, str]:
