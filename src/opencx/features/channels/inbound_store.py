@@ -24,7 +24,7 @@ from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.attachments import StoredFile
 from opencx.features.customers.resolution import FoundCustomer
-from opencx.features.directory.channel_accounts import find_account
+from opencx.features.directory.channel_accounts import account_queue
 from opencx.features.routing.tasks import insert_task
 
 __all__ = [
@@ -68,8 +68,8 @@ class Route:
 async def queue_of(session: AsyncSession, item: InboundMessage, route: Route) -> int | None:
     if route.account_provider is None or not item.recipient:
         return route.queue_id
-    account = await find_account(session, provider=route.account_provider, address=item.recipient)
-    return account.queue_id if account is not None else None
+    found = await account_queue(session, provider=route.account_provider, address=item.recipient)
+    return found[0] if found is not None else None
 
 
 async def stored_in(session: AsyncSession, item: InboundMessage) -> Received | None:
