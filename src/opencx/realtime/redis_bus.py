@@ -47,7 +47,9 @@ class RedisTransport:
                     on_message(message["data"])
         finally:
             self._client = None
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            # Whether mypy sees PubSub.aclose as untyped depends on the redis-py release
+            # installed: the ignore may be needed or unused, and the check passes either way.
+            await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
             await client.aclose()
 
     async def send(self, data: bytes) -> None:
