@@ -139,7 +139,8 @@ class SmtpSettings(BaseModel):
 
 class SmtpOutSettings(BaseModel):
     """Where e-mail answers and acknowledgements are sent (your relay or provider);
-    without a ``host`` they stay queued and are sent once one is set."""
+    without a ``host`` they go to the ``outbox`` folder if one is set, else stay queued
+    and are sent once a host is set."""
 
     host: str | None = None
     port: int = Field(default=587, ge=1, le=65535)
@@ -150,6 +151,9 @@ class SmtpOutSettings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0)
     # Attempts before a message is marked failed; retries back off exponentially.
     max_attempts: int = Field(default=8, ge=1)
+    # Without a relay (no ``host``), write each e-mail as an .eml file in this folder and
+    # count it sent: a local outbox a person reads (``opencx demo`` sets one).
+    outbox: Path | None = None
 
 
 class MetaSettings(BaseModel):

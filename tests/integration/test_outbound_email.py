@@ -4,6 +4,8 @@ the reason for the agent to see; never sent without a customer e-mail to answer.
 from __future__ import annotations
 
 import socket
+from email import message_from_bytes
+from pathlib import Path
 
 from opencx.channels.base import InboundMessage, Sender
 from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction, IdentityKind, Role
@@ -87,3 +89,19 @@ async def test_without_a_relay_messages_wait_queued(ctx: AppContext) -> None:
     admin, message_id = await answer_queued(ctx)
     assert not await send_queued_message(ctx, message_id)
     assert (await get_message(ctx, admin, message_id)).delivery_status is DeliveryStatus.QUEUED
+
+
+async def test_with_a_local_outbox_an_answer_is_written_there_whole_and_marked_sent(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    ctx.settings.smtp_out = SmtpOutSettings(outbox=tmp_path / "outbox")
+    admin, message_id = await answer_queued(ctx)
+    assert await send_queued_message(ctx, message_id)
+    sent = await get_message(ctx, admin, message_id)
+    assert sent.delivery_status is DeliveryStatus.SENT
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == [f"{message_id}.eml"]
+    email = message_from_bytes((tmp_path / "outbox" / f"{message_id}.eml").read_bytes())
+    assert email["To"] == "ada@example.com"
+    assert email["In-Reply-To"] == "<first@example.com>"
+    assert email["Message-ID"].strip("<>") == sent.provider_message_id
+    assert "On its way." in str(email.get_payload(decode=False))

@@ -4,13 +4,16 @@ Rules:
 - an answer goes to the customer's last e-mail in the conversation (its Reply-To, else
   its sender), from the mailbox that received it, threaded with In-Reply-To and
   References, and with the conversation's ``[#id]`` token in the subject;
+- once sent, the message keeps the addresses it went ``from`` and ``to`` and its
+  ``subject`` in its metadata, as the other channels' senders keep theirs;
 - the Message-ID is derived from the row (``opencx.<id>@<mailbox domain>``), so a
   repeat reads as one message in the customer's mail client;
 - a message we start rather than answer (a chat transcript) names its recipient and
   mailbox in its metadata (``to``, ``mailbox``) and carries the token all the same;
 - a relay's refusal or silence is retried (``smtp_out.max_attempts``); an answer with
   no customer e-mail to reply to, or no mailbox to send from, fails at once; without a
-  relay configured nothing is attempted;
+  relay configured nothing is attempted, unless a local outbox is (``smtp_out.outbox``):
+  each e-mail is then written there whole, as ``<message id>.eml``, and counts as sent;
 - the message's files go as MIME parts; an ``inline`` one is an image the HTML body
   shows as ``cid:attachment-<id>``;
 - a new e-mail contact (one that starts routed work) on a mailbox with
@@ -21,7 +24,10 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+from pathlib import Path
 
 import aiosmtplib
 from sqlalchemy import select
@@ -131,13 +137,20 @@ async def queue_system_email(
 
 
 async def send_email(ctx: AppContext, message_id: int) -> Outcome:
-    """One attempt at sending a queued e-mail through the relay."""
+    """One attempt at sending a queued e-mail through the relay (or to the outbox)."""
     settings = ctx.settings.smtp_out
-    if settings.host is None:
+    if settings.host is None and settings.outbox is None:
         return Waiting("no relay configured: set OPENCX_SMTP_OUT__HOST")
     email = await _compose(ctx, message_id)
     if not isinstance(email, EmailMessage):
         return email
+    if settings.host is None:
+        assert settings.outbox is not None
+        try:
+            await asyncio.to_thread(_write_to_outbox, settings.outbox, message_id, email)
+        except OSError as exc:
+            return Failed(f"the outbox cannot be written: {exc}", retryable=True, max_attempts=3)
+        return _delivered(email)
     try:
         await aiosmtplib.send(
             email,
@@ -152,13 +165,38 @@ async def send_email(ctx: AppContext, message_id: int) -> Outcome:
     except (aiosmtplib.SMTPException, OSError) as exc:
         error = str(exc) or type(exc).__name__
         return Failed(error, retryable=True, max_attempts=settings.max_attempts)
-    return Delivered(str(email["Message-ID"]).strip().strip("<>"))
+    return _delivered(email)
+
+
+def _delivered(email: EmailMessage) -> Delivered:
+    """The Message-ID, and what the message resource shows of the e-mail as it left:
+    the addresses it went from and to, and its own subject."""
+    return Delivered(
+        str(email["Message-ID"]).strip().strip("<>"),
+        {
+            "from": parseaddr(str(email["From"]))[1],
+            "to": ", ".join(address for _name, address in getaddresses(email.get_all("To", []))),
+            "subject": str(email["Subject"] or ""),
+        },
+    )
+
+
+def _write_to_outbox(folder: Path, message_id: int, email: EmailMessage) -> None:
+    """The whole e-mail as it would leave, renamed into place so a reader never sees
+    half a file; a repeated attempt writes the same file again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{message_id}.eml"
+    partial = folder / f".{message_id}.eml.part"
+    partial.write_bytes(email.as_bytes())
+    partial.replace(final)
 
 
 #: E-mail in the outbound queue's ``SENDERS``.
 EMAIL_SENDER = ChannelSender(
     name="email",
-    ready=lambda settings: settings.smtp_out.host is not None,
+    ready=lambda settings: (
+        settings.smtp_out.host is not None or settings.smtp_out.outbox is not None
+    ),
     timeout_seconds=lambda settings: settings.smtp_out.timeout_seconds,
     send=send_email,
 )
