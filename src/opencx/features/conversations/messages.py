@@ -14,6 +14,12 @@ in the message's metadata as ``template``, ``template_language`` and
 message came through Twilio, a template is refused (422) unless it is named by its
 Content SID and carries no file, as Twilio would refuse it.
 
+Integrators find a message by the provider's id for it (``find_messages``): an e-mail's
+Message-ID (with or without its angle brackets), a Twilio SID, a wamid; only on the
+conversations the caller sees. A message says where it came from and went to
+(``sender``, ``recipient``: the customer's address and ours, as the channel names them)
+and, for e-mail, its own ``subject``: inbound, as received; outbound, as sent.
+
 Files go out with a message when it names them in ``attachment_ids``: files uploaded to
 the same conversation beforehand and not yet part of another message. They join the
 message in the transaction that stores it, so the sending job and the chat visitor
@@ -43,6 +49,7 @@ from opencx.db.models import Attachment, Conversation, Interaction, Message
 from opencx.features.common import Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import (
+    conversation_visibility,
     ensure_open,
     load_conversation,
     record_conversation_event,
@@ -57,6 +64,7 @@ __all__ = [
     "MessageCreate",
     "MessageOut",
     "TemplateIn",
+    "find_messages",
     "get_message",
     "list_messages",
     "load_message",
@@ -161,6 +169,30 @@ class MessageOut(Schema):
     )
     created_at: datetime
     attachments: list[AttachmentOut] = Field(default_factory=list)
+    #: Where it came from and went to, as the channel names them (an e-mail address, a
+    #: phone number, a page-scoped id); ``None`` where the channel does not say.
+    sender: str | None = None
+    recipient: str | None = None
+    #: An e-mail's own subject, which may differ from its conversation's.
+    subject: str | None = None
+
+    @model_validator(mode="after")
+    def _from_metadata(self) -> MessageOut:
+        sender, recipient = message_addresses(self.direction, self.metadata)
+        self.sender = self.sender or sender
+        self.recipient = self.recipient or recipient
+        self.subject = self.subject or self.metadata.get("subject") or None
+        return self
+
+
+def message_addresses(
+    direction: Direction, metadata: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """``(sender, recipient)`` from what the channel stored: an inbound message keeps
+    ``sender`` and ``recipient``; a sent one ``from`` and ``to``."""
+    if direction is Direction.INBOUND:
+        return metadata.get("sender") or None, metadata.get("recipient") or None
+    return metadata.get("from") or None, metadata.get("to") or None
 
 
 async def post_message(
@@ -208,6 +240,44 @@ async def list_messages(
     stmt = select(Message).where(Message.conversation_id == conversation_id)
     async with transaction(ctx) as session:
         await load_conversation(session, principal, conversation_id)
+        page = await paginate(
+            session,
+            stmt,
+            id_column=Message.id,
+            cursor=cursor,
+            limit=limit,
+            to_out=MessageOut.model_validate,
+        )
+        page.items = await with_attachments(session, page.items)
+        return page
+
+
+async def find_messages(
+    ctx: AppContext,
+    principal: Principal,
+    *,
+    provider_message_id: str,
+    channel: Channel | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[MessageOut]:
+    """The messages stored under the provider's id for them (one per channel at most),
+    on the conversations the caller sees."""
+    require(principal, Permission.CONVERSATIONS_READ)
+    wanted = provider_message_id.strip()
+    if wanted.startswith("<") and wanted.endswith(">"):  # a Message-ID as headers write it
+        wanted = wanted[1:-1].strip()
+    stmt = (
+        select(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(Message.provider_message_id == wanted)
+    )
+    if channel is not None:
+        stmt = stmt.where(Message.channel == channel)
+    visible = conversation_visibility(principal)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    async with transaction(ctx) as session:
         page = await paginate(
             session,
             stmt,

@@ -6,9 +6,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from opencx.core.enums import Channel
 from opencx.core.permissions import Principal
 from opencx.features import conversations
 from opencx.features.common import Page
@@ -59,6 +60,27 @@ async def post_message(
         ctx,
         principal,
         lambda: conversations.post_message(ctx, principal, conversation_id, body),
+    )
+
+
+@router.get("/messages", response_model=Page[conversations.MessageOut])
+async def find_messages(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    provider_message_id: Annotated[str, Query(min_length=1, max_length=257)],
+    channel: Channel | None = None,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = 50,
+) -> Page[conversations.MessageOut]:
+    """The messages stored under a provider's id: an e-mail's Message-ID (angle brackets
+    optional), a Twilio SID, a WhatsApp wamid, a Messenger mid; one per channel at most."""
+    return await conversations.find_messages(
+        ctx,
+        principal,
+        provider_message_id=provider_message_id,
+        channel=channel,
+        cursor=cursor,
+        limit=limit,
     )
 
 
