@@ -1,5 +1,16 @@
 """The demo company, seeded once into the configured database through the services,
-so every row has its events and audit entries as if people had done the work."""
+so every row has its events and audit entries as if people had done the work.
+
+Rules, so that the demo works at any hour for the person trying it:
+- the printed agent login is the one agent available when the demo starts: it has a
+  site, a team, skills and capacity that put it in the queues a visitor can reach (web
+  chat, e-mail, Messenger), so a chat or an e-mail is offered to whoever signed in
+  with it; the seeded agents, whom nobody controls, are offline, so a contact is never
+  offered round them while the widget promises an answer;
+- the queues a visitor can reach take work at any hour (``QueueSpec.office_hours``);
+- the seeded history is history: its answers are stored sent, never queued for a
+  relay the demo does not have (``opencx demo`` writes new e-mail to a local outbox).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +39,7 @@ from opencx.core.enums import (
     AuthorKind,
     Channel,
     ConversationStatus,
+    DeliveryStatus,
     Direction,
     IdentityKind,
     InteractionState,
@@ -37,7 +49,8 @@ from opencx.core.enums import (
 )
 from opencx.core.errors import InvalidInput
 from opencx.core.permissions import Principal
-from opencx.db.models import User
+from opencx.db.models import Message, User
+from opencx.features.channels.delivery import set_delivery_status
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.conversations import (
     ConversationCreate,
@@ -71,7 +84,7 @@ from opencx.features.directory.skills import SkillCreate, create_skill
 from opencx.features.directory.teams import TeamCreate, create_team
 from opencx.features.users.agents import SkillLevel, set_user_skills
 from opencx.features.users.presence import PresenceUpdate, set_agent_presence
-from opencx.features.users.service import UserCreate, create_user_as_system
+from opencx.features.users.service import UserCreate, UserOut, create_user_as_system
 from opencx.runtime import build_context
 from opencx.settings import Settings
 
@@ -91,6 +104,18 @@ DEMO_LOGINS: list[tuple[Role, str]] = [
     (Role.AGENT, f"agent@{DEMO_DOMAIN}"),
 ]
 Progress = Callable[[str, int, int], None]
+#: The printed agent login: where it works, so it is offered what a visitor sends.
+DEMO_AGENT_SITE = "Paris HQ"
+DEMO_AGENT_TEAM = "Chat and social"
+DEMO_AGENT_SKILLS = (
+    ("billing", 8),
+    ("subscription", 8),
+    ("complaints", 7),
+    ("device_setup", 7),
+    ("app_support", 8),
+    ("social_media", 8),
+)
+AGENT_CAPACITY = {"voice": 1, "chat": 3, "email": 5, "messenger": 3}
 #: Digits of a mobile number in E.164, country code included.
 E164_DIGITS = {"FR": 11, "BE": 11, "LU": 12, "NL": 11, "IT": 12, "ES": 11, "PL": 11}
 
@@ -147,28 +172,71 @@ async def seed_demo(
     ctx.clock = clock
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     try:
-        admin = await _people(ctx)
+        admin = await _admin(ctx)
         directory = await _directory(ctx, admin)
+        demo_agent = await _printed_staff(ctx, admin, directory)
         await _agents(ctx, admin, directory)
         report = progress or (lambda _label, _done, _total: None)
         for n in range(customers):
             await _customer_history(ctx, admin, directory, rng, clock, now)
             report("customers", n + 1, customers)
         clock.current = now
-        await _shift_starts(ctx, admin, directory, rng)
+        await set_agent_presence(
+            ctx, admin, demo_agent.id, PresenceUpdate(state=PresenceState.AVAILABLE)
+        )
     finally:
         ctx.clock = real_clock
 
 
-async def _people(ctx: AppContext) -> Principal:
-    users = {}
-    for role, email in DEMO_LOGINS:
-        name = {Role.ADMIN: "Alice Admin", Role.SUPERVISOR: "Sam Supervisor"}.get(role, "Ada Agent")
-        users[role] = await create_user_as_system(
-            ctx,
-            UserCreate(email=email, role=role, password=DEMO_PASSWORD, display_name=name),
-        )
-    return Principal(user_id=users[Role.ADMIN].id, role=Role.ADMIN)
+def _login(role: Role) -> str:
+    return next(email for login_role, email in DEMO_LOGINS if login_role is role)
+
+
+async def _admin(ctx: AppContext) -> Principal:
+    user = await create_user_as_system(
+        ctx,
+        UserCreate(
+            email=_login(Role.ADMIN),
+            role=Role.ADMIN,
+            password=DEMO_PASSWORD,
+            display_name="Alice Admin",
+        ),
+    )
+    return Principal(user_id=user.id, role=Role.ADMIN)
+
+
+async def _printed_staff(ctx: AppContext, admin: Principal, d: Directory) -> UserOut:
+    """The supervisor and the agent whose logins are printed; the agent, once created."""
+    await create_user_as_system(
+        ctx,
+        UserCreate(
+            email=_login(Role.SUPERVISOR),
+            role=Role.SUPERVISOR,
+            password=DEMO_PASSWORD,
+            display_name="Sam Supervisor",
+            site_id=d.sites[DEMO_AGENT_SITE],
+        ),
+    )
+    agent = await create_user_as_system(
+        ctx,
+        UserCreate(
+            email=_login(Role.AGENT),
+            role=Role.AGENT,
+            password=DEMO_PASSWORD,
+            display_name="Ada Agent",
+            site_id=d.sites[DEMO_AGENT_SITE],
+            team_id=d.teams[DEMO_AGENT_TEAM],
+            languages=["fr", "en"],
+            capacity=AGENT_CAPACITY,
+        ),
+    )
+    await set_user_skills(
+        ctx,
+        admin,
+        agent.id,
+        [SkillLevel(skill_id=d.skills[name], level=level) for name, level in DEMO_AGENT_SKILLS],
+    )
+    return agent
 
 
 async def _directory(ctx: AppContext, admin: Principal) -> Directory:
@@ -186,11 +254,11 @@ async def _directory(ctx: AppContext, admin: Principal) -> Directory:
         d.skills[name] = (
             await create_skill(ctx, admin, SkillCreate(name=name, description=description))
         ).id
-    hours = await create_business_hours(
+    office = await create_business_hours(
         ctx, admin, BusinessHoursCreate.model_validate(BUSINESS_HOURS)
     )
     for day, name in HOLIDAYS:
-        await add_holiday(ctx, admin, hours.id, HolidayCreate(day=day, name=name))
+        await add_holiday(ctx, admin, office.id, HolidayCreate(day=day, name=name))
     for spec in QUEUES:
         queue = await create_queue(
             ctx,
@@ -200,7 +268,7 @@ async def _directory(ctx: AppContext, admin: Principal) -> Directory:
                 channel=Channel(spec.channel),
                 team_id=d.teams[spec.team],
                 site_id=d.sites[spec.site] if spec.site else None,
-                business_hours_id=hours.id,
+                business_hours_id=office.id if spec.office_hours else None,
                 target_expression=spec.target,
                 priority=spec.priority,
                 service_level_seconds=spec.service_level_seconds,
@@ -275,7 +343,7 @@ async def _agents(ctx: AppContext, admin: Principal, d: Directory) -> None:
                 site_id=d.sites[spec.site],
                 team_id=d.teams[spec.team],
                 languages=list(spec.languages),
-                capacity={"voice": 1, "chat": 3, "email": 5, "messenger": 3},
+                capacity=AGENT_CAPACITY,
                 locale="fr" if "fr" in spec.languages else "en",
                 timezone=next(tz for name, _kind, tz in SITES if name == spec.site),
             ),
@@ -544,7 +612,7 @@ async def _interaction(
     await move(InteractionState.ACTIVE, rng.uniform(3, 12))
     if channel in AGENT_LINES:
         clock.current += timedelta(seconds=rng.uniform(60, 400))
-        await post_message(
+        answer, _ = await post_message(
             ctx,
             agent,
             conversation_id,
@@ -556,23 +624,15 @@ async def _interaction(
                 interaction_id=interaction.id,
             ),
         )
+        await _sent(ctx, answer.id)
     await move(InteractionState.WRAP_UP, rng.lognormvariate(5.3, 0.5))
     await move(InteractionState.ENDED, rng.uniform(10, 60))
 
 
-async def _shift_starts(
-    ctx: AppContext, admin: Principal, d: Directory, rng: random.Random
-) -> None:
-    """Most agents are signed in now: the supervisor's live view has something to show."""
-    for team_agents in d.agents_by_team.values():
-        for agent_id in team_agents:
-            roll = rng.random()
-            if roll < 0.6:
-                update = PresenceUpdate(state=PresenceState.AVAILABLE)
-            elif roll < 0.8:
-                update = PresenceUpdate(
-                    state=PresenceState.NOT_READY, reason=rng.choice(("break", "lunch", "training"))
-                )
-            else:
-                continue
-            await set_agent_presence(ctx, admin, agent_id, update)
+async def _sent(ctx: AppContext, message_id: int) -> None:
+    """A seeded answer left a month ago: it is sent history, not a message queued for a
+    relay. The sending job deferred with it finds it no longer queued and does nothing."""
+    async with transaction(ctx) as session:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        await set_delivery_status(session, ctx, message, DeliveryStatus.SENT)

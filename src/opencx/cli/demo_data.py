@@ -131,18 +131,31 @@ class QueueSpec:
     target: str
     priority: int = 0
     service_level_seconds: int = 20
+    # Whether the queue keeps the French business hours. The channels a visitor tries
+    # from the demo (web chat, e-mail, Messenger) take work at any hour instead: a
+    # demo opened at 3 a.m. must not show a closed contact center.
+    office_hours: bool = True
 
 
 QUEUES: list[QueueSpec] = [
     QueueSpec("Customer service — phone", "voice", _CS, None, "skills HAS 'subscription'", 10),
-    QueueSpec("Customer service — e-mail", "email", _CS, None, "skills HAS 'billing'", 0, 172800),
+    QueueSpec(
+        "Customer service — e-mail", "email", _CS, None, "skills HAS 'billing'", 0, 172800, False
+    ),
     QueueSpec("Technical support — phone", "voice", _TS, None, "skills HAS 'device_setup'", 10),
     QueueSpec(
-        "Technical support — e-mail", "email", _TS, None, "skills HAS 'app_support'", 0, 172800
+        "Technical support — e-mail",
+        "email",
+        _TS,
+        None,
+        "skills HAS 'app_support'",
+        0,
+        172800,
+        False,
     ),
     QueueSpec("Renewals — outbound", "voice", _OR, None, "skills HAS 'renewals'", 5),
-    QueueSpec("Web chat", "chat", _CH, None, "team == 'Chat and social'", 8, 30),
-    QueueSpec("Messenger", "messenger", _CH, _PARIS, "skills HAS 'social_media'", 5, 3600),
+    QueueSpec("Web chat", "chat", _CH, None, "team == 'Chat and social'", 8, 30, False),
+    QueueSpec("Messenger", "messenger", _CH, _PARIS, "skills HAS 'social_media'", 5, 3600, False),
     QueueSpec("X mentions", "twitter", _CH, _PARIS, "skills HAS 'social_media'", 3, 3600),
     QueueSpec("App-store reviews", "review", _CH, _PARIS, "skills HAS 'social_media'", 0, 86400),
     QueueSpec("Partner overflow — Lisbon phone", "voice", _CS, _LISBON, "site == 'Lisbon'", 5),
