@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.middleware.sessions import SessionMiddleware
 
 from opencx import __version__
@@ -24,7 +25,10 @@ from opencx.web.pages import STATIC_DIR, pages_router
 from opencx.web.webhooks import router as webhook_router
 from opencx.web.websockets import router as websocket_router
 
-__all__ = ["BackgroundService", "create_app"]
+__all__ = ["API_DOCS_ASSETS", "BackgroundService", "create_app"]
+
+#: Where the API docs page's scripts, styles and icon are served from.
+API_DOCS_ASSETS = "/api/v1/docs-assets"
 
 #: A long-running coroutine started with the app and cancelled at shutdown.
 BackgroundService = Callable[[], Coroutine[Any, Any, None]]
@@ -50,12 +54,16 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
                 await bus.stop()
             await ctx.engine.dispose()
 
-    app = FastAPI(
+    # FastAPI's own docs page loads Swagger UI from a CDN, blank without the Internet:
+    # these serve the copy bundled in the installed fastapi-offline package instead.
+    app = FastAPIOffline(
         title="OpenCX API",
         version=__version__,
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        static_url=API_DOCS_ASSETS,
+        swagger_ui_oauth2_redirect_url="/api/v1/docs/oauth2-redirect",
         lifespan=lifespan,
     )
     app.state.ctx = ctx
