@@ -112,6 +112,7 @@ def main() -> None:
         cwd = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCX_")}
         env |= {"OPENCX_ENV": "test", "OPENCX_DATABASE__URL": f"sqlite:///{cwd}/bench.db"}
+        opencx(["db", "upgrade"], env, cwd)  # the other commands use an existing database
         opencx(
             [
                 "user",

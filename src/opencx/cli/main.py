@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +14,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from opencx import __version__
 from opencx.cli.demo import DEMO_CUSTOMERS, DEMO_MAILBOX, DEMO_WIDGET
 from opencx.cli.mailboxes import mailboxes_app
 from opencx.cli.simulate import simulate_command
@@ -37,22 +40,63 @@ app.add_typer(mailboxes_app, name="mailboxes")
 app.command("simulate")(simulate_command)
 
 console = Console(stderr=True)
+#: The demo's local outbox (relative to where it runs) when no relay is configured.
+DEMO_OUTBOX = Path("opencx-data/outbox")
 HostOpt = Annotated[str | None, typer.Option(help="Address to listen on.")]
 PortOpt = Annotated[int | None, typer.Option(help="Port to listen on.")]
 
 
-def _settings(host: str | None = None, port: int | None = None) -> Settings:
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"opencx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """OpenCX omnichannel contact center."""
+
+
+def _settings(
+    host: str | None = None, port: int | None = None, *, creates_database: bool = False
+) -> Settings:
+    """The settings every command reads. Only the commands that exist to create a
+    database (``creates_database``: ``demo``, ``db upgrade``, ``db check``) may start
+    from an SQLite file that is not there; the others stop, naming the file they looked
+    for, rather than create an empty database in whatever directory they were run."""
     try:
         settings = Settings()
     except ValidationError as exc:
         console.print(f"[red]configuration error:[/red]\n{exc}")
         raise typer.Exit(2) from None
     configure_logging(json=settings.log_json)
+    if not creates_database:
+        _require_database(settings)
     if host is not None:
         settings.server.host = host
     if port is not None:
         settings.server.port = port
     return settings
+
+
+def _require_database(settings: Settings) -> None:
+    path = migrate.sqlite_path(settings.database)
+    if path is None or path.exists():
+        return
+    console.print(
+        f"[red]error:[/red] no database at {path.resolve()}. This command uses an existing "
+        "database: run it where you ran `opencx demo`, set OPENCX_DATABASE__URL to your "
+        "database, or create one with `opencx db upgrade`.",
+        soft_wrap=True,
+    )
+    raise typer.Exit(1)
 
 
 def _fail(exc: OpenCXError) -> None:
@@ -89,14 +133,28 @@ def worker() -> None:
 CustomersOpt = Annotated[
     int, typer.Option(min=0, max=100_000, help="How many demo customers to create.")
 ]
+SmtpPortOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=65535, help="Port for inbound mail; default: the configured one if free."
+    ),
+]
 
 
 @app.command()
 def demo(
-    host: HostOpt = None, port: PortOpt = None, customers: CustomersOpt = DEMO_CUSTOMERS
+    host: HostOpt = None,
+    port: PortOpt = None,
+    customers: CustomersOpt = DEMO_CUSTOMERS,
+    smtp_port: SmtpPortOpt = None,
 ) -> None:
     """Create and seed a demo database if needed, print the logins, and serve."""
-    settings = _settings(host, port)
+    settings = _settings(host, port, creates_database=True)
+    if settings.smtp.enabled:
+        settings.smtp.port = smtp_port or _free_or_any(settings.smtp.host, settings.smtp.port)
+    if settings.smtp_out.host is None and settings.smtp_out.outbox is None:
+        # No relay to send through: answers by e-mail go where the person trying it reads.
+        settings.smtp_out.outbox = DEMO_OUTBOX.resolve()
     upgrade_database(settings)
     logins = _seed_with_progress(settings, customers)
     base = f"http://{settings.server.host}:{settings.server.port}"
@@ -108,6 +166,11 @@ def demo(
         console.print(
             f"  E-mail      send to {DEMO_MAILBOX} through SMTP at {smtp}", soft_wrap=True
         )
+    if settings.smtp_out.host is None and settings.smtp_out.outbox is not None:
+        console.print(
+            f"  Outbox      answers by e-mail are written to {settings.smtp_out.outbox}",
+            soft_wrap=True,
+        )
     console.print(f"  Web chat    {base}/chat/try/{DEMO_WIDGET}", soft_wrap=True)
     console.print("  Sign in with:")
     for role, email, password in logins:
@@ -116,17 +179,32 @@ def demo(
     _serve(settings)
 
 
+def _free_or_any(host: str, port: int) -> int:
+    """``port`` if nothing listens there yet, else one the system finds free: a second
+    demo on the same machine must not announce the first one's SMTP port."""
+    for candidate in (port, 0):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, candidate))
+            except OSError:
+                continue
+            found: int = sock.getsockname()[1]
+            return found
+    return port  # nothing bindable: the server reports the port it cannot take
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    upgrade_database(_settings(), revision)
+    upgrade_database(_settings(creates_database=True), revision)
     console.print("database is up to date")
 
 
 @db_app.command("check")
 def db_check() -> None:
-    """Fail if the models differ from what the migrations create."""
-    settings = _settings()
+    """Fail if the models differ from what the migrations create (on a new database when
+    none is there: the check's own)."""
+    settings = _settings(creates_database=True)
     migrate.upgrade(settings.database)
     migrate.check(settings.database)
     console.print("migrations match the models")

@@ -9,7 +9,7 @@ from alembic.config import Config
 
 from opencx.settings import DatabaseSettings
 
-__all__ = ["alembic_config", "check", "revision", "upgrade"]
+__all__ = ["alembic_config", "check", "revision", "sqlite_path", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,9 +29,17 @@ def upgrade(database: DatabaseSettings, revision: str = "head") -> None:
 
 
 def _ensure_sqlite_dir(database: DatabaseSettings) -> None:
+    path = sqlite_path(database)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def sqlite_path(database: DatabaseSettings) -> Path | None:
+    """The file of an SQLite database; ``None`` for another database or one in memory."""
     url = database.async_url
     if url.startswith("sqlite") and ":///" in url and ":memory:" not in url:
-        Path(url.split(":///", 1)[1]).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return Path(url.split(":///", 1)[1].split("?", 1)[0]).expanduser()
+    return None
 
 
 def check(database: DatabaseSettings) -> None:
