@@ -132,6 +132,7 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "GET /api/v1/conversations/{conversation_id}/messages": ALL,
     "POST /api/v1/conversations/{conversation_id}/messages": ALL,
     "POST /api/v1/conversations/{conversation_id}/typing": ALL,
+    "GET /api/v1/messages": ALL,
     "GET /api/v1/messages/{message_id}": ALL,
     "POST /api/v1/messages/{message_id}/attachments": ALL,
     "POST /api/v1/conversations/{conversation_id}/attachments": ALL,
