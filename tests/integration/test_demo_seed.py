@@ -25,8 +25,9 @@ from opencx.db.models import (
     User,
 )
 from opencx.features.context import AppContext, transaction
+from opencx.features.conversations.messages import SEND_JOB
 from opencx.features.routing.engine import routing_service
-from opencx.testing import FakeClock
+from opencx.testing import FakeClock, RecordingJobQueue
 from tests.integration.test_routing_api import eventually
 
 pytestmark = pytest.mark.timeout(60)
@@ -67,6 +68,9 @@ async def test_seeded_answers_are_sent_history_not_queued(demo: AppContext) -> N
         )
     assert by_status.get(DeliveryStatus.SENT, 0) > 0
     assert DeliveryStatus.QUEUED not in by_status
+    # Nor is a job left to send them when the server starts.
+    assert isinstance(demo.jobs, RecordingJobQueue)
+    assert [job for job in demo.jobs.jobs if job.task == SEND_JOB] == []
 
 
 async def test_only_the_printed_agent_login_is_available_and_it_has_a_place_to_work(
