@@ -8,25 +8,39 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
+from email import message_from_bytes
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from opencx.cli.demo import DEMO_AGENT_SKILLS, DEMO_WIDGET, seed_demo
-from opencx.core.enums import DeliveryStatus, Direction, PresenceState, Role
+from opencx.cli.demo import DEMO_AGENT_SKILLS, DEMO_MAILBOX, DEMO_WIDGET, seed_demo
+from opencx.core.enums import (
+    AuthorKind,
+    Channel,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    PresenceState,
+    Role,
+)
+from opencx.core.permissions import Principal
 from opencx.db.models import (
     AgentSkill,
+    Conversation,
     Message,
     QueueStats,
     RoutingReservation,
     Skill,
     User,
 )
+from opencx.features.channels.outbound import send_queued_message
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.messages import SEND_JOB
+from opencx.features.conversations.messages import SEND_JOB, MessageCreate, post_message
 from opencx.features.routing.engine import routing_service
+from opencx.settings import SmtpOutSettings
 from opencx.testing import FakeClock, RecordingJobQueue
 from tests.integration.test_routing_api import eventually
 
@@ -123,3 +137,38 @@ async def test_at_3_am_the_chat_is_open_and_a_chat_is_offered_to_the_printed_age
 
     first = await eventually(offer, "the chat is offered")
     assert first.worker_id == (await agents(demo))[AGENT_LOGIN].id
+
+
+async def test_an_answer_to_a_seeded_email_goes_to_its_customer_through_the_outbox(
+    demo: AppContext, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    demo.settings.smtp_out = SmtpOutSettings(outbox=tmp_path / "outbox")
+    async with transaction(demo) as session:
+        received = await session.scalar(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Message.channel == Channel.EMAIL,
+                Message.direction == Direction.INBOUND,
+                Conversation.status != ConversationStatus.CLOSED,
+            )
+            .limit(1)
+        )
+    assert received is not None
+    agent = Principal(user_id=(await agents(demo))[AGENT_LOGIN].id, role=Role.AGENT)
+    answer, _ = await post_message(
+        demo,
+        agent,
+        received.conversation_id,
+        MessageCreate(
+            body_text="Done.",
+            channel=Channel.EMAIL,
+            direction=Direction.OUTBOUND,
+            author_kind=AuthorKind.AGENT,
+        ),
+    )
+    assert await send_queued_message(demo, answer.id)
+    written = message_from_bytes((tmp_path / "outbox" / f"{answer.id}.eml").read_bytes())
+    assert written["To"] == received.metadata_["sender"]
+    assert written["To"].endswith("@example.com")
+    assert written["From"].endswith(f"<{DEMO_MAILBOX}>")

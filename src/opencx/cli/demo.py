@@ -383,6 +383,14 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A seeded customer as their messages name them."""
+
+    first: str
+    email: str
+
+
 @dataclass(frozen=True)
 class Scenario:
     subject: str
@@ -474,11 +482,13 @@ async def _customer_history(
 ) -> None:
     country = rng.choices(COUNTRIES, weights=[c.weight for c in COUNTRIES])[0]
     first, last = rng.choice(country.first_names), rng.choice(country.last_names)
-    customer = await create_customer(ctx, admin, _customer_profile(rng, country, first, last, now))
+    profile = _customer_profile(rng, country, first, last, now)
+    customer = await create_customer(ctx, admin, profile)
+    person = Person(first, profile.identities[0].value)
     for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
         scenario = rng.choice(SCENARIOS)
         clock.current = _working_time(rng, now)
-        await _conversation(ctx, admin, d, rng, clock, customer.id, first, scenario, now)
+        await _conversation(ctx, admin, d, rng, clock, customer.id, person, scenario, now)
 
 
 def _customer_profile(
@@ -531,7 +541,7 @@ async def _conversation(
     rng: random.Random,
     clock: ManualClock,
     customer_id: int,
-    first: str,
+    person: Person,
     scenario: Scenario,
     now: datetime,
 ) -> None:
@@ -565,7 +575,7 @@ async def _conversation(
             d.queues[queue_name],
             outbound=outbound,
             abandoned=abandoned,
-            lines=(first, scenario.subject, action_label),
+            lines=(person, scenario.subject, action_label),
         )
         clock.current += timedelta(minutes=rng.randrange(5, 240))
     if abandoned:
@@ -597,9 +607,9 @@ async def _interaction(
     *,
     outbound: bool,
     abandoned: bool,
-    lines: tuple[str, str, str],
+    lines: tuple[Person, str, str],
 ) -> None:
-    first, subject, action = lines
+    person, subject, action = lines
     direction = Direction.OUTBOUND if outbound else Direction.INBOUND
     interaction = await create_interaction(
         ctx,
@@ -614,7 +624,7 @@ async def _interaction(
 
     if not outbound and channel in CUSTOMER_LINES:
         text = CUSTOMER_LINES[channel].format(subject=subject, subject_lower=subject.lower())
-        await post_message(
+        said, _ = await post_message(
             ctx,
             admin,
             conversation_id,
@@ -626,6 +636,8 @@ async def _interaction(
                 interaction_id=interaction.id,
             ),
         )
+        if channel is Channel.EMAIL:
+            await _received_by_email(ctx, said.id, sender=person.email, subject=subject)
     await move(InteractionState.QUEUED, 1)
     if abandoned:
         await move(InteractionState.ABANDONED, rng.expovariate(1 / 90))
@@ -639,7 +651,7 @@ async def _interaction(
             agent,
             conversation_id,
             MessageCreate(
-                body_text=AGENT_LINES[channel].format(first=first, action=action),
+                body_text=AGENT_LINES[channel].format(first=person.first, action=action),
                 channel=channel,
                 direction=Direction.OUTBOUND,
                 author_kind=AuthorKind.AGENT,
@@ -649,6 +661,23 @@ async def _interaction(
         await _sent(ctx, answer.id)
     await move(InteractionState.WRAP_UP, rng.lognormvariate(5.3, 0.5))
     await move(InteractionState.ENDED, rng.uniform(10, 60))
+
+
+async def _received_by_email(
+    ctx: AppContext, message_id: int, *, sender: str, subject: str
+) -> None:
+    """What the SMTP intake keeps of a received e-mail (``inbound_store``), so that an
+    answer to a seeded conversation has an address to go to, and the message says where
+    it came from."""
+    async with transaction(ctx) as session:
+        message = await session.get(Message, message_id)
+        assert message is not None
+        message.metadata_ = {
+            "provider": "smtp",
+            "sender": sender,
+            "recipient": DEMO_MAILBOX,
+            "subject": subject,
+        }
 
 
 async def _sent(ctx: AppContext, message_id: int) -> None:

@@ -231,6 +231,8 @@ async def _compose(ctx: AppContext, message_id: int) -> EmailMessage | Failed | 
             return Failed("no e-mail from the customer to answer in this conversation")
         meta = last.metadata_
         to = meta.get("reply_to", "").split(" ")[0] or meta.get("sender", "")
+        if not to:
+            return Failed("the customer's e-mail in this conversation names no address")
         address = message.metadata_.get("mailbox") or meta.get("recipient", "")
         account = await find_mailbox(session, address)
         if account is None:
