@@ -54,7 +54,7 @@ from opencx.channels.meta._fields import (
     opt_text,
     text,
 )
-from opencx.channels.phones import to_e164
+from opencx.channels.phones import normalise_phone
 from opencx.core.enums import Channel, DeliveryStatus, IdentityKind
 
 __all__ = ["e164", "parse_whatsapp"]
@@ -315,4 +315,4 @@ def e164(digits: str) -> str:
     bare = digits.strip().removeprefix("+")
     if not (bare.isascii() and bare.isdigit()):
         raise UnreadablePayload("a WhatsApp id is not a phone number")
-    return to_e164(f"+{bare}")
+    return normalise_phone(f"+{bare}")

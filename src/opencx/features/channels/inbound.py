@@ -14,8 +14,11 @@ Rules:
 - a message joins the conversation's live interaction on its channel; when there is
   none, a new inbound interaction is created and handed to routing;
 - automatic messages (auto-replies, bounces) are stored but never start routing work;
-- a message with no usable sender (a damaged e-mail) is kept under one "Unknown sender"
-  customer, flagged ``unknown_sender``, never refused;
+- every distinct sender address is its own identity, normalised by its kind's one rule
+  (``normalise_identity``: a phone number in E.164 where it parses, as given
+  otherwise); an address that does not read as its kind becomes an external identity
+  of its own, and only a message with no address at all is kept under one "Unknown
+  sender" customer; both are flagged ``unknown_sender``, never refused;
 - the raw bytes (an e-mail) are kept as an attachment ``original.eml``, so a message that
   could not be parsed is still there, flagged ``unparsed``;
 - messages that arrive together are committed together (group commit): one writer per
@@ -36,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from opencx.channels.base import InboundAttachment, InboundMessage
 from opencx.core.enums import Channel, IdentityKind
 from opencx.core.errors import InvalidInput
+from opencx.core.identities import MAX_IDENTITY_LENGTH
 from opencx.features.channels.inbound_first import Incoming, store_batch
 from opencx.features.channels.inbound_store import (
     CONTINUE_WITHIN,
@@ -235,13 +239,19 @@ async def _store_alone(ctx: AppContext, incoming: Incoming) -> Received:
 
 
 def _identity(item: InboundMessage) -> tuple[IdentityKind, str, InboundMessage]:
-    """The sender's identity, normalised; a message with no usable sender (a damaged
-    one) is kept under one "unknown sender" customer and flagged, not refused."""
+    """The sender's identity, normalised. An address that does not read as its kind (a
+    damaged e-mail ``From``) is still its own identity, an external one named by the
+    provider, the kind and the address as given; only a message with no address at
+    all is kept under the one "unknown sender" customer. Both are flagged."""
     try:
         return item.sender.kind, normalise_identity(item.sender.kind, item.sender.value), item
     except InvalidInput:
         flagged = replace(item, flags=item.flags | {"unknown_sender"})
-        return IdentityKind.EXTERNAL, f"unknown-sender:{item.provider}", flagged
+        address = "".join(ch for ch in item.sender.value.strip() if ch.isprintable())
+        if not address:
+            return IdentityKind.EXTERNAL, f"unknown-sender:{item.provider}", flagged
+        handle = f"{item.provider}:{item.sender.kind.value}:{address}"
+        return IdentityKind.EXTERNAL, handle[:MAX_IDENTITY_LENGTH], flagged
 
 
 def _display(kind: IdentityKind) -> str | None:
