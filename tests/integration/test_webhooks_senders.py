@@ -5,18 +5,23 @@ queue and counted."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
+from opencx.core.enums import Role
 from opencx.features.channels.outbound import send_queued_message
-from opencx.features.context import AppContext
-from opencx.settings import ServerSettings, TwilioSettings
+from opencx.features.context import AppContext, transaction
+from opencx.features.routing.commands import CommandKind, await_outcome, enqueue
+from opencx.features.routing.engine import routing_service
+from opencx.settings import IntakeSettings, ServerSettings, TwilioSettings
 from opencx.web import create_app
-from tests.conftest import Caller
+from tests.conftest import Caller, MakeCaller
 from tests.integration.messaging_providers import (
     ACCOUNT_SID,
     AUTH_TOKEN,
@@ -25,7 +30,11 @@ from tests.integration.messaging_providers import (
 )
 from tests.integration.twilio_webhooks import PUBLIC_URL, post_sms
 
+pytestmark = pytest.mark.timeout(60)
+
 API = "/api/v1"
+PATIENCE_SECONDS = 5.0
+T = TypeVar("T")
 OUR_NUMBER = "+33644600000"
 
 
@@ -108,3 +117,99 @@ async def _messages(
 
 def _last_text(messages: list[dict[str, Any]]) -> str:
     return str(messages[-1]["body_text"])
+
+
+@pytest.fixture
+async def router(ctx: AppContext) -> AsyncIterator[None]:
+    """The server's routing service, on the test's event loop and database."""
+    service = asyncio.create_task(routing_service(ctx))
+    async with transaction(ctx) as session:
+        ready = await enqueue(session, ctx, CommandKind.RELOAD)
+    await await_outcome(ctx, ready.id)
+    yield
+    service.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await service
+
+
+async def test_a_message_to_an_unknown_number_is_offered_from_the_default_queue_and_counted(
+    api: httpx.AsyncClient,
+    admin: Caller,
+    make_caller: MakeCaller,
+    ctx: AppContext,
+    router: None,
+) -> None:
+    site = await call(api, admin, "POST", "/sites", {"name": "Lyon"}, expect=201)
+    queue = await call(
+        api,
+        admin,
+        "POST",
+        "/queues",
+        {"name": "Strays", "channel": "sms", "site_id": site["id"]},
+        expect=201,
+    )
+    agent = await make_caller(Role.AGENT, site_id=site["id"])
+    me = agent.user.id
+    await call(api, agent, "PUT", f"/users/{me}/presence", {"state": "available"})
+    ctx.settings.intake = IntakeSettings(unknown_account_queue_id=queue["id"])
+    await sms_account(api, admin)  # an account, but not at the number written to
+
+    response = await post_sms(api, AUTH_TOKEN, sender="+33612345678", to="+33699999999")
+    assert response.status_code == 200, response.text
+
+    (conversation,) = (await call(api, admin, "GET", "/conversations"))["items"]
+    assert conversation["queue_id"] == queue["id"]
+
+    async def offered() -> list[dict[str, Any]] | None:
+        page = await call(api, agent, "GET", "/reservations", params={"state": "pending"})
+        return page["items"] or None
+
+    (offer,) = await eventually(offered, "an offer of the stray SMS")
+    assert offer["worker_id"] == me
+    metrics = (await api.get("/metrics")).text
+    assert (
+        'opencx_inbound_unknown_account_total{channel="sms",outcome="default_queue",'
+        'provider="twilio"} 1.0'
+    ) in metrics
+
+
+async def test_without_a_default_queue_a_stray_message_is_kept_and_counted(
+    api: httpx.AsyncClient, admin: Caller
+) -> None:
+    response = await post_sms(api, AUTH_TOKEN, sender="+33612345678", to="+33699999999")
+    assert response.status_code == 200, response.text
+    (conversation,) = (await call(api, admin, "GET", "/conversations"))["items"]
+    assert conversation["queue_id"] is None
+    metrics = (await api.get("/metrics")).text
+    assert (
+        'opencx_inbound_unknown_account_total{channel="sms",outcome="unrouted",'
+        'provider="twilio"} 1.0'
+    ) in metrics
+
+
+async def call(
+    api: httpx.AsyncClient,
+    caller: Caller,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    expect: int = 200,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    response = await api.request(
+        method, f"{API}{path}", json=body, params=params, headers=caller.headers
+    )
+    assert response.status_code == expect, response.text
+    return response.json() if response.content else None
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
+    """Poll ``probe`` until it returns something: the router works in the background."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE_SECONDS
+    while (found := await probe()) is None:
+        if loop.time() > deadline:
+            pytest.fail(f"the router did not get there in {PATIENCE_SECONDS} s: {what}")
+        await asyncio.sleep(0.02)
+    return found

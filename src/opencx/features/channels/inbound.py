@@ -75,12 +75,15 @@ async def receive(
     raw: bytes | None = None,
     queue_id: int | None = None,
     account_provider: str | None = None,
+    unknown_account: str | None = None,
 ) -> Received:
     """Store ``item`` (once) in its conversation and route it; return once it is
     committed. ``queue_id`` is the queue of the channel account that received it, for a
     new conversation. A caller that has not looked the account up names its provider
     instead (``account_provider``): the account at ``item.recipient`` is then read in
-    the message's transaction, and only when a new conversation needs its queue."""
+    the message's transaction, and only when a new conversation needs its queue. A
+    caller that found no account names its provider as ``unknown_account``: a new
+    conversation then goes to the configured default queue (see ``inbound_store``)."""
     kind, value, item = _identity(item)
     files = await _put_files(ctx, item.attachments, raw)
     incoming = Incoming(
@@ -89,7 +92,7 @@ async def receive(
         value=value,
         display_name=item.sender.display_name or _display(kind),
         files=tuple(files),
-        route=Route(queue_id, account_provider),
+        route=Route(queue_id, account_provider, unknown_account),
     )
     received = await _intake(ctx).submit(ctx, incoming)
     if received.task_id is not None:
