@@ -54,12 +54,14 @@ class Sender:
 @dataclass(frozen=True, slots=True)
 class InboundAttachment:
     """A file that came with a message: its bytes when the payload carried them (e-mail),
-    else the provider's ``url`` to fetch it from (messaging media)."""
+    else where the provider keeps it: a ``url`` to fetch it from (Twilio, Messenger) or
+    a ``media_id`` to exchange for one (WhatsApp Cloud API)."""
 
     filename: str
     content_type: str
     data: bytes | None = None
     url: str | None = None
+    media_id: str | None = None
     content_id: str | None = None  # inline images referenced from the HTML body
     inline: bool = False
 

@@ -21,6 +21,9 @@ Rules:
   sender" customer; both are flagged ``unknown_sender``, never refused;
 - the raw bytes (an e-mail) are kept as an attachment ``original.eml``, so a message that
   could not be parsed is still there, flagged ``unparsed``;
+- a file the provider holds (an MMS's ``MediaUrl``, a Messenger ``payload.url``, a
+  WhatsApp media id) is stored with the message as a ``pending`` attachment, and a job
+  deferred after the commit fetches it (``inbound_media``): never silently dropped;
 - messages that arrive together are committed together (group commit): one writer per
   process stores what is waiting in one transaction, at most ``BATCH`` messages of
   distinct senders and provider ids, so that each costs a few statements instead of a
@@ -41,6 +44,7 @@ from opencx.core.enums import Channel, IdentityKind
 from opencx.core.errors import InvalidInput
 from opencx.core.identities import MAX_IDENTITY_LENGTH
 from opencx.features.channels.inbound_first import Incoming, store_batch
+from opencx.features.channels.inbound_media import defer_media_fetches
 from opencx.features.channels.inbound_store import (
     CONTINUE_WITHIN,
     Received,
@@ -49,7 +53,7 @@ from opencx.features.channels.inbound_store import (
     stored_in,
 )
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.attachments import StoredFile, store_file
+from opencx.features.conversations.attachments import NewFile, PendingFile, store_file
 from opencx.features.customers.identities import normalise_identity
 from opencx.features.customers.resolution import find_or_create_customer
 from opencx.features.eventlog import batched
@@ -97,6 +101,8 @@ async def receive(
     received = await _intake(ctx).submit(ctx, incoming)
     if received.task_id is not None:
         wake_router()
+    if not received.duplicate and any(isinstance(f, PendingFile) for f in files):
+        await defer_media_fetches(ctx, received.message_id)
     return received
 
 
@@ -263,12 +269,15 @@ def _display(kind: IdentityKind) -> str | None:
 
 async def _put_files(
     ctx: AppContext, attachments: tuple[InboundAttachment, ...], raw: bytes | None
-) -> list[StoredFile]:
-    files = [
-        await store_file(ctx, a.filename, a.content_type, a.data, inline=a.inline)
-        for a in attachments
-        if a.data
-    ]
+) -> list[NewFile]:
+    """The bytes a payload carried go to the blob store now; a file the provider holds
+    (a URL, a WhatsApp media id) is stored pending, fetched by a job after the commit."""
+    files: list[NewFile] = []
+    for a in attachments:
+        if a.data:
+            files.append(await store_file(ctx, a.filename, a.content_type, a.data, inline=a.inline))
+        elif a.url or a.media_id:
+            files.append(PendingFile.of(a.filename, a.content_type, a.url, a.media_id))
     if raw is not None:
         files.append(await store_file(ctx, "original.eml", "message/rfc822", raw, inline=False))
     return files

@@ -41,7 +41,7 @@ from opencx.features.channels.inbound_store import (
 )
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
-from opencx.features.conversations.attachments import StoredFile
+from opencx.features.conversations.attachments import NewFile
 from opencx.features.customers.resolution import (
     FoundCustomer,
     NewIdentity,
@@ -58,13 +58,14 @@ __all__ = ["Incoming", "store_batch"]
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """A received message ready to store: its sender's normalised identity, its files
-    already in the blob store, and where a new conversation goes."""
+    (in the blob store, or pending: held by the provider), and where a new conversation
+    goes."""
 
     item: InboundMessage
     kind: IdentityKind
     value: str
     display_name: str | None
-    files: tuple[StoredFile, ...]
+    files: tuple[NewFile, ...]
     route: Route
 
     @property

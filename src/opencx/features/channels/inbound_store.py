@@ -4,6 +4,7 @@ known (found, or created in that transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from opencx.db.models import Attachment, Conversation, Interaction, Message, Que
 from opencx.features.channels.intake_metrics import intake_metrics
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
-from opencx.features.conversations.attachments import StoredFile
+from opencx.features.conversations.attachments import NewFile
 from opencx.features.customers.resolution import FoundCustomer
 from opencx.features.directory.channel_accounts import account_queue
 from opencx.features.routing.tasks import insert_task
@@ -133,7 +134,7 @@ async def store_message(
     item: InboundMessage,
     customer: FoundCustomer,
     route: Route,
-    files: list[StoredFile],
+    files: Sequence[NewFile],
 ) -> Received:
     now = ctx.clock.now()
     conversation = await _thread(session, item, customer, now)
