@@ -296,3 +296,33 @@ async def post_meta(api: httpx.AsyncClient, body: dict[str, Any]) -> None:
 
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
+
+
+async def test_a_known_customers_next_mms_is_fetched_too(
+    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
+) -> None:
+    await account(api, admin, "sms", "twilio", OUR_NUMBER)
+    first = await post_sms(api, AUTH_TOKEN, sender="+33612345678", to=OUR_NUMBER, body="Hello")
+    assert first.status_code == 200, first.text
+    pdf = providers.twilio_media_url("ME8")
+    providers.media[httpx.URL(pdf).path] = ("application/pdf", PDF)
+    second = await post_sms(
+        api, AUTH_TOKEN, sender="+33612345678", to=OUR_NUMBER, media=[(pdf, "application/pdf")]
+    )
+    assert second.status_code == 200, second.text
+    (conversation,) = (await api.get(f"{API}/conversations", headers=admin.headers)).json()["items"]
+    page = await api.get(
+        f"{API}/conversations/{conversation['id']}/messages", headers=admin.headers
+    )
+    hello, with_file = page.json()["items"]
+    assert hello["attachments"] == []
+    assert [a["status"] for a in with_file["attachments"]] == ["pending"]
+
+    await run_fetch_jobs(ctx)
+    one = await api.get(f"{API}/messages/{with_file['id']}", headers=admin.headers)
+    (stored,) = one.json()["attachments"]
+    assert (stored["status"], stored["content_type"], stored["size"]) == (
+        "stored",
+        "application/pdf",
+        len(PDF),
+    )
