@@ -5,7 +5,9 @@ type) or fails it with its reason, and the agent is told."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -16,14 +18,18 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from opencx.core.enums import Role
 from opencx.core.events import EventType
 from opencx.features.channels.inbound_media import FETCH_MEDIA_JOB
-from opencx.features.context import AppContext
+from opencx.features.context import AppContext, transaction
+from opencx.features.routing.commands import CommandKind, await_outcome, enqueue
+from opencx.features.routing.engine import routing_service
 from opencx.jobs.channels import fetch_inbound_media, fetch_pending_media
+from opencx.realtime.bus import InProcessBus
 from opencx.settings import IntakeSettings, MetaSettings, ServerSettings, TwilioSettings
 from opencx.testing import FakeClock, RecordingJobQueue, RecordingPublisher
 from opencx.web import create_app
-from tests.conftest import Caller
+from tests.conftest import Caller, MakeCaller
 from tests.integration.messaging_providers import (
     ACCESS_TOKEN,
     ACCOUNT_SID,
@@ -31,7 +37,10 @@ from tests.integration.messaging_providers import (
     Providers,
     serve_providers,
 )
+from tests.integration.test_websockets import AsgiWebSocket
 from tests.integration.twilio_webhooks import PUBLIC_URL, post_sms
+
+pytestmark = pytest.mark.timeout(60)
 
 API = "/api/v1"
 META_SECRET = "meta-test-app-secret-0123456789"
@@ -67,9 +76,9 @@ async def api(ctx: AppContext, providers: Providers) -> AsyncIterator[httpx.Asyn
 
 
 async def account(
-    api: httpx.AsyncClient, admin: Caller, channel: str, provider: str, at: str
+    api: httpx.AsyncClient, admin: Caller, channel: str, provider: str, at: str, **more: Any
 ) -> None:
-    body = {"channel": channel, "provider": provider, "address": at, "name": channel}
+    body = {"channel": channel, "provider": provider, "address": at, "name": channel, **more}
     created = await api.post(f"{API}/channel-accounts", json=body, headers=admin.headers)
     assert created.status_code == 201, created.text
 
@@ -326,3 +335,63 @@ async def test_a_known_customers_next_mms_is_fetched_too(
         "application/pdf",
         len(PDF),
     )
+
+
+async def test_the_agent_offered_the_conversation_hears_the_file_arrive_over_the_websocket(
+    ctx: AppContext, providers: Providers, make_caller: MakeCaller, admin: Caller
+) -> None:
+    ctx.publisher = InProcessBus()
+    app = create_app(ctx)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://testserver") as api,
+        running_router(ctx),
+    ):
+        ctx.settings.server = ServerSettings(public_url=PUBLIC_URL)
+        ctx.settings.twilio = TwilioSettings(
+            account_sid=ACCOUNT_SID, auth_token=SecretStr(AUTH_TOKEN), api_base=providers.url
+        )
+        site = await api.post(f"{API}/sites", json={"name": "Lyon"}, headers=admin.headers)
+        queue = await api.post(
+            f"{API}/queues",
+            json={"name": "SMS", "channel": "sms", "site_id": site.json()["id"]},
+            headers=admin.headers,
+        )
+        assert queue.status_code == 201, queue.text
+        await account(api, admin, "sms", "twilio", OUR_NUMBER, queue_id=queue.json()["id"])
+        agent = await make_caller(Role.AGENT, site_id=site.json()["id"])
+        me = f"{API}/users/{agent.user.id}/presence"
+        assert (await api.put(me, json={"state": "available"}, headers=agent.headers)).is_success
+
+        async with AsgiWebSocket(app, f"/ws/agent?token={agent.token}") as ws:
+            assert (await ws.receive_json())["type"] == "snapshot"
+            image = providers.twilio_media_url("ME9")
+            providers.media[httpx.URL(image).path] = ("image/png", PNG)
+            response = await post_sms(
+                api, AUTH_TOKEN, sender="+33612345678", to=OUR_NUMBER, media=[(image, "image/png")]
+            )
+            assert response.status_code == 200, response.text
+            offered = (await ws.receive_json())["event"]
+            assert offered["type"] == "reservation.created"
+
+            await run_fetch_jobs(ctx)
+            arrived = (await ws.receive_json())["event"]
+            assert arrived["type"] == "message.attachment_changed"
+            assert arrived["payload"]["conversation_id"] == offered["payload"]["conversation_id"]
+            assert arrived["payload"]["status"] == "stored"
+            assert arrived["payload"]["content_type"] == "image/png"
+
+
+@contextlib.asynccontextmanager
+async def running_router(ctx: AppContext) -> AsyncIterator[None]:
+    """The server's routing service, on the test's event loop and database."""
+    service = asyncio.create_task(routing_service(ctx))
+    async with transaction(ctx) as session:
+        ready = await enqueue(session, ctx, CommandKind.RELOAD)
+    await await_outcome(ctx, ready.id)
+    try:
+        yield
+    finally:
+        service.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await service
