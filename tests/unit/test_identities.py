@@ -101,6 +101,13 @@ def test_one_phone_rule_for_intake_identities_and_accounts() -> None:
         assert normalise_address("twilio", f"whatsapp:{raw}") == sender.value
 
 
+def test_whatsapp_numbers_follow_the_phone_rule_and_user_ids_stay_handles() -> None:
+    assert normalise_identity(IdentityKind.WHATSAPP, "+33 6 12 34 56 78") == "+33612345678"
+    assert normalise_identity(IdentityKind.WHATSAPP, " US.13491208655302741918 ") == (
+        "US.13491208655302741918"
+    )
+
+
 def test_what_is_no_number_at_all_is_refused_naming_the_field() -> None:
     cases = [("", None, "value"), ("+33\x006", None, "value"), ("0612345678", "ZZ", "region")]
     cases.append(("9" * 400, None, "value"))

@@ -6,8 +6,9 @@ Rules:
 - every inbound item carries the provider's own id for it (``provider_message_id``),
   which makes a retried or duplicated delivery recognisable: the service stores each
   (provider, provider_message_id) once;
-- a sender is an identity (kind and normalised value: e-mail lower-cased, phone in
-  E.164, Messenger PSID, WhatsApp id), which is how one person is found across channels;
+- a sender is an identity (kind and normalised value: e-mail lower-cased, phone by the
+  one rule of ``opencx.channels.phones``: E.164 where it parses, as given otherwise;
+  Messenger PSID, WhatsApp id), which is how one person is found across channels;
 - a payload an adapter cannot read raises ``UnreadablePayload``; one it reads but that
   carries nothing for us (a read receipt of a message we never sent) gives no item.
 """

@@ -39,11 +39,15 @@ __all__ = [
 
 
 def normalise_identity(kind: IdentityKind, value: str, *, region: str | None = None) -> str:
-    """The stored form of ``value`` for ``kind``; ``InvalidInput`` when it is malformed."""
+    """The stored form of ``value`` for ``kind``; ``InvalidInput`` when it is malformed.
+    A WhatsApp id that is a number (``+…``) follows the phone rule, as the channels
+    write it; one that is not (a business-scoped user id) is a handle."""
     if kind is IdentityKind.EMAIL:
         return normalise_email(value)
     if kind is IdentityKind.PHONE:
         return normalise_phone(value, region=region)
+    if kind is IdentityKind.WHATSAPP and value.strip().startswith("+"):
+        return normalise_phone(value)
     return normalise_handle(value)
 
 
