@@ -102,7 +102,10 @@ async def receive(
     if received.task_id is not None:
         wake_router()
     if not received.duplicate and any(isinstance(f, PendingFile) for f in files):
-        await defer_media_fetches(ctx, received.message_id)
+        try:
+            await defer_media_fetches(ctx, received.message_id)
+        except Exception:  # the message is stored: the sweep fetches its files in a minute
+            log.exception("media_fetch_not_deferred", message_id=received.message_id)
     return received
 
 
