@@ -230,6 +230,33 @@ class PublicChannelSettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1)
 
 
+class IntakeSettings(BaseModel):
+    """What customers send on messaging channels: where a message to an address no
+    channel account has goes, and the files fetched from providers (MMS, WhatsApp,
+    Messenger media), checked by size and by type (``fnmatch`` patterns, matched
+    against the type the bytes show, not only the declared one)."""
+
+    # A queue id; None: such a message is kept, in no queue, logged and counted.
+    unknown_account_queue_id: int | None = Field(default=None, ge=1)
+    media_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1)
+    media_types: list[str] = [
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/heic",
+        "audio/*",
+        "video/*",
+        "application/pdf",
+        "text/plain",
+        "text/vcard",
+        "text/x-vcard",
+    ]
+    media_timeout_seconds: float = Field(default=30.0, gt=0)
+    # Attempts at fetching one file before it is marked failed; retries back off.
+    media_max_attempts: int = Field(default=6, ge=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPENCX_",
@@ -253,6 +280,7 @@ class Settings(BaseSettings):
     meta: MetaSettings = MetaSettings()
     twilio: TwilioSettings = TwilioSettings()
     sendgrid: SendGridSettings = SendGridSettings()
+    intake: IntakeSettings = IntakeSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -13,12 +13,21 @@ Files: like the real providers, the doubles download each file of a message
 Messenger ``payload.url``) while accepting
 it, through ``fetch`` when a test sets it, and refuse the message when a download fails
 (Twilio ``11200``, Meta ``131053``); what they downloaded is in ``downloads``.
+
+Media customers send: the doubles also hold the files of incoming messages
+(``media``, by path: a test puts a file there and names its URL in a webhook) and
+serve them as documented: Twilio's ``/2010-04-01/Accounts/{sid}/Messages/{sid}/Media/
+{sid}`` with basic auth; WhatsApp's ``GET /{version}/{media-id}`` (bearer token)
+answering the media URL object, then that URL (bearer token again); a Messenger CDN
+link with no credential. A file not there is a ``404``; every media request is in
+``media_requests`` as (path, Authorization header).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,7 +38,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.integration.local_server import serving
@@ -61,6 +70,58 @@ class Providers:
     called: asyncio.Condition = field(default_factory=asyncio.Condition)
     fetch: Callable[[str], Awaitable[httpx.Response]] | None = None
     downloads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # url: (type, bytes)
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path: (type, bytes)
+    media_requests: list[tuple[str, str | None]] = field(default_factory=list)
+
+    def twilio_media_url(self, media_sid: str) -> str:
+        path = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM0123/Media/{media_sid}"
+        return self.url + path
+
+    async def twilio_media(self, request: Request) -> Response:
+        authorization = request.headers.get("authorization")
+        self.media_requests.append((request.url.path, authorization))
+        if request.path_params["sid"] != ACCOUNT_SID or authorization != _basic():
+            return _twilio_error(401, 20003, "Authenticate")
+        return self._file(request.url.path)
+
+    async def whatsapp_media_url(self, request: Request) -> Response:
+        authorization = request.headers.get("authorization")
+        self.media_requests.append((request.url.path, authorization))
+        if authorization != f"Bearer {ACCESS_TOKEN}":
+            return _meta_error(401, 190, "Invalid OAuth access token.")
+        media_id = request.path_params["media_id"]
+        found = self.media.get(f"/whatsapp-media/{media_id}")
+        if found is None:
+            return _meta_error(404, 100, "(#100) Unsupported get request.")
+        content_type, data = found
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "url": f"{self.url}/whatsapp-media/{media_id}",
+                "mime_type": content_type,
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "file_size": len(data),
+                "id": media_id,
+            }
+        )
+
+    async def whatsapp_media(self, request: Request) -> Response:
+        authorization = request.headers.get("authorization")
+        self.media_requests.append((request.url.path, authorization))
+        if authorization != f"Bearer {ACCESS_TOKEN}":
+            return Response(status_code=401)
+        return self._file(request.url.path)
+
+    async def cdn(self, request: Request) -> Response:
+        self.media_requests.append((request.url.path, request.headers.get("authorization")))
+        return self._file(request.url.path)
+
+    def _file(self, path: str) -> Response:
+        found = self.media.get(path)
+        if found is None:
+            return Response(status_code=404)
+        content_type, data = found
+        return Response(data, media_type=content_type)
 
     async def _download(self, urls: list[str]) -> bool:
         """Fetch each file as the provider would; False when one cannot be had."""
@@ -143,6 +204,14 @@ async def serve_providers() -> AsyncIterator[Providers]:
         routes=[
             Route("/2010-04-01/Accounts/{sid}/Messages.json", providers.twilio, methods=["POST"]),
             Route("/{version}/{node}/messages", providers.meta, methods=["POST"]),
+            Route(
+                "/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}",
+                providers.twilio_media,
+                methods=["GET"],
+            ),
+            Route("/whatsapp-media/{media_id}", providers.whatsapp_media, methods=["GET"]),
+            Route("/cdn/{name:path}", providers.cdn, methods=["GET"]),
+            Route("/{version}/{media_id}", providers.whatsapp_media_url, methods=["GET"]),
         ]
     )
     async with serving(app) as url:

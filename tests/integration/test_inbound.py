@@ -175,7 +175,19 @@ async def test_a_message_with_no_usable_sender_is_kept_not_refused(ctx: AppConte
         message = await session.get(Message, kept.message_id)
         assert message is not None
         assert message.metadata_["flags"] == "unknown_sender,unparsed"
+    nobody = await receive(
+        ctx, email("damaged3@example.com", sender=Sender(IdentityKind.EMAIL, " "))
+    )
+    assert nobody.customer_id == kept.customer_id  # one "Unknown sender" for no address
+    # An address that does not read as its kind is still an address of its own.
     another = await receive(
         ctx, email("damaged2@example.com", sender=Sender(IdentityKind.EMAIL, "not an address"))
     )
-    assert another.customer_id == kept.customer_id  # one "Unknown sender" customer
+    again = await receive(
+        ctx, email("damaged4@example.com", sender=Sender(IdentityKind.EMAIL, "not an address"))
+    )
+    stranger = await receive(
+        ctx, email("damaged5@example.com", sender=Sender(IdentityKind.EMAIL, "neither@"))
+    )
+    assert another.customer_id not in (kept.customer_id, stranger.customer_id)
+    assert again.customer_id == another.customer_id

@@ -83,9 +83,34 @@ def test_phones_become_e164(raw: str, region: str | None, expected: str) -> None
     assert normalise_phone(raw, region=region) == expected
 
 
-def test_bad_phones_are_refused_naming_the_field() -> None:
-    cases = [("0612345678", None, "value"), ("+33 1", None, "value"), ("hello", "FR", "value")]
-    cases.append(("0612345678", "ZZ", "region"))
+@pytest.mark.parametrize(
+    "raw", ["12345", "+999123456789", "0612345678", "+33 1", "hello", "  +999 1  "]
+)
+def test_numbers_that_do_not_parse_are_kept_as_given_each_its_own(raw: str) -> None:
+    assert normalise_phone(raw) == raw.strip()
+    assert normalise_identity(IdentityKind.PHONE, raw) == raw.strip()
+
+
+def test_one_phone_rule_for_intake_identities_and_accounts() -> None:
+    from opencx.channels.twilio import parse_message
+    from opencx.features.directory.channel_accounts import normalise_address
+
+    for raw in ["+33 6 12 34 56 78", "12345", "+999123456789"]:
+        sender = parse_message([("MessageSid", "SM1"), ("From", raw), ("To", "+1")]).sender
+        assert sender.value == normalise_identity(IdentityKind.PHONE, raw)
+        assert normalise_address("twilio", f"whatsapp:{raw}") == sender.value
+
+
+def test_whatsapp_numbers_follow_the_phone_rule_and_user_ids_stay_handles() -> None:
+    assert normalise_identity(IdentityKind.WHATSAPP, "+33 6 12 34 56 78") == "+33612345678"
+    assert normalise_identity(IdentityKind.WHATSAPP, " US.13491208655302741918 ") == (
+        "US.13491208655302741918"
+    )
+
+
+def test_what_is_no_number_at_all_is_refused_naming_the_field() -> None:
+    cases = [("", None, "value"), ("+33\x006", None, "value"), ("0612345678", "ZZ", "region")]
+    cases.append(("9" * 400, None, "value"))
     for raw, region, field in cases:
         with pytest.raises(InvalidInput) as caught:
             normalise_phone(raw, region=region)

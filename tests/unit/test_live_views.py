@@ -13,6 +13,7 @@ from opencx.core.events import DomainEvent, EventType
 from opencx.core.live_views import (
     AgentStatus,
     AgentView,
+    OfferStatus,
     SiteStatus,
     SnapshotMark,
     SupervisorView,
@@ -181,6 +182,35 @@ def test_user_events_ask_for_a_resync_only_when_shown_fields_change() -> None:
     assert apply(view, languages) == view
     unspecified = user_event(EventType.USER_UPDATED, 1, 1)
     assert apply(view, unspecified).needs_resync
+
+
+def test_an_agent_hears_of_the_files_of_a_conversation_offered_to_them() -> None:
+    offer = OfferStatus(
+        reservation_id=5,
+        task_id=6,
+        interaction_id=7,
+        conversation_id=8,
+        channel="sms",
+        queue_id=1,
+        expires_at="2026-01-05T09:01:00+00:00",
+        callback=False,
+    )
+    view = AgentView(me=agent(1), offers={5: offer})
+    viewer = Principal(user_id=1, role=Role.AGENT)
+
+    def changed(conversation_id: int) -> DomainEvent:
+        return DomainEvent(
+            type=EventType.MESSAGE_ATTACHMENT_CHANGED,
+            entity_kind="message",
+            entity_id=9,
+            occurred_at=T0,
+            payload={"conversation_id": conversation_id, "attachment_id": 3, "status": "stored"},
+        )
+
+    assert relevant(view, changed(8), viewer)
+    assert apply(view, changed(8)) == view
+    assert not relevant(view, changed(4), viewer)
+    assert not relevant(AgentView(me=agent(1)), changed(8), viewer)
 
 
 def test_agent_view_follows_only_its_own_user() -> None:

@@ -6,8 +6,9 @@ Rules:
 - every inbound item carries the provider's own id for it (``provider_message_id``),
   which makes a retried or duplicated delivery recognisable: the service stores each
   (provider, provider_message_id) once;
-- a sender is an identity (kind and normalised value: e-mail lower-cased, phone in
-  E.164, Messenger PSID, WhatsApp id), which is how one person is found across channels;
+- a sender is an identity (kind and normalised value: e-mail lower-cased, phone by the
+  one rule of ``opencx.channels.phones``: E.164 where it parses, as given otherwise;
+  Messenger PSID, WhatsApp id), which is how one person is found across channels;
 - a payload an adapter cannot read raises ``UnreadablePayload``; one it reads but that
   carries nothing for us (a read receipt of a message we never sent) gives no item.
 """
@@ -54,12 +55,14 @@ class Sender:
 @dataclass(frozen=True, slots=True)
 class InboundAttachment:
     """A file that came with a message: its bytes when the payload carried them (e-mail),
-    else the provider's ``url`` to fetch it from (messaging media)."""
+    else where the provider keeps it: a ``url`` to fetch it from (Twilio, Messenger) or
+    a ``media_id`` to exchange for one (WhatsApp Cloud API)."""
 
     filename: str
     content_type: str
     data: bytes | None = None
     url: str | None = None
+    media_id: str | None = None
     content_id: str | None = None  # inline images referenced from the HTML body
     inline: bool = False
 

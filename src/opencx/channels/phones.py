@@ -1,28 +1,53 @@
-"""Phone numbers as providers send them, to E.164 for identities.
+"""Phone numbers: the one rule that turns a number into its stored form, wherever it
+comes from (a provider's webhook, an agent's entry, a channel account, a lookup).
 
-``phonenumbers`` canonicalises what it can parse; a number it does not know (short
-codes, test numbers, numbering plans newer than its metadata) is kept as sent, so a
-message is never lost to an outdated numbering table.
+Rules:
+- ``phonenumbers`` canonicalises what it can parse into a possible number: E.164
+  (``+33 6 12 34 56 78`` and ``+33612345678`` are one identity); a national form needs
+  ``region`` (an ISO country code) to parse;
+- a number it cannot parse (short codes such as ``12345``, test numbers, an unknown
+  country code such as ``+999…``, plans newer than its metadata) is kept as given,
+  trimmed: it is still an address of its own, never merged with another and never
+  refused, so a message is never lost to an outdated numbering table;
+- only what is no address at all is refused (``InvalidInput``): empty, longer than an
+  identity may be, or with control characters; and an unknown ``region``.
 """
 
 from __future__ import annotations
 
 import phonenumbers
 
-from opencx.channels.base import UnreadablePayload
+from opencx.core.errors import InvalidInput
+from opencx.core.identities import normalise_handle
 
-__all__ = ["to_e164"]
+__all__ = ["is_valid_phone", "normalise_phone"]
 
 
-def to_e164(raw: str) -> str:
-    """``+33612345678`` from ``+33 6 12 34 56 78``; the trimmed text when unknown."""
-    text = raw.strip()
-    if not text:
-        raise UnreadablePayload("a phone number is empty")
-    try:
-        number = phonenumbers.parse(text, None)
-    except phonenumbers.NumberParseException:
-        return text
-    if not phonenumbers.is_possible_number(number):
+def normalise_phone(raw: str, *, region: str | None = None) -> str:
+    """``+33612345678`` from ``+33 6 12 34 56 78`` (or ``06 12 34 56 78`` in ``FR``);
+    the trimmed text when it does not parse."""
+    text = normalise_handle(raw)
+    number = _parse(text, _region(region))
+    if number is None or not phonenumbers.is_possible_number(number):
         return text
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def is_valid_phone(raw: str, *, region: str | None = None) -> bool:
+    """Whether ``raw`` is a number the numbering plan assigns (stricter than possible)."""
+    number = _parse(raw.strip(), _region(region))
+    return number is not None and bool(phonenumbers.is_valid_number(number))
+
+
+def _region(region: str | None) -> str | None:
+    code = region.strip().upper() if region else None
+    if code is not None and code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(f"unknown phone region {region!r}", field="region")
+    return code
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from opencx.channels.phones import is_valid_phone, normalise_phone
 from opencx.cli.demo_data import (
     AGENTS,
     BUSINESS_HOURS,
@@ -48,7 +49,6 @@ from opencx.core.enums import (
     Role,
     SiteKind,
 )
-from opencx.core.errors import InvalidInput
 from opencx.core.permissions import Principal
 from opencx.db.models import Message, User
 from opencx.features.channels.delivery import set_delivery_status
@@ -68,7 +68,6 @@ from opencx.features.conversations.interactions import (
     create_interaction,
 )
 from opencx.features.conversations.messages import SEND_JOB, MessageCreate, post_message
-from opencx.features.customers.identities import normalise_phone
 from opencx.features.customers.schemas import CustomerCreate, IdentityIn
 from opencx.features.customers.service import create_customer
 from opencx.features.directory.business_hours import (
@@ -519,10 +518,8 @@ def _mobile_number(rng: random.Random, country: CountrySpec) -> str:
     digits = E164_DIGITS[country.code] - (len(country.phone_prefix) - 1)
     while True:
         candidate = country.phone_prefix + "".join(str(rng.randrange(10)) for _ in range(digits))
-        try:
+        if is_valid_phone(candidate):
             return normalise_phone(candidate)
-        except InvalidInput:
-            continue
 
 
 def _working_time(rng: random.Random, now: datetime) -> datetime:

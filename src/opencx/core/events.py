@@ -25,6 +25,8 @@ class EventType(StrEnum):
     INTERACTION_STATE_CHANGED = "interaction.state_changed"
     MESSAGE_CREATED = "message.created"
     MESSAGE_DELIVERY_CHANGED = "message.delivery_changed"
+    # A file a provider held was fetched (``stored``) or could not be (``failed``).
+    MESSAGE_ATTACHMENT_CHANGED = "message.attachment_changed"
     AGENT_PRESENCE_CHANGED = "agent.presence_changed"
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"

@@ -142,6 +142,11 @@ def relevant(view: View, event: DomainEvent, viewer: Principal) -> bool:
 def _relevant_to_agent(view: AgentView, event: DomainEvent) -> bool:
     if event.type in (EventType.RESERVATION_CREATED, EventType.RESERVATION_UPDATED):
         return event.payload.get("worker_id") == view.me.user_id
+    if event.type is EventType.MESSAGE_ATTACHMENT_CHANGED:
+        # A file of the conversation offered to them arrived (or could not be had):
+        # passed on as it is, the view itself does not change.
+        offered = {offer.conversation_id for offer in view.offers.values()}
+        return event.payload.get("conversation_id") in offered - {None}
     about_me = event.entity_kind == "user" and event.entity_id == view.me.user_id
     return about_me and event.type in (EventType.AGENT_PRESENCE_CHANGED, EventType.USER_UPDATED)
 

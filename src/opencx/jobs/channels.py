@@ -1,10 +1,12 @@
 """Channel jobs: sending queued outbound messages (e-mail, SMS, WhatsApp, Messenger,
-Instagram), one at once and swept regularly."""
+Instagram), and fetching the files customers sent through providers; each one at once
+and swept regularly."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from opencx.features.channels.inbound_media import FETCH_MEDIA_JOB, due_media_ids, fetch_media
 from opencx.features.channels.outbound import (
     SEND_JOB,
     queued_message_ids,
@@ -13,7 +15,7 @@ from opencx.features.channels.outbound import (
 from opencx.features.context import AppContext
 from opencx.jobs.registry import job
 
-__all__ = ["send_message", "send_queued_messages"]
+__all__ = ["fetch_inbound_media", "fetch_pending_media", "send_message", "send_queued_messages"]
 
 
 @job(SEND_JOB)
@@ -28,3 +30,16 @@ async def send_queued_messages(ctx: AppContext) -> None:
     whose worker stopped before it finished."""
     for message_id in await queued_message_ids(ctx):
         await send_queued_message(ctx, message_id)
+
+
+@job(FETCH_MEDIA_JOB)
+async def fetch_inbound_media(ctx: AppContext, attachment_id: int) -> None:
+    """Fetch one file a provider holds; a retry is scheduled on the file for the sweep."""
+    await fetch_media(ctx, attachment_id)
+
+
+@job("fetch_pending_media", every=timedelta(minutes=1))
+async def fetch_pending_media(ctx: AppContext) -> None:
+    """Fetch the pending files that are due: retries, and files whose job was lost."""
+    for attachment_id in await due_media_ids(ctx):
+        await fetch_media(ctx, attachment_id)

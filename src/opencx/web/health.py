@@ -1,4 +1,4 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics (HTTP, and the intake's counters)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from prometheus_client import (
 from sqlalchemy import text
 
 from opencx import __version__
+from opencx.features.channels.intake_metrics import intake_metrics
 from opencx.web.deps import ContextDep
 
 __all__ = ["install_metrics", "router"]
@@ -88,5 +89,6 @@ def install_metrics(app: FastAPI) -> None:
         return response
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    async def metrics(ctx: ContextDep) -> Response:
+        body = generate_latest(registry) + generate_latest(intake_metrics(ctx).registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -19,9 +19,21 @@ Sending (``_sending``): ``whatsapp_text``, ``whatsapp_template``, ``whatsapp_fil
 call; ``read_send_response`` tells what Meta answered (``Accepted`` with the wamid or
 mid, or a ``SendError`` saying whether a retry may succeed and whether the
 customer-care window refused it); ``network_error`` stands for no answer at all.
+
+Media (``_media``): a WhatsApp media id is exchanged for its URL
+(``media_lookup_request``, ``read_media_lookup``) and fetched with the access token
+(``media_download_request``); a Messenger or Instagram ``payload.url`` is fetched as
+it is (``messenger_media_request``).
 """
 
 from opencx.channels.meta._fields import PROVIDER
+from opencx.channels.meta._media import (
+    MediaLocation,
+    media_download_request,
+    media_lookup_request,
+    messenger_media_request,
+    read_media_lookup,
+)
 from opencx.channels.meta._sending import (
     Accepted,
     GraphRequest,
@@ -54,15 +66,20 @@ __all__ = [
     "Accepted",
     "GraphRequest",
     "HeaderFile",
+    "MediaLocation",
     "SendError",
     "WatermarkUpdate",
     "answer_verification",
     "care_window_open",
     "human_agent_window_open",
+    "media_download_request",
+    "media_lookup_request",
     "messaging_file",
     "messaging_text",
+    "messenger_media_request",
     "network_error",
     "parse_webhook",
+    "read_media_lookup",
     "read_send_response",
     "verify_signature",
     "whatsapp_file",

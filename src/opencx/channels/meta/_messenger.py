@@ -5,8 +5,9 @@ what a customer does, the sender is the customer (a page-scoped id, PSID, or an
 Instagram-scoped id) and the recipient is our page or Instagram account.
 
 Mapping:
-- ``message``: text, attachments with ``payload.url`` (an attachment without one, such
-  as a shared link, stays in ``metadata["other_attachments"]``), ``quick_reply`` →
+- ``message``: text, media attachments (``image``, ``video``, ``audio``, ``file``) with
+  their ``payload.url`` (any other attachment, such as a shared link, post or story,
+  stays in ``metadata["other_attachments"]``: it is not fetched), ``quick_reply`` →
   ``QUICK_REPLY`` with its payload in ``metadata["payload"]``, ``reply_to.mid`` in
   ``thread_refs``; ``is_unsupported`` is flagged ``unparsed``; our own ``is_echo``
   copies and Instagram's ``is_deleted`` notices give nothing;
@@ -55,6 +56,9 @@ Item = InboundMessage | DeliveryUpdate
 _IDENTITY = {Channel.MESSENGER: IdentityKind.MESSENGER, Channel.INSTAGRAM: IdentityKind.INSTAGRAM}
 _TYPES_BY_EXTENSION = {extension: mime for mime, extension in EXTENSIONS.items()}
 _TYPES_BY_EXTENSION[".jpeg"] = "image/jpeg"
+#: The attachment types that are a file the customer sent (fetched and stored); a shared
+#: post, story or reel links to someone else's content and stays a link.
+_MEDIA_TYPES = frozenset({"image", "video", "audio", "file"})
 
 
 def parse_messaging(body: Json, channel: Channel) -> list[Item]:
@@ -136,8 +140,9 @@ def _attachments(items: list[Json]) -> tuple[tuple[InboundAttachment, ...], list
     for item in items:
         payload = opt_obj(item, "payload") or {}
         url = opt_text(payload, "url")
-        if url:
-            found.append(_attachment(url, opt_text(item, "type") or "file"))
+        kind = opt_text(item, "type") or "file"
+        if url and kind in _MEDIA_TYPES:
+            found.append(_attachment(url, kind))
         else:
             others.append(dict(item))
     return tuple(found), others

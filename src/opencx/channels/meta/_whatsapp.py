@@ -10,7 +10,8 @@ Mapping:
   id (``from_user_id`` or the contact's ``user_id``, kept as given); ``metadata`` keeps
   ``wa_id``, ``user_id`` and ``username`` as Meta sent them, to address replies;
 - media (image, audio, video, document, sticker) become one ``InboundAttachment`` with
-  no ``url`` (the media id must be exchanged for a short-lived, authenticated URL); the
+  its ``media_id`` and no ``url`` (the id is exchanged for a short-lived, authenticated
+  URL when the file is fetched: ``media_lookup_request``); the
   message ``metadata`` holds ``media_id``, ``mime_type``, ``caption`` and ``sha256``;
   the caption is also the message text;
 - a reply button (``interactive.button_reply``) and a template quick-reply button
@@ -54,7 +55,7 @@ from opencx.channels.meta._fields import (
     opt_text,
     text,
 )
-from opencx.channels.phones import to_e164
+from opencx.channels.phones import normalise_phone
 from opencx.core.enums import Channel, DeliveryStatus, IdentityKind
 
 __all__ = ["e164", "parse_whatsapp"]
@@ -181,7 +182,9 @@ def _media(part: Json, message_type: str) -> _Content:
     }
     return _Content(
         text=caption,
-        attachments=(InboundAttachment(filename=filename, content_type=mime_type),),
+        attachments=(
+            InboundAttachment(filename=filename, content_type=mime_type, media_id=media_id),
+        ),
         metadata={key: value for key, value in found.items() if value is not None},
     )
 
@@ -315,4 +318,4 @@ def e164(digits: str) -> str:
     bare = digits.strip().removeprefix("+")
     if not (bare.isascii() and bare.isdigit()):
         raise UnreadablePayload("a WhatsApp id is not a phone number")
-    return to_e164(f"+{bare}")
+    return normalise_phone(f"+{bare}")

@@ -15,8 +15,12 @@ SMS or WhatsApp message, ``read_send_response`` tells what Twilio answered
 succeed), ``network_error`` stands for no answer at all; ``template_refusal`` says
 why a WhatsApp template cannot go through Twilio (checked when it is written, and again
 when it is sent).
+
+Media (``_media``): ``media_request`` fetches a file an incoming MMS or WhatsApp
+message names (``MediaUrl{N}``), with the account's credentials.
 """
 
+from opencx.channels.twilio._media import media_request
 from opencx.channels.twilio._messages import parse_message
 from opencx.channels.twilio._params import PROVIDER, Params
 from opencx.channels.twilio._sending import (
@@ -39,6 +43,7 @@ __all__ = [
     "Params",
     "SendError",
     "build_message_request",
+    "media_request",
     "network_error",
     "parse_message",
     "parse_status",

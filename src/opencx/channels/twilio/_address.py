@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 from opencx.channels.base import Sender, UnreadablePayload
-from opencx.channels.phones import to_e164
+from opencx.channels.phones import normalise_phone
 from opencx.core.enums import Channel, IdentityKind
+from opencx.core.errors import InvalidInput
 
 __all__ = ["sender_of"]
 
@@ -20,11 +21,18 @@ def sender_of(address: str, display_name: str = "") -> tuple[Channel, Sender]:
     """The channel and the sender's identity named by a Twilio ``From``."""
     scheme, colon, rest = address.strip().partition(":")
     if not colon:
-        return Channel.SMS, Sender(IdentityKind.PHONE, to_e164(address), display_name)
+        return Channel.SMS, Sender(IdentityKind.PHONE, _phone(address), display_name)
     if scheme not in _SCHEMES:
         raise UnreadablePayload(f"unknown Twilio address kind {scheme!r}")
     channel, kind = _SCHEMES[scheme]
-    value = to_e164(rest) if rest.startswith("+") else rest.strip()
+    value = _phone(rest) if rest.strip().startswith("+") else rest.strip()
     if not value:
         raise UnreadablePayload("the From address is empty")
     return channel, Sender(kind, value, display_name)
+
+
+def _phone(raw: str) -> str:
+    try:
+        return normalise_phone(raw)
+    except InvalidInput as exc:
+        raise UnreadablePayload(f"the From address is not an address: {exc.detail}") from None

@@ -2,14 +2,15 @@
 
 Mapping:
 - ``From`` names the channel and the sender: ``whatsapp:+…`` is WhatsApp
-  (``IdentityKind.WHATSAPP``), a plain number is SMS (``IdentityKind.PHONE``), both in
-  E.164; ``ProfileName`` (WhatsApp) is the display name;
+  (``IdentityKind.WHATSAPP``), a plain number is SMS (``IdentityKind.PHONE``), both by
+  the phone rule (``opencx.channels.phones``: E.164 where the number parses, a short
+  code or unknown number as given); ``ProfileName`` (WhatsApp) is the display name;
 - ``To`` is the ``recipient``, verbatim (``whatsapp:+1415…`` for WhatsApp), so it matches
   the sender address configured for the channel;
 - ``MessageSid`` is the id; Twilio sends no time for an inbound message (``sent_at`` is
   ``None``: the service stamps the arrival);
 - ``NumMedia`` media become attachments with ``MediaUrl{N}`` and ``MediaContentType{N}``
-  (the URL needs the account credentials to fetch);
+  (the URL needs the account credentials to fetch: ``media_request``);
 - ``ButtonPayload``/``ButtonText`` (a WhatsApp quick-reply button) make a
   ``QUICK_REPLY`` with ``metadata["payload"]``; ``OriginalRepliedMessageSid`` (the
   message answered) is in ``thread_refs``; a shared location is ``metadata["location"]``

@@ -16,6 +16,7 @@ from opencx.core.enums import (
     Direction,
     InteractionState,
 )
+from opencx.core.media import AttachmentStatus
 from opencx.db.base import Base, TimestampMixin, utcnow
 from opencx.db.types import JSONType, str_enum
 
@@ -99,3 +100,18 @@ class Attachment(Base):
     storage_key: Mapped[str] = mapped_column(String(255), index=True)
     inline: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A file a provider holds (MMS, WhatsApp, Messenger media) is ``pending`` until it is
+    # fetched: then ``stored`` (size, sha256 and storage_key filled in) or ``failed``.
+    status: Mapped[AttachmentStatus] = mapped_column(
+        str_enum(AttachmentStatus),
+        default=AttachmentStatus.STORED,
+        server_default=AttachmentStatus.STORED.value,
+        index=True,
+    )
+    # Where the file is fetched from: the provider's URL, or WhatsApp's media id.
+    source_url: Mapped[str | None] = mapped_column(Text)
+    media_id: Mapped[str | None] = mapped_column(String(255))
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    fetch_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When the sweep may try it next (an attempt in progress holds it until then).
+    next_fetch_at: Mapped[datetime | None] = mapped_column()

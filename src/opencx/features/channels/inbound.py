@@ -14,10 +14,16 @@ Rules:
 - a message joins the conversation's live interaction on its channel; when there is
   none, a new inbound interaction is created and handed to routing;
 - automatic messages (auto-replies, bounces) are stored but never start routing work;
-- a message with no usable sender (a damaged e-mail) is kept under one "Unknown sender"
-  customer, flagged ``unknown_sender``, never refused;
+- every distinct sender address is its own identity, normalised by its kind's one rule
+  (``normalise_identity``: a phone number in E.164 where it parses, as given
+  otherwise); an address that does not read as its kind becomes an external identity
+  of its own, and only a message with no address at all is kept under one "Unknown
+  sender" customer; both are flagged ``unknown_sender``, never refused;
 - the raw bytes (an e-mail) are kept as an attachment ``original.eml``, so a message that
   could not be parsed is still there, flagged ``unparsed``;
+- a file the provider holds (an MMS's ``MediaUrl``, a Messenger ``payload.url``, a
+  WhatsApp media id) is stored with the message as a ``pending`` attachment, and a job
+  deferred after the commit fetches it (``inbound_media``): never silently dropped;
 - messages that arrive together are committed together (group commit): one writer per
   process stores what is waiting in one transaction, at most ``BATCH`` messages of
   distinct senders and provider ids, so that each costs a few statements instead of a
@@ -36,7 +42,9 @@ from sqlalchemy.exc import IntegrityError
 from opencx.channels.base import InboundAttachment, InboundMessage
 from opencx.core.enums import Channel, IdentityKind
 from opencx.core.errors import InvalidInput
+from opencx.core.identities import MAX_IDENTITY_LENGTH
 from opencx.features.channels.inbound_first import Incoming, store_batch
+from opencx.features.channels.inbound_media import defer_media_fetches
 from opencx.features.channels.inbound_store import (
     CONTINUE_WITHIN,
     Received,
@@ -45,7 +53,7 @@ from opencx.features.channels.inbound_store import (
     stored_in,
 )
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.attachments import StoredFile, store_file
+from opencx.features.conversations.attachments import NewFile, PendingFile, store_file
 from opencx.features.customers.identities import normalise_identity
 from opencx.features.customers.resolution import find_or_create_customer
 from opencx.features.eventlog import batched
@@ -71,12 +79,15 @@ async def receive(
     raw: bytes | None = None,
     queue_id: int | None = None,
     account_provider: str | None = None,
+    unknown_account: str | None = None,
 ) -> Received:
     """Store ``item`` (once) in its conversation and route it; return once it is
     committed. ``queue_id`` is the queue of the channel account that received it, for a
     new conversation. A caller that has not looked the account up names its provider
     instead (``account_provider``): the account at ``item.recipient`` is then read in
-    the message's transaction, and only when a new conversation needs its queue."""
+    the message's transaction, and only when a new conversation needs its queue. A
+    caller that found no account names its provider as ``unknown_account``: a new
+    conversation then goes to the configured default queue (see ``inbound_store``)."""
     kind, value, item = _identity(item)
     files = await _put_files(ctx, item.attachments, raw)
     incoming = Incoming(
@@ -85,11 +96,16 @@ async def receive(
         value=value,
         display_name=item.sender.display_name or _display(kind),
         files=tuple(files),
-        route=Route(queue_id, account_provider),
+        route=Route(queue_id, account_provider, unknown_account),
     )
     received = await _intake(ctx).submit(ctx, incoming)
     if received.task_id is not None:
         wake_router()
+    if not received.duplicate and any(isinstance(f, PendingFile) for f in files):
+        try:
+            await defer_media_fetches(ctx, received.message_id)
+        except Exception:  # the message is stored: the sweep fetches its files in a minute
+            log.exception("media_fetch_not_deferred", message_id=received.message_id)
     return received
 
 
@@ -235,13 +251,19 @@ async def _store_alone(ctx: AppContext, incoming: Incoming) -> Received:
 
 
 def _identity(item: InboundMessage) -> tuple[IdentityKind, str, InboundMessage]:
-    """The sender's identity, normalised; a message with no usable sender (a damaged
-    one) is kept under one "unknown sender" customer and flagged, not refused."""
+    """The sender's identity, normalised. An address that does not read as its kind (a
+    damaged e-mail ``From``) is still its own identity, an external one named by the
+    provider, the kind and the address as given; only a message with no address at
+    all is kept under the one "unknown sender" customer. Both are flagged."""
     try:
         return item.sender.kind, normalise_identity(item.sender.kind, item.sender.value), item
     except InvalidInput:
         flagged = replace(item, flags=item.flags | {"unknown_sender"})
-        return IdentityKind.EXTERNAL, f"unknown-sender:{item.provider}", flagged
+        address = "".join(ch for ch in item.sender.value.strip() if ch.isprintable())
+        if not address:
+            return IdentityKind.EXTERNAL, f"unknown-sender:{item.provider}", flagged
+        handle = f"{item.provider}:{item.sender.kind.value}:{address}"
+        return IdentityKind.EXTERNAL, handle[:MAX_IDENTITY_LENGTH], flagged
 
 
 def _display(kind: IdentityKind) -> str | None:
@@ -250,12 +272,15 @@ def _display(kind: IdentityKind) -> str | None:
 
 async def _put_files(
     ctx: AppContext, attachments: tuple[InboundAttachment, ...], raw: bytes | None
-) -> list[StoredFile]:
-    files = [
-        await store_file(ctx, a.filename, a.content_type, a.data, inline=a.inline)
-        for a in attachments
-        if a.data
-    ]
+) -> list[NewFile]:
+    """The bytes a payload carried go to the blob store now; a file the provider holds
+    (a URL, a WhatsApp media id) is stored pending, fetched by a job after the commit."""
+    files: list[NewFile] = []
+    for a in attachments:
+        if a.data:
+            files.append(await store_file(ctx, a.filename, a.content_type, a.data, inline=a.inline))
+        elif a.url or a.media_id:
+            files.append(PendingFile.of(a.filename, a.content_type, a.url, a.media_id))
     if raw is not None:
         files.append(await store_file(ctx, "original.eml", "message/rfc822", raw, inline=False))
     return files

@@ -35,11 +35,13 @@ from opencx.features.channels.inbound_store import (
     Received,
     Route,
     message_metadata,
+    queue_of,
     store_message,
+    unknown_account_queue,
 )
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
-from opencx.features.conversations.attachments import StoredFile
+from opencx.features.conversations.attachments import NewFile
 from opencx.features.customers.resolution import (
     FoundCustomer,
     NewIdentity,
@@ -56,13 +58,14 @@ __all__ = ["Incoming", "store_batch"]
 @dataclass(frozen=True, slots=True)
 class Incoming:
     """A received message ready to store: its sender's normalised identity, its files
-    already in the blob store, and where a new conversation goes."""
+    (in the blob store, or pending: held by the provider), and where a new conversation
+    goes."""
 
     item: InboundMessage
     kind: IdentityKind
     value: str
     display_name: str | None
-    files: tuple[StoredFile, ...]
+    files: tuple[NewFile, ...]
     route: Route
 
     @property
@@ -177,9 +180,10 @@ async def _first_contacts(
     sites: dict[int, int | None] = {}
     queue_ids = []
     for incoming, _ in contacts:
-        provider, recipient = incoming.route.account_provider, incoming.item.recipient
-        if provider is None or not recipient:
-            queue_ids.append(incoming.route.queue_id)
+        item, route = incoming.item, incoming.route
+        provider, recipient = route.account_provider, item.recipient
+        if provider is None or not recipient or route.unknown_account is not None:
+            queue_ids.append(await queue_of(session, ctx, item, route))
             continue
         if (provider, recipient) not in accounts:
             found = await account_queue(session, provider=provider, address=recipient)
@@ -187,7 +191,10 @@ async def _first_contacts(
             if found is not None and found[0] is not None:
                 sites[found[0]] = found[1]
         found = accounts[provider, recipient]
-        queue_ids.append(found[0] if found is not None else None)
+        if found is None:
+            queue_ids.append(unknown_account_queue(ctx, item, provider))
+        else:
+            queue_ids.append(found[0])
     sites |= await _sites(session, {q for q in queue_ids if q is not None and q not in sites})
     refs = [
         _Ref(0, sites.get(queue_id) if queue_id is not None else None, queue_id)

@@ -4,9 +4,11 @@ known (found, or created in that transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +22,10 @@ from opencx.core.enums import (
 )
 from opencx.core.events import EventType
 from opencx.db.models import Attachment, Conversation, Interaction, Message, Queue
+from opencx.features.channels.intake_metrics import intake_metrics
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
-from opencx.features.conversations.attachments import StoredFile
+from opencx.features.conversations.attachments import NewFile
 from opencx.features.customers.resolution import FoundCustomer
 from opencx.features.directory.channel_accounts import account_queue
 from opencx.features.routing.tasks import insert_task
@@ -36,7 +39,10 @@ __all__ = [
     "queue_of",
     "store_message",
     "stored_in",
+    "unknown_account_queue",
 ]
+
+log = structlog.get_logger(__name__)
 
 #: How recent a customer's open conversation must be for a new contact to continue it.
 CONTINUE_WITHIN = timedelta(days=7)
@@ -59,17 +65,47 @@ class Received:
 @dataclass(frozen=True, slots=True)
 class Route:
     """Where a new conversation goes: a queue, or the provider whose account at the
-    message's recipient gives it."""
+    message's recipient gives it. ``unknown_account`` names the provider of a caller
+    that found no account for the message (its ``queue_id`` is then ``None``)."""
 
     queue_id: int | None
     account_provider: str | None
+    unknown_account: str | None = None
 
 
-async def queue_of(session: AsyncSession, item: InboundMessage, route: Route) -> int | None:
-    if route.account_provider is None or not item.recipient:
+async def queue_of(
+    session: AsyncSession, ctx: AppContext, item: InboundMessage, route: Route
+) -> int | None:
+    if route.unknown_account is not None:
+        return unknown_account_queue(ctx, item, route.unknown_account)
+    if route.account_provider is None:
         return route.queue_id
-    found = await account_queue(session, provider=route.account_provider, address=item.recipient)
-    return found[0] if found is not None else None
+    found = None
+    if item.recipient:
+        found = await account_queue(
+            session, provider=route.account_provider, address=item.recipient
+        )
+    if found is None:
+        return unknown_account_queue(ctx, item, route.account_provider)
+    return found[0]
+
+
+def unknown_account_queue(ctx: AppContext, item: InboundMessage, provider: str) -> int | None:
+    """The queue of a new conversation whose message came to an address no active
+    account has: the configured default (``intake.unknown_account_queue_id``), else
+    none (kept, not routed to a queue). Logged and counted either way."""
+    queue_id = ctx.settings.intake.unknown_account_queue_id
+    outcome = "unrouted" if queue_id is None else "default_queue"
+    log.warning(
+        "inbound_for_unknown_account",
+        provider=provider,
+        channel=item.channel.value,
+        recipient=item.recipient,
+        provider_message_id=item.provider_message_id,
+        queue_id=queue_id,
+    )
+    intake_metrics(ctx).unknown_account.labels(provider, item.channel.value, outcome).inc()
+    return queue_id
 
 
 async def stored_in(session: AsyncSession, item: InboundMessage) -> Received | None:
@@ -98,13 +134,13 @@ async def store_message(
     item: InboundMessage,
     customer: FoundCustomer,
     route: Route,
-    files: list[StoredFile],
+    files: Sequence[NewFile],
 ) -> Received:
     now = ctx.clock.now()
     conversation = await _thread(session, item, customer, now)
     new_conversation = conversation is None
     if conversation is None:
-        queue_id = await queue_of(session, item, route)
+        queue_id = await queue_of(session, ctx, item, route)
         conversation = await _new_conversation(
             session, ctx, item, customer.customer_id, queue_id, now
         )

@@ -9,7 +9,11 @@ Rules:
   delivery repeated by the provider stores nothing new (``receive`` dedupes by id);
 - the channel account that received a message (by our address: the WhatsApp phone
   number id, the page id, the Twilio number, the mailbox) gives the queue of a new
-  conversation; a message for an address no account has is still stored, in no queue;
+  conversation; a message for an address no active account has is answered 200 like
+  any other (a refusal would only make Meta retry it for days, or Twilio drop it), and
+  stored: its new conversation goes to ``intake.unknown_account_queue_id`` when set,
+  else to no queue; either way it is logged (``inbound_for_unknown_account``) and
+  counted (``opencx_inbound_unknown_account_total`` at ``/metrics``);
 - SendGrid Inbound Parse is not signed: its URL carries a shared token
   (``sendgrid.inbound_token``), checked like a signature; the mail it posts goes to the
   mailboxes our SMTP server serves (accounts with provider ``smtp``), and a new contact
@@ -121,7 +125,13 @@ async def sendgrid_inbound(
     if mailbox is not None:
         item = replace(item, recipient=mailbox.address)
     queue_id = mailbox.queue_id if mailbox is not None else None
-    received = await receive(ctx, item, raw=parsed.raw, queue_id=queue_id)
+    received = await receive(
+        ctx,
+        item,
+        raw=parsed.raw,
+        queue_id=queue_id,
+        unknown_account=MAILBOX_PROVIDER if mailbox is None else None,
+    )
     if mailbox is not None and mailbox.acknowledges and received.task_id is not None:
         try:
             await acknowledge(ctx, received, mailbox=mailbox.address)

@@ -8,6 +8,10 @@ Rules:
 - a content type that is not a plain ``type/subtype`` becomes
   ``application/octet-stream``;
 - attachments are seen by whoever sees their conversation;
+- a file a provider holds (MMS, WhatsApp, Messenger media) is a ``PendingFile``: its row
+  is stored ``pending`` with the message and has no content until a job fetches it
+  (``opencx.features.channels.inbound_media``): then ``stored``, or ``failed`` with
+  its reason;
 - a file for an answer is uploaded to the conversation first (``upload_file``) and
   named in the answer's ``attachment_ids``, so it is part of the message before the
   message is queued for sending or shown in the chat; adding a file afterwards
@@ -22,13 +26,14 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import Channel, Direction
 from opencx.core.errors import Conflict, NotFound, TooLarge
+from opencx.core.media import AttachmentStatus
 from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import Attachment, Conversation, Message
 from opencx.features.context import AppContext, transaction
@@ -36,7 +41,10 @@ from opencx.features.conversations.access import load_conversation
 from opencx.features.conversations.messages import SENDABLE, AttachmentOut, load_message
 
 __all__ = [
+    "PENDING_GRACE",
     "AttachmentContent",
+    "NewFile",
+    "PendingFile",
     "StoredFile",
     "add_attachment",
     "attachment_and_message",
@@ -49,6 +57,8 @@ __all__ = [
 ]
 
 MAX_FILENAME = 255
+#: How long the job deferred for a new pending file has before the sweep may take it.
+PENDING_GRACE = timedelta(minutes=1)
 FALLBACK_NAME = "attachment"
 OCTET_STREAM = "application/octet-stream"
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$")
@@ -95,7 +105,61 @@ class StoredFile:
             "storage_key": self.key,
             "inline": self.inline,
             "created_at": created_at,
+            # The same keys as a pending file's row: a batch inserts both in one go.
+            "status": AttachmentStatus.STORED,
+            "source_url": None,
+            "media_id": None,
+            "next_fetch_at": None,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFile:
+    """A file a provider holds (``source_url``, or a WhatsApp ``media_id``): its row is
+    stored ``pending`` with its message, and a job fetches it (``inbound_media``)."""
+
+    filename: str
+    content_type: str
+    source_url: str | None
+    media_id: str | None
+
+    @classmethod
+    def of(
+        cls, filename: str | None, content_type: str | None, url: str | None, media_id: str | None
+    ) -> PendingFile:
+        return cls(safe_filename(filename), safe_content_type(content_type), url, media_id)
+
+    def row(
+        self,
+        *,
+        conversation_id: int,
+        message_id: int | None,
+        created_at: datetime,
+        uploaded_by_user_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The ``Attachment`` row's values: no bytes yet (size 0, no key), and a first
+        fetch due at once (the job deferred after the commit; the sweep, should it be
+        lost, one ``PENDING_GRACE`` later)."""
+        return {
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "uploaded_by_user_id": uploaded_by_user_id,
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "size": 0,
+            "sha256": "",
+            "storage_key": "",
+            "inline": False,
+            "created_at": created_at,
+            "status": AttachmentStatus.PENDING,
+            "source_url": self.source_url,
+            "media_id": self.media_id,
+            "next_fetch_at": created_at + PENDING_GRACE,
+        }
+
+
+#: A file ready to become an attachment row with its message.
+NewFile = StoredFile | PendingFile
 
 
 async def store_file(
@@ -243,7 +307,11 @@ async def attachment_and_message(
 
 
 async def content_of(ctx: AppContext, attachment: Attachment) -> AttachmentContent:
-    """The file's name, type and bytes (read from the blob store)."""
+    """The file's name, type and bytes (read from the blob store); ``NotFound`` for a
+    file a provider holds that is not fetched (yet)."""
+    if attachment.status is not AttachmentStatus.STORED:
+        why = attachment.failure_reason or "it is still being fetched from the provider"
+        raise NotFound(f"attachment {attachment.id} has no content: {why}")
     filename, content_type, key = (
         attachment.filename,
         attachment.content_type,

@@ -43,6 +43,7 @@ from opencx.channels import twilio
 from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction
 from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
+from opencx.core.media import AttachmentStatus
 from opencx.core.outbound_files import OutboundFile, fetched_by_provider, file_refusal
 from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import Attachment, Conversation, Interaction, Message
@@ -149,6 +150,10 @@ class AttachmentOut(Schema):
     sha256: str
     inline: bool
     created_at: datetime
+    # ``pending``: the provider holds the file and it is being fetched (size 0 until
+    # then); ``failed``: it could not be had, ``failure_reason`` says why.
+    status: AttachmentStatus = AttachmentStatus.STORED
+    failure_reason: str | None = None
 
 
 class MessageOut(Schema):

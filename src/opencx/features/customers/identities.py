@@ -1,18 +1,19 @@
 """Identities: the addresses (email, phone, Messenger PSID…) that resolve to a customer.
 
 A ``(kind, value)`` pair belongs to at most one customer; values are stored normalised
-(see ``opencx.core.identities``; phone numbers in E.164 here, through ``phonenumbers``).
+(see ``opencx.core.identities``; phone numbers by the one rule of
+``opencx.channels.phones``: E.164 where they parse, as given otherwise).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opencx.channels.phones import normalise_phone
 from opencx.core.enums import IdentityKind
 from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
@@ -37,31 +38,16 @@ __all__ = [
 ]
 
 
-def normalise_phone(raw: str, *, region: str | None = None) -> str:
-    """E.164 (``+33612345678``); a national form needs ``region`` (ISO country code)."""
-    text = normalise_handle(raw)
-    region_code = region.upper() if region else None
-    if region_code is not None and region_code not in phonenumbers.SUPPORTED_REGIONS:
-        raise InvalidInput(f"unknown phone region {region!r}", field="region")
-    if region_code is None and not text.startswith("+"):
-        raise InvalidInput(
-            f"{text!r} needs a leading + and country code, or a region", field="value"
-        )
-    try:
-        number = phonenumbers.parse(text, region_code)
-    except phonenumbers.NumberParseException:
-        raise InvalidInput(f"{text!r} is not a phone number", field="value") from None
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(f"{text!r} is not a valid phone number", field="value")
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-
-
 def normalise_identity(kind: IdentityKind, value: str, *, region: str | None = None) -> str:
-    """The stored form of ``value`` for ``kind``; ``InvalidInput`` when it is malformed."""
+    """The stored form of ``value`` for ``kind``; ``InvalidInput`` when it is malformed.
+    A WhatsApp id that is a number (``+…``) follows the phone rule, as the channels
+    write it; one that is not (a business-scoped user id) is a handle."""
     if kind is IdentityKind.EMAIL:
         return normalise_email(value)
     if kind is IdentityKind.PHONE:
         return normalise_phone(value, region=region)
+    if kind is IdentityKind.WHATSAPP and value.strip().startswith("+"):
+        return normalise_phone(value)
     return normalise_handle(value)
 
 

@@ -4,9 +4,10 @@ Twilio number, a Meta page…), and the queue where what they receive goes.
 Rules:
 - a provider carries only some channels (``PROVIDER_CHANNELS``), and writes its
   addresses one way: e-mail addresses are checked as the users API checks them and
-  lower-cased; Twilio numbers are E.164 (a ``whatsapp:`` prefix is dropped); Meta ids
-  (WhatsApp phone_number_id, page id, Instagram account id) are digits only; every other
-  provider's address is an opaque handle, trimmed;
+  lower-cased; Twilio numbers follow the phone rule of ``opencx.channels.phones``
+  (E.164 where they parse, a short code as given; a ``whatsapp:`` prefix is dropped);
+  Meta ids (WhatsApp phone_number_id, page id, Instagram account id) are digits only;
+  every other provider's address is an opaque handle, trimmed;
 - ``(provider, address)`` is unique; inbound lookups (``find_account``) see active
   accounts only, and normalise the address the same way;
 - an account is visible to whoever sees the site of its queue; one with no queue only
@@ -29,6 +30,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from opencx.channels.phones import normalise_phone
 from opencx.core.enums import Channel
 from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.identities import normalise_handle
@@ -36,7 +38,6 @@ from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import ChannelAccount, Queue
 from opencx.features.common import InputSchema, Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
-from opencx.features.customers.identities import normalise_phone
 from opencx.features.directory._changes import (
     RefId,
     name_prefix,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -81,6 +82,22 @@ def test_attachments_with_and_without_a_url() -> None:
     assert shared_link["type"] == "fallback"
     assert shared_link["URL"] == "https://shop.example.com/orders/48213"
     assert message.thread_refs == (OUR_MESSAGE,)
+
+
+def test_only_media_attachments_become_files_to_fetch() -> None:
+    shared = {"type": "share", "payload": {"url": "http://10.0.0.1/internal"}}
+    audio = {"type": "audio", "payload": {"url": "https://cdn.fbsbx.com/v/voice.mp4"}}
+    event = {
+        "sender": {"id": "6789012345678901"},
+        "recipient": {"id": "104612345678901"},
+        "timestamp": 1762264799870,
+        "message": {"mid": "m_1", "attachments": [shared, audio]},
+    }
+    body = {"object": "page", "entry": [{"id": "104612345678901", "messaging": [event]}]}
+    [message] = parse_webhook(json.dumps(body).encode())
+    assert isinstance(message, InboundMessage)
+    assert [a.url for a in message.attachments] == ["https://cdn.fbsbx.com/v/voice.mp4"]
+    assert message.metadata["other_attachments"] == [shared]
 
 
 def test_our_own_echo_gives_nothing() -> None:

@@ -64,7 +64,11 @@ def test_an_image_with_a_caption() -> None:
     assert message.text == "Le colis est arrivé abîmé"
     assert message.kind is InboundKind.MESSAGE
     assert message.attachments == (
-        InboundAttachment(filename="image-1003383421387256.jpg", content_type="image/jpeg"),
+        InboundAttachment(
+            filename="image-1003383421387256.jpg",
+            content_type="image/jpeg",
+            media_id="1003383421387256",
+        ),
     )
     assert message.attachments[0].url is None
     assert message.metadata == {
@@ -83,7 +87,9 @@ def test_a_voice_note_keeps_its_codec_and_gets_a_file_name() -> None:
     assert message.text == ""
     assert message.attachments == (
         InboundAttachment(
-            filename="audio-1234567890123456.ogg", content_type="audio/ogg; codecs=opus"
+            filename="audio-1234567890123456.ogg",
+            content_type="audio/ogg; codecs=opus",
+            media_id="1234567890123456",
         ),
     )
     assert message.metadata["media_id"] == "1234567890123456"
@@ -94,7 +100,11 @@ def test_a_document_keeps_the_senders_file_name() -> None:
     message = one_message("whatsapp_document")
     assert message.text == "Facture"
     assert message.attachments == (
-        InboundAttachment(filename="facture-48213.pdf", content_type="application/pdf"),
+        InboundAttachment(
+            filename="facture-48213.pdf",
+            content_type="application/pdf",
+            media_id="9876543210987654",
+        ),
     )
     assert message.metadata["media_id"] == "9876543210987654"
 
