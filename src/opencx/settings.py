@@ -201,6 +201,14 @@ class SendGridSettings(BaseModel):
         return value
 
 
+class EmailAuthSettings(BaseModel):
+    """Whose ``Authentication-Results`` fields count: the authserv-ids of the relays that
+    receive our mail from the internet (``mx.example.com``). A field with any other id
+    is ignored, since anyone can write one; with none configured nothing is trusted."""
+
+    trusted_authserv_ids: tuple[str, ...] = ()
+
+
 class StorageSettings(BaseModel):
     """Attachments: a directory on disk (object storage plugs in behind the same port)."""
 
@@ -249,6 +257,7 @@ class Settings(BaseSettings):
     meta: MetaSettings = MetaSettings()
     twilio: TwilioSettings = TwilioSettings()
     sendgrid: SendGridSettings = SendGridSettings()
+    email_auth: EmailAuthSettings = EmailAuthSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

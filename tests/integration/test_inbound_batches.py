@@ -166,9 +166,10 @@ async def test_first_contacts_arriving_together_share_one_transaction(ctx: AppCo
 
 
 async def test_one_sender_writing_twice_at_once_gets_one_conversation(ctx: AppContext) -> None:
+    # The same matter (one subject): a new subject would be a conversation of its own.
     first, second = await asyncio.gather(
-        receive(ctx, message(1, "ada@example.com")),
-        receive(ctx, message(2, "ada@example.com")),
+        receive(ctx, message(1, "ada@example.com", subject="Parcel")),
+        receive(ctx, message(2, "ada@example.com", subject="Re: Parcel")),
     )
     assert first.customer_id == second.customer_id
     assert first.conversation_id == second.conversation_id

@@ -7,9 +7,12 @@ storage of the raw bytes live in the service layer.
 - ``compose_reply``, ``compose_acknowledgement`` (``composing``): what we send;
 - ``ticket_token``, ``find_ticket_token``: the ``[#id]`` subject token that threads
   replies whose client dropped the threading fields;
-- ``html_to_text``: the readable text of an HTML body.
+- ``html_to_text``: the readable text of an HTML body;
+- ``trusted_results`` (``_auth``): what a trusted relay's ``Authentication-Results``
+  field says of the sender.
 """
 
+from opencx.channels.email._auth import RelayResults, trusted_results
 from opencx.channels.email._html_text import html_to_text
 from opencx.channels.email._tokens import find_ticket_token, ticket_token
 from opencx.channels.email.composing import (
@@ -30,6 +33,7 @@ __all__ = [
     "PROVIDER",
     "Mailbox",
     "OutboundAttachment",
+    "RelayResults",
     "compose_acknowledgement",
     "compose_reply",
     "find_ticket_token",
@@ -38,4 +42,5 @@ __all__ = [
     "reply_subject",
     "strip_quoted_reply",
     "ticket_token",
+    "trusted_results",
 ]

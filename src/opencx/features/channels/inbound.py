@@ -8,9 +8,12 @@ Rules:
   the message already stored (``duplicate``) and changes nothing;
 - the sender's identity finds the customer (created the first time); the message joins
   the conversation it answers (an e-mail's references, or the ticket token in its
-  subject, ``subject_token``), else the customer's most recent open conversation seen within
-  ``CONTINUE_WITHIN`` on any channel (a Messenger chat continued by e-mail is one
-  conversation), else a new one. A resolved or closed conversation it answers reopens;
+  subject, ``subject_token``), else the customer's most recent open conversation seen
+  within ``CONTINUE_WITHIN`` (on any channel off e-mail: a Messenger chat continued on
+  WhatsApp is one conversation; for e-mail as the mailbox's threading rule says, by
+  default only one with the same subject), else a new one. A resolved or closed
+  conversation it answers reopens. An e-mail whose sender a trusted relay found forged
+  joins no existing conversation (``opencx.core.mail_trust``);
 - a message joins the conversation's live interaction on its channel; when there is
   none, a new inbound interaction is created and handed to routing;
 - automatic messages (auto-replies, bounces) are stored but never start routing work;
@@ -44,6 +47,7 @@ from opencx.features.channels.inbound_store import (
     store_message,
     stored_in,
 )
+from opencx.features.channels.mail_trust import authenticate
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.attachments import StoredFile, store_file
 from opencx.features.customers.identities import normalise_identity
@@ -77,7 +81,7 @@ async def receive(
     new conversation. A caller that has not looked the account up names its provider
     instead (``account_provider``): the account at ``item.recipient`` is then read in
     the message's transaction, and only when a new conversation needs its queue."""
-    kind, value, item = _identity(item)
+    kind, value, item = _identity(authenticate(item, ctx.settings.email_auth))
     files = await _put_files(ctx, item.attachments, raw)
     incoming = Incoming(
         item=item,

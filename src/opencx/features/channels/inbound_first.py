@@ -37,6 +37,7 @@ from opencx.features.channels.inbound_store import (
     message_metadata,
     store_message,
 )
+from opencx.features.channels.mail_trust import has_other_reply_to
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.attachments import StoredFile
@@ -96,8 +97,13 @@ async def store_batch(
         }
     )
     # A new sender answering an earlier message (a colleague in copy) joins that
-    # conversation: only ``store_message`` follows references.
-    first = [(n, incoming) for n, incoming in new if not incoming.item.thread_refs]
+    # conversation: only ``store_message`` follows references, and records the Reply-To
+    # addresses a message names.
+    first = [
+        (n, incoming)
+        for n, incoming in new
+        if not incoming.item.thread_refs and not has_other_reply_to(incoming.item)
+    ]
     set_wise = {n for n, _ in first}
     for n, incoming in fresh:
         if n in set_wise:

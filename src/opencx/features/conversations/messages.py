@@ -161,6 +161,19 @@ class MessageOut(Schema):
     )
     created_at: datetime
     attachments: list[AttachmentOut] = Field(default_factory=list)
+    #: An e-mail's sender authentication as a trusted relay recorded it (``pass``,
+    #: ``fail``: the sender is forged, ``none``: nothing proven); ``None`` off e-mail.
+    sender_authentication: str | None = None
+    #: Reply-To addresses the message named that its customer is not confirmed by:
+    #: answers do not go there until an agent confirms one.
+    unconfirmed_reply_to: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _trust(self) -> MessageOut:
+        if self.direction is Direction.INBOUND:
+            self.sender_authentication = self.metadata.get("authentication")
+            self.unconfirmed_reply_to = self.metadata.get("reply_to_unconfirmed", "").split()
+        return self
 
 
 async def post_message(

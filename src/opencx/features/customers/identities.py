@@ -2,6 +2,9 @@
 
 A ``(kind, value)`` pair belongs to at most one customer; values are stored normalised
 (see ``opencx.core.identities``; phone numbers in E.164 here, through ``phonenumbers``).
+An identity is ``confirmed`` unless it was only named by a message (a Reply-To address,
+``insert_unconfirmed_email``); answers go to confirmed addresses only, and an agent
+confirms one with ``confirm_identity`` (audited).
 """
 
 from __future__ import annotations
@@ -26,11 +29,14 @@ from opencx.features.customers.schemas import IdentityIn, IdentityOut
 
 __all__ = [
     "add_identity",
+    "confirm_identity",
+    "confirmed_emails",
     "conflict_after_race",
     "ensure_not_merged",
     "find_identity",
     "identity_conflict",
     "insert_identities",
+    "insert_unconfirmed_email",
     "normalise_identity",
     "normalise_phone",
     "remove_identity",
@@ -141,6 +147,75 @@ async def add_identity(
             return IdentityOut.model_validate(row)
     except IntegrityError:
         raise await conflict_after_race(ctx, data.kind, value) from None
+
+
+async def insert_unconfirmed_email(
+    session: AsyncSession, ctx: AppContext, *, customer_id: int, value: str
+) -> CustomerIdentity:
+    """Record ``value`` (normalised, nobody's yet) as an address of ``customer_id`` that a
+    message named and nobody has confirmed."""
+    row = CustomerIdentity(
+        customer_id=customer_id,
+        kind=IdentityKind.EMAIL,
+        value=value,
+        confirmed=False,
+        created_at=ctx.clock.now(),
+    )
+    session.add(row)
+    await session.flush()
+    await record_customer_change(
+        session,
+        ctx,
+        EventType.IDENTITY_ADDED,
+        actor_user_id=None,
+        customer_id=customer_id,
+        action="customer.identity_add",
+        changes={"identity_id": row.id, "kind": "email", "value": value, "confirmed": False},
+        payload={"identity_id": row.id, "kind": "email", "confirmed": False},
+    )
+    return row
+
+
+async def confirmed_emails(session: AsyncSession, customer_id: int) -> list[str]:
+    """The customer's confirmed e-mail addresses, oldest first."""
+    rows = await session.scalars(
+        select(CustomerIdentity.value)
+        .where(
+            CustomerIdentity.customer_id == customer_id,
+            CustomerIdentity.kind == IdentityKind.EMAIL,
+            CustomerIdentity.confirmed.is_(True),
+        )
+        .order_by(CustomerIdentity.id)
+    )
+    return list(rows)
+
+
+async def confirm_identity(
+    ctx: AppContext, principal: Principal, customer_id: int, identity_id: int
+) -> IdentityOut:
+    """Make an address a message named one that answers may go to."""
+    require(principal, Permission.CUSTOMERS_WRITE)
+    async with transaction(ctx) as session:
+        customer = await load_customer(session, principal, customer_id, for_update=True)
+        ensure_not_merged(customer)
+        row = await session.get(CustomerIdentity, identity_id)
+        if row is None or row.customer_id != customer.id:
+            raise NotFound(f"identity {identity_id} of customer {customer_id} does not exist")
+        if not row.confirmed:
+            row.confirmed = True
+            customer.updated_at = ctx.clock.now()
+            await record_customer_change(
+                session,
+                ctx,
+                EventType.CUSTOMER_UPDATED,
+                actor_user_id=principal.user_id,
+                customer_id=customer.id,
+                action="customer.identity_confirm",
+                changes={"identity_id": row.id, "kind": row.kind.value, "value": row.value},
+                payload={"fields": ["identities"], "identity_confirmed": row.id},
+            )
+        await session.flush()
+        return IdentityOut.model_validate(row)
 
 
 async def remove_identity(
