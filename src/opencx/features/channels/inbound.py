@@ -50,7 +50,7 @@ from opencx.features.channels.inbound_store import (
 from opencx.features.channels.mail_trust import authenticate
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.attachments import StoredFile, store_file
-from opencx.features.customers.identities import normalise_identity
+from opencx.features.customers.identities import normalise_identity, release_unconfirmed
 from opencx.features.customers.resolution import find_or_create_customer
 from opencx.features.eventlog import batched
 from opencx.features.routing.commands import wake_router
@@ -220,6 +220,7 @@ async def _store_alone(ctx: AppContext, incoming: Incoming) -> Received:
                 if stored is not None:
                     return stored
                 async with batched(session, ctx):
+                    await release_unconfirmed(session, ctx, [incoming.identity_key])
                     found = await find_or_create_customer(
                         session,
                         ctx,

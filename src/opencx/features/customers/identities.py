@@ -4,7 +4,9 @@ A ``(kind, value)`` pair belongs to at most one customer; values are stored norm
 (see ``opencx.core.identities``; phone numbers in E.164 here, through ``phonenumbers``).
 An identity is ``confirmed`` unless it was only named by a message (a Reply-To address,
 ``insert_unconfirmed_email``); answers go to confirmed addresses only, and an agent
-confirms one with ``confirm_identity`` (audited).
+confirms one with ``confirm_identity`` (audited). An unconfirmed address never finds a
+customer: the first message sent from it takes it back (``release_unconfirmed``), and
+its sender becomes a customer of their own, as any new sender does.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "insert_unconfirmed_email",
     "normalise_identity",
     "normalise_phone",
+    "release_unconfirmed",
     "remove_identity",
 ]
 
@@ -174,6 +177,41 @@ async def insert_unconfirmed_email(
         payload={"identity_id": row.id, "kind": "email", "confirmed": False},
     )
     return row
+
+
+async def release_unconfirmed(
+    session: AsyncSession, ctx: AppContext, identities: Sequence[tuple[IdentityKind, str]]
+) -> None:
+    """Take the unconfirmed ones among normalised ``identities`` from their customers
+    (audited): a message from such an address is its sender's, not theirs."""
+    wanted = set(identities)
+    if not wanted:
+        return
+    rows = await session.scalars(
+        select(CustomerIdentity).where(
+            CustomerIdentity.confirmed.is_(False),
+            CustomerIdentity.kind.in_(sorted({kind for kind, _ in wanted})),
+            CustomerIdentity.value.in_(sorted({value for _, value in wanted})),
+        )
+    )
+    for row in [row for row in rows if (row.kind, row.value) in wanted]:
+        await record_customer_change(
+            session,
+            ctx,
+            EventType.CUSTOMER_UPDATED,
+            actor_user_id=None,
+            customer_id=row.customer_id,
+            action="customer.identity_remove",
+            changes={
+                "identity_id": row.id,
+                "kind": row.kind.value,
+                "value": row.value,
+                "reason": "unconfirmed; wrote from it",
+            },
+            payload={"fields": ["identities"], "identity_removed": row.id},
+        )
+        await session.delete(row)
+    await session.flush()
 
 
 async def confirmed_emails(session: AsyncSession, customer_id: int) -> list[str]:
