@@ -7,6 +7,7 @@ Nested groups use a double underscore: ``OPENCX_DATABASE__URL``.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Literal
 
@@ -207,6 +208,17 @@ class EmailAuthSettings(BaseModel):
     is ignored, since anyone can write one; with none configured nothing is trusted."""
 
     trusted_authserv_ids: tuple[str, ...] = ()
+    # With no trusted relay's field, check DKIM signatures ourselves (DNS queries; the
+    # ``dkim`` extra): it can only show a sender as proven, never as forged.
+    verify_dkim: bool = False
+    dkim_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("verify_dkim")
+    @classmethod
+    def _dkim_installed(cls, value: bool) -> bool:
+        if value and importlib.util.find_spec("dkim") is None:
+            raise ValueError("verify_dkim needs dkimpy: pip install 'opencx[dkim]'")
+        return value
 
 
 class StorageSettings(BaseModel):

@@ -3,11 +3,16 @@ name one matter, and where answers go."""
 
 from __future__ import annotations
 
-import pytest
+import base64
 
-from opencx.channels.email import parse_email, trusted_results
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from opencx.channels.email import dkim_signatures, parse_email, trusted_results
 from opencx.core.mail_trust import (
     AuthVerdict,
+    aligned_dkim_verdict,
     answer_address,
     may_join_existing,
     same_subject,
@@ -117,3 +122,46 @@ def test_answers_go_to_a_confirmed_address_only() -> None:
         == "ada@example.com"
     )
     assert answer_address(reply_to=[], sender="bob@example.com", confirmed=[]) is None
+
+
+def dkim_key() -> tuple[bytes, bytes]:
+    """A private key (PEM) and its DNS TXT record, as a domain would publish it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return private, b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
+
+
+def test_our_own_dkim_check_passes_a_good_signature_and_fails_a_changed_message() -> None:
+    dkim = pytest.importorskip("dkim")
+    private, record = dkim_key()
+    message = b"From: Ada <ada@mail.example.com>\r\nSubject: Parcel\r\n\r\nWhere is it?\r\n"
+    signed = dkim.sign(message, b"s1", b"example.com", private) + message
+
+    def lookup(name: bytes, timeout: int = 5) -> bytes | None:
+        return record if name == b"s1._domainkey.example.com." else None
+
+    assert dkim_signatures(signed, lookup=lookup) == (("example.com", "pass"),)
+    changed = signed.replace(b"Where is it?", b"Send it to me.")
+    assert dkim_signatures(changed, lookup=lookup) == (("example.com", "fail"),)
+    assert dkim_signatures(message, lookup=lookup) == ()
+    assert dkim_signatures(signed, lookup=lambda name, timeout=5: None) == (
+        ("example.com", "fail"),
+    )
+
+
+def test_only_an_aligned_passing_signature_proves_the_sender() -> None:
+    sender = "ada@mail.example.com"
+    assert aligned_dkim_verdict(sender, [("example.com", "pass")]) is AuthVerdict.PASS
+    assert aligned_dkim_verdict(sender, [("mail.example.com", "pass")]) is AuthVerdict.PASS
+    assert aligned_dkim_verdict(sender, [("evil.example.net", "pass")]) is AuthVerdict.NONE
+    assert aligned_dkim_verdict(sender, [("ample.com", "pass")]) is AuthVerdict.NONE
+    assert aligned_dkim_verdict(sender, [("com", "pass")]) is AuthVerdict.NONE
+    # A broken signature proves nothing either way: never a failure.
+    assert aligned_dkim_verdict(sender, [("example.com", "fail")]) is AuthVerdict.NONE

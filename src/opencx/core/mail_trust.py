@@ -8,6 +8,10 @@ Rules:
   result, when SPF failed and no DKIM signature passed; anything else is ``none``
   (nothing proven either way). DKIM or SPF passing alone proves nothing about the
   From address, so it never makes ``pass``;
+- with no trusted relay, our own DKIM check (when enabled) gives ``pass`` when a
+  signature passed for the sender's domain or a parent of it (relaxed alignment, without
+  the public suffix list), else ``none``: a broken signature proves nothing (mailing
+  lists rewrite messages), so our check never says ``fail``;
 - a message whose verdict is ``fail`` never joins an existing conversation: not by its
   references, its subject token, its subject or its sender's recent conversation
   (Message-IDs we send and subject tokens are guessable); an agent may merge it;
@@ -30,6 +34,7 @@ from enum import StrEnum
 __all__ = [
     "AuthVerdict",
     "ThreadRule",
+    "aligned_dkim_verdict",
     "answer_address",
     "may_join_existing",
     "same_subject",
@@ -70,6 +75,18 @@ def sender_verdict(results: Iterable[tuple[str, str]]) -> AuthVerdict:
         return AuthVerdict.PASS if "pass" in dmarc else AuthVerdict.NONE
     if "fail" in found.get("spf", set()) and "pass" not in found.get("dkim", set()):
         return AuthVerdict.FAIL
+    return AuthVerdict.NONE
+
+
+def aligned_dkim_verdict(sender: str, signatures: Iterable[tuple[str, str]]) -> AuthVerdict:
+    """Our own DKIM check's verdict on ``sender`` (an address) from ``(domain, result)``
+    pairs."""
+    domain = sender.rpartition("@")[2].strip().lower().rstrip(".")
+    for signer, result in signatures:
+        signer = signer.strip().lower().rstrip(".")
+        aligned = domain == signer or (domain.endswith(f".{signer}") and "." in signer)
+        if result == "pass" and signer and aligned:
+            return AuthVerdict.PASS
     return AuthVerdict.NONE
 
 

@@ -81,7 +81,8 @@ async def receive(
     new conversation. A caller that has not looked the account up names its provider
     instead (``account_provider``): the account at ``item.recipient`` is then read in
     the message's transaction, and only when a new conversation needs its queue."""
-    kind, value, item = _identity(authenticate(item, ctx.settings.email_auth))
+    item = await authenticate(item, ctx.settings.email_auth, raw)
+    kind, value, item = _identity(item)
     files = await _put_files(ctx, item.attachments, raw)
     incoming = Incoming(
         item=item,

@@ -5,10 +5,11 @@ statements.
 A batch holds distinct senders and distinct provider ids (the intake makes it so). One
 query finds the messages already stored (repeated deliveries), one the unconfirmed
 addresses among the senders (each taken back from the customer a Reply-To gave it to),
-and one the customers of every sender. A first contact (a sender with no customer, answering no earlier message)
-is stored set-wise: one statement each for the new customers, their identities,
-conversations, interactions, routing tasks, router commands, messages and attachments.
-Any other message goes through ``store_message`` as it would alone.
+and one the customers of every sender. A first contact (a sender with no customer,
+answering no earlier message, naming no other Reply-To) is stored set-wise: one
+statement each for the new customers, their identities, conversations, interactions,
+routing tasks, router commands, messages and attachments. Any other message goes
+through ``store_message`` as it would alone.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ that received it, and the Reply-To addresses it names that the customer is not k
 Rules:
 - every e-mail gets ``metadata["authentication"]`` (``pass``, ``fail`` or ``none``),
   with ``authentication_details`` naming the relay and its results when one is trusted
-  (``email_auth.trusted_authserv_ids``); a ``fail`` is flagged ``auth_failed``;
+  (``email_auth.trusted_authserv_ids``), else, with ``email_auth.verify_dkim``, our own
+  DKIM check's (in a thread, within ``dkim_timeout_seconds``); a ``fail`` is flagged
+  ``auth_failed``;
 - a mailbox's rule is its account's ``settings["threading"]`` (``subject`` by default,
   and for a message to an address we have no mailbox for);
 - a Reply-To address that is no identity of anyone's is recorded as an unconfirmed
@@ -16,16 +18,22 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.channels.base import InboundMessage
-from opencx.channels.email import trusted_results
+from opencx.channels.email import dkim_signatures, trusted_results
 from opencx.core.enums import Channel, IdentityKind
 from opencx.core.errors import InvalidInput
 from opencx.core.identities import normalise_email
-from opencx.core.mail_trust import AuthVerdict, ThreadRule, sender_verdict
+from opencx.core.mail_trust import (
+    AuthVerdict,
+    ThreadRule,
+    aligned_dkim_verdict,
+    sender_verdict,
+)
 from opencx.features.context import AppContext
 from opencx.features.customers.identities import find_identity, insert_unconfirmed_email
 from opencx.features.directory.channel_accounts import find_mailbox
@@ -44,19 +52,39 @@ __all__ = [
 AUTH_FAILED = "auth_failed"
 
 
-def authenticate(item: InboundMessage, settings: EmailAuthSettings) -> InboundMessage:
+async def authenticate(
+    item: InboundMessage, settings: EmailAuthSettings, raw: bytes | None
+) -> InboundMessage:
     """``item`` with its sender authentication verdict (e-mail only)."""
     if item.channel is not Channel.EMAIL:
         return item
     fields = item.metadata.get("authentication_results") or ()
     relay = trusted_results(tuple(str(f) for f in fields), settings.trusted_authserv_ids)
-    verdict = sender_verdict(relay.results) if relay is not None else AuthVerdict.NONE
-    metadata = {**item.metadata, "authentication": verdict.value}
+    metadata = dict(item.metadata)
     if relay is not None:
+        verdict = sender_verdict(relay.results)
         results = " ".join(f"{method}={result}" for method, result in relay.results)
         metadata["authentication_details"] = f"{relay.authserv_id}: {results or 'none'}"
+    elif settings.verify_dkim and raw:
+        verdict, metadata["authentication_details"] = await _own_dkim(item, settings, raw)
+    else:
+        verdict = AuthVerdict.NONE
+    metadata["authentication"] = verdict.value
     flags = item.flags | {AUTH_FAILED} if verdict is AuthVerdict.FAIL else item.flags
     return replace(item, metadata=metadata, flags=flags)
+
+
+async def _own_dkim(
+    item: InboundMessage, settings: EmailAuthSettings, raw: bytes
+) -> tuple[AuthVerdict, str]:
+    try:
+        async with asyncio.timeout(settings.dkim_timeout_seconds):
+            signatures = await asyncio.to_thread(dkim_signatures, raw)
+    except TimeoutError:
+        return AuthVerdict.NONE, "opencx dkim: not checked in time"
+    checked = " ".join(f"{domain or '?'}={result}" for domain, result in signatures)
+    verdict = aligned_dkim_verdict(item.sender.value, signatures)
+    return verdict, f"opencx dkim: {checked or 'no signature'}"
 
 
 def verdict_of(item: InboundMessage) -> AuthVerdict | None:
