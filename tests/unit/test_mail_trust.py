@@ -165,3 +165,11 @@ def test_only_an_aligned_passing_signature_proves_the_sender() -> None:
     assert aligned_dkim_verdict(sender, [("com", "pass")]) is AuthVerdict.NONE
     # A broken signature proves nothing either way: never a failure.
     assert aligned_dkim_verdict(sender, [("example.com", "fail")]) is AuthVerdict.NONE
+
+
+def test_only_the_first_fields_are_read() -> None:
+    padding = ["mx.evil.example.net; dmarc=pass"] * 10
+    assert trusted_results([*padding, f"{RELAY}; dmarc=fail"], [RELAY]) is None
+    found = trusted_results([f"{RELAY}; dmarc=fail", *padding * 1000], [RELAY])
+    assert found is not None
+    assert found.results == (("dmarc", "fail"),)

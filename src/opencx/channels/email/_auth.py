@@ -6,7 +6,9 @@ Rules:
   internet could check its sender. A relay prepends its field, so the first trusted one
   is the closest to us; relays are expected to drop incoming fields with their own id
   (RFC 8601, 5), which makes that first field theirs;
-- a field that does not parse is skipped, never raised: it proves nothing;
+- a field that does not parse is skipped, never raised: it proves nothing; only the
+  first ``MAX_FIELDS`` are read (our relay's is among the first; a sender can add
+  thousands below it);
 - the RFC 8601 grammar (comments, quoted strings, property types) is parsed by
   ``authres``, the parser of the dkimpy and pyspf authors.
 """
@@ -18,7 +20,10 @@ from dataclasses import dataclass
 
 import authres
 
-__all__ = ["RelayResults", "trusted_results"]
+__all__ = ["MAX_FIELDS", "RelayResults", "trusted_results"]
+
+#: Fields read per message, from the top.
+MAX_FIELDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +39,7 @@ def trusted_results(fields: Sequence[str], trusted: Collection[str]) -> RelayRes
     wanted = {name.strip().lower() for name in trusted if name.strip()}
     if not wanted:
         return None
-    for field in fields:
+    for field in fields[:MAX_FIELDS]:
         try:
             parsed = authres.AuthenticationResultsHeader.parse_value(field)
         except Exception:  # noqa: S112 (authres raises its own SyntaxError; a bad field proves nothing)
