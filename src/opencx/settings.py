@@ -7,6 +7,7 @@ Nested groups use a double underscore: ``OPENCX_DATABASE__URL``.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Literal
 
@@ -205,6 +206,25 @@ class SendGridSettings(BaseModel):
         return value
 
 
+class EmailAuthSettings(BaseModel):
+    """Whose ``Authentication-Results`` fields count: the authserv-ids of the relays that
+    receive our mail from the internet (``mx.example.com``). A field with any other id
+    is ignored, since anyone can write one; with none configured nothing is trusted."""
+
+    trusted_authserv_ids: tuple[str, ...] = ()
+    # With no trusted relay's field, check DKIM signatures ourselves (DNS queries; the
+    # ``dkim`` extra): it can only show a sender as proven, never as forged.
+    verify_dkim: bool = False
+    dkim_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+
+    @field_validator("verify_dkim")
+    @classmethod
+    def _dkim_installed(cls, value: bool) -> bool:
+        if value and importlib.util.find_spec("dkim") is None:
+            raise ValueError("verify_dkim needs dkimpy: pip install 'opencx[dkim]'")
+        return value
+
+
 class StorageSettings(BaseModel):
     """Attachments: a directory on disk (object storage plugs in behind the same port)."""
 
@@ -281,6 +301,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = TwilioSettings()
     sendgrid: SendGridSettings = SendGridSettings()
     intake: IntakeSettings = IntakeSettings()
+    email_auth: EmailAuthSettings = EmailAuthSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

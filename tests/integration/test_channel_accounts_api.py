@@ -369,7 +369,7 @@ async def test_provider_settings_are_checked_and_stored_with_their_defaults(
         f"{API}{PATH}", json=account(settings={"host": "x"}), headers=admin.headers
     )
     assert_problem(smtp, 422, "opencx.invalid_input")
-    assert "takes no settings" in smtp.json()["detail"]
+    assert "settings.host" in smtp.json()["detail"]
 
 
 async def test_a_credential_is_sealed_never_shown_nor_audited_and_can_be_removed(

@@ -21,6 +21,7 @@ from opencx.features.conversations.conversations import (
 )
 from opencx.features.customers.identities import add_identity
 from opencx.features.customers.schemas import IdentityIn
+from opencx.features.directory.channel_accounts import ChannelAccountCreate, create_account
 from opencx.features.users.service import UserCreate, create_user_as_system
 from opencx.testing.fakes import FakeClock
 
@@ -129,6 +130,19 @@ async def test_messenger_then_email_is_one_customer_and_one_conversation(
     ctx: AppContext, clock: FakeClock
 ) -> None:
     boss = await admin(ctx)
+    # A mailbox whose rule continues a customer's recent conversation whatever its
+    # subject (the default, ``subject``, starts one per new subject).
+    await create_account(
+        ctx,
+        boss,
+        ChannelAccountCreate(
+            channel=Channel.EMAIL,
+            provider="smtp",
+            address="support@example.com",
+            name="Support",
+            settings={"threading": "recent"},
+        ),
+    )
     psid = "6254381294627191"
     chat = await receive(
         ctx,

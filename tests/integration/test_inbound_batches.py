@@ -76,7 +76,7 @@ async def setup(ctx: AppContext) -> int:
 
 def arrivals() -> list[tuple[InboundMessage, bytes | None]]:
     """First contacts, a known customer, a newcomer answering an earlier message, an
-    auto-reply, a damaged sender, and a repeated delivery."""
+    auto-reply, a damaged sender, a repeated delivery, and a Reply-To to confirm."""
     return [
         (message(1, "ada@example.com"), b"From: ada@example.com\r\n\r\nMessage 1"),
         (message(2, "grace@example.com"), None),
@@ -86,6 +86,8 @@ def arrivals() -> list[tuple[InboundMessage, bytes | None]]:
         (message(6, "not an address"), None),
         (message(0, "known@example.com"), None),
         (message(7, "linus@example.com", channel=Channel.SMS, provider="twilio"), None),
+        # A first contact naming a Reply-To: recorded as an address to confirm.
+        (message(8, "hedy@example.com", metadata={"reply_to": ("h@example.net",)}), None),
     ]
 
 
@@ -145,7 +147,7 @@ async def test_messages_arriving_together_end_up_as_if_they_came_one_by_one(
         await receive(other_ctx, item, raw=raw, queue_id=queue_id) for item, raw in arrivals()
     ]
     assert await story(ctx, together) == await story(other_ctx, one_by_one)
-    assert [r.duplicate for r in together] == [False] * 6 + [True, False]
+    assert [r.duplicate for r in together] == [False] * 6 + [True, False, False]
     assert together[3].conversation_id == together[6].conversation_id  # the newcomer's reply
 
 
@@ -166,9 +168,10 @@ async def test_first_contacts_arriving_together_share_one_transaction(ctx: AppCo
 
 
 async def test_one_sender_writing_twice_at_once_gets_one_conversation(ctx: AppContext) -> None:
+    # The same matter (one subject): a new subject would be a conversation of its own.
     first, second = await asyncio.gather(
-        receive(ctx, message(1, "ada@example.com")),
-        receive(ctx, message(2, "ada@example.com")),
+        receive(ctx, message(1, "ada@example.com", subject="Parcel")),
+        receive(ctx, message(2, "ada@example.com", subject="Re: Parcel")),
     )
     assert first.customer_id == second.customer_id
     assert first.conversation_id == second.conversation_id

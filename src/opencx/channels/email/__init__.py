@@ -7,9 +7,13 @@ storage of the raw bytes live in the service layer.
 - ``compose_reply``, ``compose_acknowledgement`` (``composing``): what we send;
 - ``ticket_token``, ``find_ticket_token``: the ``[#id]`` subject token that threads
   replies whose client dropped the threading fields;
-- ``html_to_text``: the readable text of an HTML body.
+- ``html_to_text``: the readable text of an HTML body;
+- ``trusted_results`` (``_auth``): what a trusted relay's ``Authentication-Results``
+  field says of the sender; ``dkim_signatures`` (``_dkim``): our own DKIM check.
 """
 
+from opencx.channels.email._auth import RelayResults, trusted_results
+from opencx.channels.email._dkim import dkim_available, dkim_signatures
 from opencx.channels.email._html_text import html_to_text
 from opencx.channels.email._tokens import find_ticket_token, ticket_token
 from opencx.channels.email.composing import (
@@ -30,12 +34,16 @@ __all__ = [
     "PROVIDER",
     "Mailbox",
     "OutboundAttachment",
+    "RelayResults",
     "compose_acknowledgement",
     "compose_reply",
+    "dkim_available",
+    "dkim_signatures",
     "find_ticket_token",
     "html_to_text",
     "parse_email",
     "reply_subject",
     "strip_quoted_reply",
     "ticket_token",
+    "trusted_results",
 ]

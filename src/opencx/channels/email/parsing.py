@@ -19,8 +19,9 @@ Rules:
 
 ``metadata`` holds ``to``, ``cc``, ``reply_to`` (addresses), ``message_id`` (``None``
 when made up), ``in_reply_to``, ``references`` (ids), ``full_text``, ``subject_token``
-when the subject carries a ticket token, ``defects`` when the parser met any, and for a
-bounce ``bounce`` (the failed recipients and the Message-ID of the returned message).
+when the subject carries a ticket token, ``authentication_results`` (every such field,
+first first: the service decides which relay to trust), ``defects`` when the parser met
+any, and for a bounce ``bounce`` (the failed recipients and the Message-ID of the returned message).
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ class _Fields:
     to: tuple[str, ...]
     cc: tuple[str, ...]
     reply_to: tuple[str, ...]
+    authentication_results: tuple[str, ...]
 
 
 def _read(raw: bytes, *, recipient: str | None) -> InboundMessage:
@@ -174,6 +176,7 @@ def _read_fields(message: Message, defects: list[str]) -> _Fields:
         to=_addresses(message, "To", defects),
         cc=_addresses(message, "Cc", defects),
         reply_to=_addresses(message, "Reply-To", defects),
+        authentication_results=tuple(raw_headers(message, "Authentication-Results")),
     )
 
 
@@ -192,6 +195,8 @@ def _metadata(
     token = find_ticket_token(fields.subject)
     if token is not None:
         metadata["subject_token"] = token
+    if fields.authentication_results:
+        metadata["authentication_results"] = fields.authentication_results
     if content.defects:
         metadata["defects"] = tuple(dict.fromkeys(content.defects))
     if BOUNCE in flags:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opencx.core.enums import IdentityKind
@@ -38,6 +38,9 @@ class CustomerIdentity(Base):
     kind: Mapped[IdentityKind] = mapped_column(str_enum(IdentityKind))
     value: Mapped[str] = mapped_column(String(320))
     verified: Mapped[bool] = mapped_column(default=False)
+    # False for an address a message named (its Reply-To) until an agent confirms it:
+    # answers never go to an unconfirmed address.
+    confirmed: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

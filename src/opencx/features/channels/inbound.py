@@ -8,9 +8,12 @@ Rules:
   the message already stored (``duplicate``) and changes nothing;
 - the sender's identity finds the customer (created the first time); the message joins
   the conversation it answers (an e-mail's references, or the ticket token in its
-  subject, ``subject_token``), else the customer's most recent open conversation seen within
-  ``CONTINUE_WITHIN`` on any channel (a Messenger chat continued by e-mail is one
-  conversation), else a new one. A resolved or closed conversation it answers reopens;
+  subject, ``subject_token``), else the customer's most recent open conversation seen
+  within ``CONTINUE_WITHIN`` (on any channel off e-mail: a Messenger chat continued on
+  WhatsApp is one conversation; for e-mail as the mailbox's threading rule says, by
+  default only one with the same subject), else a new one. A resolved or closed
+  conversation it answers reopens. An e-mail whose sender a trusted relay found forged
+  joins no existing conversation (``opencx.core.mail_trust``);
 - a message joins the conversation's live interaction on its channel; when there is
   none, a new inbound interaction is created and handed to routing;
 - automatic messages (auto-replies, bounces) are stored but never start routing work;
@@ -52,9 +55,10 @@ from opencx.features.channels.inbound_store import (
     store_message,
     stored_in,
 )
+from opencx.features.channels.mail_trust import authenticate
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.attachments import NewFile, PendingFile, store_file
-from opencx.features.customers.identities import normalise_identity
+from opencx.features.customers.identities import normalise_identity, release_unconfirmed
 from opencx.features.customers.resolution import find_or_create_customer
 from opencx.features.eventlog import batched
 from opencx.features.routing.commands import wake_router
@@ -88,6 +92,7 @@ async def receive(
     the message's transaction, and only when a new conversation needs its queue. A
     caller that found no account names its provider as ``unknown_account``: a new
     conversation then goes to the configured default queue (see ``inbound_store``)."""
+    item = await authenticate(item, ctx.settings.email_auth, raw)
     kind, value, item = _identity(item)
     files = await _put_files(ctx, item.attachments, raw)
     incoming = Incoming(
@@ -232,6 +237,7 @@ async def _store_alone(ctx: AppContext, incoming: Incoming) -> Received:
                 if stored is not None:
                     return stored
                 async with batched(session, ctx):
+                    await release_unconfirmed(session, ctx, [incoming.identity_key])
                     found = await find_or_create_customer(
                         session,
                         ctx,

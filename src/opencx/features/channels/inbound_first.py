@@ -3,11 +3,13 @@ rows, events and audit entries as storing each with ``store_message``, with far 
 statements.
 
 A batch holds distinct senders and distinct provider ids (the intake makes it so). One
-query finds the messages already stored (repeated deliveries) and one the customers of
-every sender. A first contact (a sender with no customer, answering no earlier message)
-is stored set-wise: one statement each for the new customers, their identities,
-conversations, interactions, routing tasks, router commands, messages and attachments.
-Any other message goes through ``store_message`` as it would alone.
+query finds the messages already stored (repeated deliveries), one the unconfirmed
+addresses among the senders (each taken back from the customer a Reply-To gave it to),
+and one the customers of every sender. A first contact (a sender with no customer,
+answering no earlier message, naming no other Reply-To) is stored set-wise: one
+statement each for the new customers, their identities, conversations, interactions,
+routing tasks, router commands, messages and attachments. Any other message goes
+through ``store_message`` as it would alone.
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ from opencx.features.channels.inbound_store import (
     store_message,
     unknown_account_queue,
 )
+from opencx.features.channels.mail_trust import has_other_reply_to
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.attachments import NewFile
+from opencx.features.customers.identities import release_unconfirmed
 from opencx.features.customers.resolution import (
     FoundCustomer,
     NewIdentity,
@@ -84,6 +88,7 @@ async def store_batch(
     transaction); what became of each, in order."""
     results: dict[int, Received] = await _already_stored(session, batch)
     fresh = [(n, incoming) for n, incoming in enumerate(batch) if n not in results]
+    await release_unconfirmed(session, ctx, [incoming.identity_key for _, incoming in fresh])
     known = await find_customers(session, [_identity(incoming) for _, incoming in fresh])
     new = [(n, incoming) for n, incoming in fresh if incoming.identity_key not in known]
     created = await create_customers(session, ctx, [_identity(incoming) for _, incoming in new])
@@ -99,8 +104,13 @@ async def store_batch(
         }
     )
     # A new sender answering an earlier message (a colleague in copy) joins that
-    # conversation: only ``store_message`` follows references.
-    first = [(n, incoming) for n, incoming in new if not incoming.item.thread_refs]
+    # conversation: only ``store_message`` follows references, and records the Reply-To
+    # addresses a message names.
+    first = [
+        (n, incoming)
+        for n, incoming in new
+        if not incoming.item.thread_refs and not has_other_reply_to(incoming.item)
+    ]
     set_wise = {n for n, _ in first}
     for n, incoming in fresh:
         if n in set_wise:

@@ -21,8 +21,10 @@ from opencx.core.enums import (
     InteractionState,
 )
 from opencx.core.events import EventType
+from opencx.core.mail_trust import ThreadRule, may_join_existing, same_subject
 from opencx.db.models import Attachment, Conversation, Interaction, Message, Queue
 from opencx.features.channels.intake_metrics import intake_metrics
+from opencx.features.channels.mail_trust import note_reply_to, thread_rule, verdict_of
 from opencx.features.context import AppContext
 from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.attachments import NewFile
@@ -48,6 +50,8 @@ log = structlog.get_logger(__name__)
 CONTINUE_WITHIN = timedelta(days=7)
 #: Flags that mark a message no one should be asked to answer.
 AUTOMATIC = frozenset({"auto_submitted", "bounce"})
+#: How many of a customer's recent conversations a new subject is compared with.
+_SUBJECT_CANDIDATES = 20
 _ENDED = (InteractionState.ENDED, InteractionState.ABANDONED)
 _CLOSED = (ConversationStatus.RESOLVED, ConversationStatus.CLOSED)
 
@@ -183,7 +187,8 @@ async def store_message(
         body_html=item.html,
         provider_message_id=item.provider_message_id,
         delivery_status=DeliveryStatus.RECEIVED,
-        metadata_=message_metadata(item),
+        metadata_=message_metadata(item)
+        | await note_reply_to(session, ctx, item, customer.customer_id),
         created_at=now,
     )
     session.add(message)
@@ -221,8 +226,11 @@ async def store_message(
 async def _thread(
     session: AsyncSession, item: InboundMessage, customer: FoundCustomer, now: datetime
 ) -> Conversation | None:
-    """The conversation this message answers, or the customer's recent open one (a
-    customer created just now has none)."""
+    """The conversation this message answers, or the customer's recent open one that
+    the mailbox's rule lets it join (a customer created just now has none); none for a
+    message whose sender a trusted relay found forged."""
+    if not may_join_existing(verdict_of(item)):
+        return None
     if item.thread_refs:
         answered = (
             select(Message.conversation_id)
@@ -245,22 +253,32 @@ async def _thread(
         # A token only counts from the customer it was sent to: it is guessable.
         if conversation is not None and conversation.customer_id == customer_id:
             return conversation
+    return await _recent(session, item, customer_id, now)
+
+
+async def _recent(
+    session: AsyncSession, item: InboundMessage, customer_id: int, now: datetime
+) -> Conversation | None:
+    """The customer's latest open conversation updated within ``CONTINUE_WITHIN`` (our
+    clock, not the message's date: a sender's clock can say anything) that the rule
+    lets the message join."""
+    rule = await thread_rule(session, item)
     latest = (
         select(Conversation)
         .where(
             Conversation.customer_id == customer_id,
             Conversation.status.in_((ConversationStatus.OPEN, ConversationStatus.PENDING)),
+            Conversation.updated_at >= now - CONTINUE_WITHIN,
         )
         .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-        .limit(1)
+        .limit(1 if rule is ThreadRule.RECENT else _SUBJECT_CANDIDATES)
     )
-    recent = await session.scalar(latest)
-    if recent is None:
-        return None
-    # Our clock, not the message's date: a sender's clock can say anything.
-    if recent.updated_at < now - CONTINUE_WITHIN:
-        return None
-    return recent
+    for conversation in await session.scalars(latest):
+        if rule is ThreadRule.RECENT or same_subject(
+            conversation.subject, (item.subject or "")[:300]
+        ):
+            return conversation
+    return None
 
 
 async def _new_conversation(
@@ -388,6 +406,8 @@ _KEPT = (
     "page_url",
     "locale",
     "via",
+    "authentication",
+    "authentication_details",
 )
 
 

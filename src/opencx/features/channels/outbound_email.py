@@ -1,9 +1,12 @@
 """E-mail answers and acknowledgements, sent through the relay (``smtp_out``).
 
 Rules:
-- an answer goes to the customer's last e-mail in the conversation (its Reply-To, else
-  its sender), from the mailbox that received it, threaded with In-Reply-To and
-  References, and with the conversation's ``[#id]`` token in the subject;
+- an answer (and an acknowledgement) answers the customer's last e-mail in the
+  conversation, from the mailbox that received it, threaded with In-Reply-To and
+  References, and with the conversation's ``[#id]`` token in the subject; it goes to an
+  address the conversation's customer is confirmed by (its Reply-To when confirmed, else
+  its sender when confirmed, else the customer's first confirmed address:
+  ``opencx.core.mail_trust.answer_address``), never to one a message merely named;
 - once sent, the message keeps the addresses it went ``from`` and ``to`` and its
   ``subject`` in its metadata, as the other channels' senders keep theirs;
 - the Message-ID is derived from the row (``opencx.<id>@<mailbox domain>``), so a
@@ -41,6 +44,7 @@ from opencx.channels.email.composing import (
 )
 from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction
 from opencx.core.events import EventType
+from opencx.core.mail_trust import answer_address
 from opencx.db.models import Attachment, Conversation, Message
 from opencx.features.channels.inbound import Received
 from opencx.features.channels.outbound_base import (
@@ -53,6 +57,7 @@ from opencx.features.channels.outbound_base import (
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.messages import SEND_JOB
+from opencx.features.customers.identities import confirmed_emails
 from opencx.features.directory.channel_accounts import find_mailbox
 
 __all__ = ["EMAIL_SENDER", "acknowledge", "queue_system_email", "send_email"]
@@ -230,9 +235,13 @@ async def _compose(ctx: AppContext, message_id: int) -> EmailMessage | Failed | 
         if last is None:
             return Failed("no e-mail from the customer to answer in this conversation")
         meta = last.metadata_
-        to = meta.get("reply_to", "").split(" ")[0] or meta.get("sender", "")
-        if not to:
-            return Failed("the customer's e-mail in this conversation names no address")
+        to = answer_address(
+            reply_to=meta.get("reply_to", "").split(),
+            sender=meta.get("sender", ""),
+            confirmed=await confirmed_emails(session, conversation.customer_id),
+        )
+        if to is None:
+            return Failed("the customer has no confirmed e-mail address to answer")
         address = message.metadata_.get("mailbox") or meta.get("recipient", "")
         account = await find_mailbox(session, address)
         if account is None:

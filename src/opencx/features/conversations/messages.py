@@ -180,6 +180,12 @@ class MessageOut(Schema):
     recipient: str | None = None
     #: An e-mail's own subject, which may differ from its conversation's.
     subject: str | None = None
+    #: An e-mail's sender authentication as a trusted relay recorded it (``pass``,
+    #: ``fail``: the sender is forged, ``none``: nothing proven); ``None`` off e-mail.
+    sender_authentication: str | None = None
+    #: Reply-To addresses the message named that its customer is not confirmed by:
+    #: answers do not go there until an agent confirms one.
+    unconfirmed_reply_to: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _from_metadata(self) -> MessageOut:
@@ -187,6 +193,9 @@ class MessageOut(Schema):
         self.sender = self.sender or sender
         self.recipient = self.recipient or recipient
         self.subject = self.subject or self.metadata.get("subject") or None
+        if self.direction is Direction.INBOUND:
+            self.sender_authentication = self.metadata.get("authentication")
+            self.unconfirmed_reply_to = self.metadata.get("reply_to_unconfirmed", "").split()
         return self
 
 

@@ -7,6 +7,7 @@ create by identity, race-safe), ``merge`` (folding one customer into another).
 
 from opencx.features.customers.identities import (
     add_identity,
+    confirm_identity,
     normalise_identity,
     normalise_phone,
     remove_identity,
@@ -42,6 +43,7 @@ __all__ = [
     "MergeOut",
     "ResolveIn",
     "add_identity",
+    "confirm_identity",
     "create_customer",
     "get_customer",
     "list_customers",

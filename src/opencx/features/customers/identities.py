@@ -3,6 +3,11 @@
 A ``(kind, value)`` pair belongs to at most one customer; values are stored normalised
 (see ``opencx.core.identities``; phone numbers by the one rule of
 ``opencx.channels.phones``: E.164 where they parse, as given otherwise).
+An identity is ``confirmed`` unless it was only named by a message (a Reply-To address,
+``insert_unconfirmed_email``); answers go to confirmed addresses only, and an agent
+confirms one with ``confirm_identity`` (audited). An unconfirmed address never finds a
+customer: the first message sent from it takes it back (``release_unconfirmed``), and
+its sender becomes a customer of their own, as any new sender does.
 """
 
 from __future__ import annotations
@@ -27,13 +32,17 @@ from opencx.features.customers.schemas import IdentityIn, IdentityOut
 
 __all__ = [
     "add_identity",
+    "confirm_identity",
+    "confirmed_emails",
     "conflict_after_race",
     "ensure_not_merged",
     "find_identity",
     "identity_conflict",
     "insert_identities",
+    "insert_unconfirmed_email",
     "normalise_identity",
     "normalise_phone",
+    "release_unconfirmed",
     "remove_identity",
 ]
 
@@ -127,6 +136,110 @@ async def add_identity(
             return IdentityOut.model_validate(row)
     except IntegrityError:
         raise await conflict_after_race(ctx, data.kind, value) from None
+
+
+async def insert_unconfirmed_email(
+    session: AsyncSession, ctx: AppContext, *, customer_id: int, value: str
+) -> CustomerIdentity:
+    """Record ``value`` (normalised, nobody's yet) as an address of ``customer_id`` that a
+    message named and nobody has confirmed."""
+    row = CustomerIdentity(
+        customer_id=customer_id,
+        kind=IdentityKind.EMAIL,
+        value=value,
+        confirmed=False,
+        created_at=ctx.clock.now(),
+    )
+    session.add(row)
+    await session.flush()
+    await record_customer_change(
+        session,
+        ctx,
+        EventType.IDENTITY_ADDED,
+        actor_user_id=None,
+        customer_id=customer_id,
+        action="customer.identity_add",
+        changes={"identity_id": row.id, "kind": "email", "value": value, "confirmed": False},
+        payload={"identity_id": row.id, "kind": "email", "confirmed": False},
+    )
+    return row
+
+
+async def release_unconfirmed(
+    session: AsyncSession, ctx: AppContext, identities: Sequence[tuple[IdentityKind, str]]
+) -> None:
+    """Take the unconfirmed ones among normalised ``identities`` from their customers
+    (audited): a message from such an address is its sender's, not theirs."""
+    wanted = set(identities)
+    if not wanted:
+        return
+    rows = await session.scalars(
+        select(CustomerIdentity).where(
+            CustomerIdentity.confirmed.is_(False),
+            CustomerIdentity.kind.in_(sorted({kind for kind, _ in wanted})),
+            CustomerIdentity.value.in_(sorted({value for _, value in wanted})),
+        )
+    )
+    for row in [row for row in rows if (row.kind, row.value) in wanted]:
+        await record_customer_change(
+            session,
+            ctx,
+            EventType.CUSTOMER_UPDATED,
+            actor_user_id=None,
+            customer_id=row.customer_id,
+            action="customer.identity_remove",
+            changes={
+                "identity_id": row.id,
+                "kind": row.kind.value,
+                "value": row.value,
+                "reason": "unconfirmed; wrote from it",
+            },
+            payload={"fields": ["identities"], "identity_removed": row.id},
+        )
+        await session.delete(row)
+    await session.flush()
+
+
+async def confirmed_emails(session: AsyncSession, customer_id: int) -> list[str]:
+    """The customer's confirmed e-mail addresses, oldest first."""
+    rows = await session.scalars(
+        select(CustomerIdentity.value)
+        .where(
+            CustomerIdentity.customer_id == customer_id,
+            CustomerIdentity.kind == IdentityKind.EMAIL,
+            CustomerIdentity.confirmed.is_(True),
+        )
+        .order_by(CustomerIdentity.id)
+    )
+    return list(rows)
+
+
+async def confirm_identity(
+    ctx: AppContext, principal: Principal, customer_id: int, identity_id: int
+) -> IdentityOut:
+    """Make an address a message named one that answers may go to."""
+    require(principal, Permission.CUSTOMERS_WRITE)
+    async with transaction(ctx) as session:
+        customer = await load_customer(session, principal, customer_id, for_update=True)
+        ensure_not_merged(customer)
+        row = await session.get(CustomerIdentity, identity_id)
+        if row is None or row.customer_id != customer.id:
+            raise NotFound(f"identity {identity_id} of customer {customer_id} does not exist")
+        if not row.confirmed:
+            row.confirmed = True
+            customer.updated_at = ctx.clock.now()
+            await record_customer_change(
+                session,
+                ctx,
+                EventType.CUSTOMER_UPDATED,
+                actor_user_id=principal.user_id,
+                customer_id=customer.id,
+                action="customer.identity_confirm",
+                changes={"identity_id": row.id, "kind": row.kind.value, "value": row.value},
+                payload={"fields": ["identities"], "identity_confirmed": row.id},
+            )
+        await session.flush()
+        return IdentityOut.model_validate(row)
 
 
 async def remove_identity(

@@ -85,6 +85,8 @@ class IdentityOut(Schema):
     kind: IdentityKind
     value: str
     verified: bool
+    #: False for an address only a message named: answers do not go there.
+    confirmed: bool = True
     created_at: datetime
 
 

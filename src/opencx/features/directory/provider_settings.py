@@ -32,6 +32,8 @@ __all__ = [
     "ImapAccountSettings",
     "InvitationRule",
     "SecretUnreadable",
+    "SmtpAccountSettings",
+    "Threading",
     "TwitterSettings",
     "WidgetSettings",
     "check_settings",
@@ -44,8 +46,23 @@ class _ProviderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: What a new e-mail with no reply fields and no ticket token joins (see
+#: ``opencx.core.mail_trust``): ``subject``, the customer's recent open conversation with
+#: the same subject; ``recent``, their latest recent open conversation whatever its
+#: subject. Unset means ``subject``.
+Threading = Literal["subject", "recent"]
+
+
+class SmtpAccountSettings(_ProviderSettings):
+    """A mailbox our SMTP server receives for."""
+
+    threading: Threading | None = None
+
+
 class ImapAccountSettings(_ProviderSettings):
     """An existing mailbox polled over IMAP; the password is the account's secret."""
+
+    threading: Threading | None = None
 
     host: str = Field(min_length=1, max_length=255)
     port: int = Field(default=993, ge=1, le=65535)
@@ -111,6 +128,7 @@ class WidgetSettings(_ProviderSettings):
 
 
 PROVIDER_SETTINGS: Mapping[str, type[_ProviderSettings]] = {
+    "smtp": SmtpAccountSettings,
     "imap": ImapAccountSettings,
     "google_play": GooglePlaySettings,
     "app_store": AppStoreSettings,

@@ -10,6 +10,12 @@ from fastapi.responses import JSONResponse
 from opencx.core.enums import ConversationStatus
 from opencx.features import conversations
 from opencx.features.common import Page
+from opencx.features.conversations.regroup import (
+    ConversationMerge,
+    ConversationSplit,
+    merge_conversations,
+    split_conversation,
+)
 from opencx.features.conversations.reply_windows import ReplyWindowOut, get_reply_windows
 from opencx.web.deps import MAX_ID, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.idempotent import created
@@ -81,6 +87,31 @@ async def change_status(
     body: conversations.StatusChange,
 ) -> conversations.ConversationOut:
     return await conversations.change_conversation_status(ctx, principal, conversation_id, body)
+
+
+@router.post("/{conversation_id}/merge", response_model=conversations.ConversationOut)
+async def merge(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    conversation_id: EntityId,
+    body: ConversationMerge,
+) -> conversations.ConversationOut:
+    """Fold conversation ``source_id`` (same customer) into this one, which is returned;
+    the source is closed."""
+    return await merge_conversations(ctx, principal, conversation_id, body)
+
+
+@router.post(
+    "/{conversation_id}/split", status_code=201, response_model=conversations.ConversationOut
+)
+async def split(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    conversation_id: EntityId,
+    body: ConversationSplit,
+) -> conversations.ConversationOut:
+    """Move the messages named into a new conversation of the same customer, returned."""
+    return await split_conversation(ctx, principal, conversation_id, body)
 
 
 @router.get("/{conversation_id}/timeline", response_model=Page[conversations.TimelineEntry])

@@ -110,6 +110,16 @@ async def add_identity(
     )
 
 
+@router.post(
+    "/{customer_id}/identities/{identity_id}/confirm", response_model=customers.IdentityOut
+)
+async def confirm_identity(
+    ctx: ContextDep, principal: PrincipalDep, customer_id: EntityId, identity_id: EntityId
+) -> customers.IdentityOut:
+    """Let answers go to an address that only a message named (its Reply-To)."""
+    return await customers.confirm_identity(ctx, principal, customer_id, identity_id)
+
+
 @router.delete("/{customer_id}/identities/{identity_id}", status_code=204)
 async def remove_identity(
     ctx: ContextDep, principal: PrincipalDep, customer_id: EntityId, identity_id: EntityId
