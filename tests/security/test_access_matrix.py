@@ -165,6 +165,14 @@ PUBLIC = {"GET /healthz", "GET /readyz"}
 BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/business-hours": {"name": "Weekend", "timezone": "Europe/Paris"},
     "POST /api/v1/contact-reasons": {"axis": "action", "code": "x", "labels": {"en": "X"}},
+    # What a channel received (inbound, a customer's or the system's words, a provider
+    # id) is for admins only (``channels.ingest``): every role may answer as itself.
+    "POST /api/v1/conversations/{conversation_id}/messages": {
+        "body_text": "x",
+        "channel": "chat",
+        "direction": "outbound",
+        "author_kind": "agent",
+    },
 }
 API_LABELS = [label for label in _operation_labels() if label not in PUBLIC]
 

@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opencx.core.enums import ConversationStatus, InteractionState, Role, SiteKind
+from opencx.core.enums import (
+    AuthorKind,
+    ConversationStatus,
+    Direction,
+    InteractionState,
+    Role,
+    SiteKind,
+)
 from opencx.core.errors import IllegalTransition, InvalidInput, PermissionDenied
 from opencx.core.lifecycles import (
     CONVERSATION_TRANSITIONS,
@@ -17,7 +24,13 @@ from opencx.core.lifecycles import (
     check_transition,
 )
 from opencx.core.pagination import decode_cursor, encode_cursor
-from opencx.core.permissions import ROLE_PERMISSIONS, Permission, Principal, require
+from opencx.core.permissions import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Principal,
+    message_permission,
+    require,
+)
 
 
 @given(st.sampled_from(InteractionState), st.sampled_from(InteractionState))
@@ -91,3 +104,25 @@ def test_cursor_round_trips(last_id: int) -> None:
 def test_a_forged_cursor_never_escapes_as_another_error(cursor: str) -> None:
     with contextlib.suppress(InvalidInput):
         assert decode_cursor(cursor) >= 0
+
+
+@given(
+    direction=st.sampled_from(Direction),
+    author=st.sampled_from(AuthorKind),
+    provider_id=st.booleans(),
+)
+def test_only_a_channel_writes_what_a_customer_sent(
+    direction: Direction, author: AuthorKind, provider_id: bool
+) -> None:
+    needed = message_permission(direction=direction, author=author, provider_id=provider_id)
+    channel_fact = (
+        direction is Direction.INBOUND
+        or author in (AuthorKind.CUSTOMER, AuthorKind.SYSTEM)
+        or provider_id
+    )
+    assert needed is (
+        Permission.CHANNELS_INGEST if channel_fact else Permission.CONVERSATIONS_WRITE
+    )
+    assert Principal(1, Role.ADMIN).can(needed)
+    assert Principal(1, Role.AGENT).can(needed) is not channel_fact
+    assert Principal(1, Role.SUPERVISOR).can(needed) is not channel_fact
