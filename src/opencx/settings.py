@@ -18,6 +18,7 @@ __all__ = [
     "DatabaseSettings",
     "JobsSettings",
     "MetaSettings",
+    "NetworkSettings",
     "RoutingSettings",
     "SecuritySettings",
     "SendGridSettings",
@@ -226,6 +227,14 @@ class PublicChannelSettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1)
 
 
+class NetworkSettings(BaseModel):
+    """Where admin-configured hosts (an IMAP server) may lead the server: public
+    addresses only, unless ``allow_private_destinations`` (a mail server on the
+    installation's own network; tests and demos with local servers)."""
+
+    allow_private_destinations: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPENCX_",
@@ -249,6 +258,7 @@ class Settings(BaseSettings):
     meta: MetaSettings = MetaSettings()
     twilio: TwilioSettings = TwilioSettings()
     sendgrid: SendGridSettings = SendGridSettings()
+    network: NetworkSettings = NetworkSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
