@@ -5,10 +5,13 @@ Revises: 7d4a2c9e1f08
 Create Date: 2026-12-07 01:30:00.000000
 
 A signed cookie cannot be taken back: sessions become rows that sign-out, a new
-password and deactivation end.
+password and deactivation end. Deactivation now revokes a user's tokens; the tokens of
+users deactivated before this revision are revoked here, so that reactivating one of
+them does not bring old tokens back.
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -41,6 +44,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_sessions_user_id"), ["user_id"], unique=False)
+    users = sa.table("users", sa.column("id", sa.Integer()), sa.column("is_active", sa.Boolean()))
+    tokens = sa.table(
+        "api_tokens",
+        sa.column("user_id", sa.Integer()),
+        sa.column("revoked_at", opencx.db.types.UTCDateTime(timezone=True)),
+    )
+    inactive = sa.select(users.c.id).where(users.c.is_active.is_(False))
+    op.execute(
+        tokens.update()
+        .where(tokens.c.revoked_at.is_(None), tokens.c.user_id.in_(inactive))
+        .values(revoked_at=datetime.now(UTC))
+    )
 
 
 def downgrade() -> None:
