@@ -19,6 +19,7 @@ __all__ = [
     "DatabaseSettings",
     "JobsSettings",
     "MetaSettings",
+    "NetworkSettings",
     "RoutingSettings",
     "SecuritySettings",
     "SendGridSettings",
@@ -277,6 +278,14 @@ class IntakeSettings(BaseModel):
     media_max_attempts: int = Field(default=6, ge=1)
 
 
+class NetworkSettings(BaseModel):
+    """Where admin-configured hosts (an IMAP server) may lead the server: public
+    addresses only, unless ``allow_private_destinations`` (a mail server on the
+    installation's own network; tests and demos with local servers)."""
+
+    allow_private_destinations: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OPENCX_",
@@ -302,6 +311,7 @@ class Settings(BaseSettings):
     sendgrid: SendGridSettings = SendGridSettings()
     intake: IntakeSettings = IntakeSettings()
     email_auth: EmailAuthSettings = EmailAuthSettings()
+    network: NetworkSettings = NetworkSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -40,6 +40,12 @@ pytestmark = pytest.mark.timeout(60)
 MAILBOX = "support@example.com"
 
 
+@pytest.fixture(autouse=True)
+def local_servers_allowed(settings: Settings) -> None:
+    """The Dovecot of these tests listens on loopback, refused by default."""
+    settings.network.allow_private_destinations = True
+
+
 def mail(
     sender: str, subject: str, body: str, *, message_id: str | None = None, **headers: str
 ) -> bytes:
@@ -569,6 +575,7 @@ async def test_the_poll_command_says_what_each_mailbox_gave(
         "OPENCX_ENV": "test",
         "OPENCX_DATABASE__URL": settings.database.url,
         "OPENCX_STORAGE__PATH": str(settings.storage.path),
+        "OPENCX_NETWORK__ALLOW_PRIVATE_DESTINATIONS": "true",
     }
 
     command = await asyncio.create_subprocess_exec(

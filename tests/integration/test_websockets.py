@@ -20,7 +20,7 @@ from opencx.core.enums import Channel, Direction, PresenceState, Role, SiteKind
 from opencx.core.events import DomainEvent
 from opencx.core.live_views import AgentView, SnapshotMark, SupervisorView, View, apply, relevant
 from opencx.core.permissions import Principal
-from opencx.features.auth import create_api_token
+from opencx.features.auth import create_api_token, end_session, list_api_tokens, start_session
 from opencx.features.context import AppContext
 from opencx.features.conversations.conversations import ConversationCreate, create_conversation
 from opencx.features.conversations.interactions import InteractionCreate, create_interaction
@@ -34,7 +34,6 @@ from opencx.features.routing.tasks import TaskCreate, create_task
 from opencx.features.users.presence import PresenceUpdate, set_agent_presence
 from opencx.features.users.service import UserCreate, UserOut, create_user_as_system
 from opencx.realtime.bus import InProcessBus
-from opencx.settings import Settings
 from opencx.testing import FakeClock, RecordingPublisher
 from opencx.web import create_app
 
@@ -379,20 +378,51 @@ async def test_unauthenticated_and_forbidden_are_closed_with_4401_and_4403(live:
     assert await live.close_code("/ws/supervisor", bearer(agent_token)) == 4403
 
 
-def session_cookie(settings: Settings, user_id: int) -> str:
-    signer = TimestampSigner(settings.security.secret_key.get_secret_value())
-    data = b64encode(json.dumps({"user_id": user_id}).encode())
+async def session_cookie(ctx: AppContext, user_id: int, key: str | None = None) -> str:
+    """The cookie a browser holds once signed in: a session row's key, signed."""
+    key = key or await start_session(ctx, user_id)
+    signer = TimestampSigner(ctx.settings.security.secret_key.get_secret_value())
+    data = b64encode(json.dumps({"sid": key}).encode())
     return "opencx_session=" + signer.sign(data).decode()
 
 
 async def test_session_cookie_works_from_our_own_pages_only(live: Live) -> None:
     boss, _ = await live.caller("boss@example.com", Role.SUPERVISOR)
-    cookie = session_cookie(live.ctx.settings, boss.id)
+    cookie = await session_cookie(live.ctx, boss.id)
     own_page = {"cookie": cookie, "origin": "http://testserver"}
     async with live.connect("/ws/supervisor", own_page) as ws:
         assert (await ws.receive_json())["type"] == "snapshot"
     evil = {"cookie": cookie, "origin": "https://evil.example"}
     assert await live.close_code("/ws/supervisor", evil) == 4403
+
+
+async def test_signing_out_or_revoking_closes_the_sockets_using_it(live: Live) -> None:
+    boss, token = await live.caller("boss@example.com", Role.SUPERVISOR)
+    _, other_token = await live.caller("boss2@example.com", Role.SUPERVISOR)
+    key = await start_session(live.ctx, boss.id)
+    other_key = await start_session(live.ctx, boss.id)
+    cookie = await session_cookie(live.ctx, boss.id, key)
+    by_cookie = live.connect("/ws/supervisor", {"cookie": cookie})
+    by_token = live.connect(f"/ws/supervisor?token={token}")
+    unrelated = live.connect(f"/ws/supervisor?token={other_token}")
+    async with by_cookie as cookie_ws, by_token as token_ws, unrelated as other_ws:
+        for ws in (cookie_ws, token_ws, other_ws):
+            assert (await ws.receive_json())["type"] == "snapshot"
+        await end_session(live.ctx, other_key)  # another session of the same user ends
+        [listed] = (await list_api_tokens(live.ctx, Principal(boss.id, Role.SUPERVISOR))).items
+        revoked = await live.http.delete(f"/api/v1/tokens/{listed.id}", headers=bearer(token))
+        assert revoked.status_code == 200, revoked.text
+        with pytest.raises(Closed) as closed:
+            await token_ws.receive_json()
+        assert closed.value.code == 4401
+        await other_ws.send_json({"type": "ping"})
+        assert await other_ws.receive_json() == {"type": "pong"}
+        await cookie_ws.send_json({"type": "ping"})  # its own session still holds
+        assert await cookie_ws.receive_json() == {"type": "pong"}
+        await end_session(live.ctx, key)
+        with pytest.raises(Closed) as closed:
+            await cookie_ws.receive_json()
+        assert closed.value.code == 4401
 
 
 async def test_token_is_removed_from_the_query_string(live: Live) -> None:

@@ -36,6 +36,7 @@ from opencx.core.enums import (
 from opencx.core.permissions import Principal
 from opencx.db.models import RoutingReservation
 from opencx.features.auth import create_api_token
+from opencx.features.auth.tokens import list_tokens_as_system
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.attachments import add_attachment
 from opencx.features.conversations.conversations import ConversationCreate, create_conversation
@@ -104,6 +105,9 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "GET /api/v1/users": SUPERVISOR_UP,
     "POST /api/v1/users": ADMIN,
     "GET /api/v1/users/me": ALL,
+    # One's own tokens; another user's token is a 404 unless one is an admin.
+    "GET /api/v1/tokens": ALL,
+    "DELETE /api/v1/tokens/{token_id}": ALL,
     "GET /api/v1/users/{user_id}": SELF,
     "PATCH /api/v1/users/{user_id}": ADMIN,
     "PUT /api/v1/users/{user_id}/skills": ADMIN,
@@ -165,6 +169,14 @@ PUBLIC = {"GET /healthz", "GET /readyz"}
 BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/business-hours": {"name": "Weekend", "timezone": "Europe/Paris"},
     "POST /api/v1/contact-reasons": {"axis": "action", "code": "x", "labels": {"en": "X"}},
+    # What a channel received (inbound, a customer's or the system's words, a provider
+    # id) is for admins only (``channels.ingest``): every role may answer as itself.
+    "POST /api/v1/conversations/{conversation_id}/messages": {
+        "body_text": "x",
+        "channel": "chat",
+        "direction": "outbound",
+        "author_kind": "agent",
+    },
 }
 API_LABELS = [label for label in _operation_labels() if label not in PUBLIC]
 
@@ -279,6 +291,8 @@ async def _populate(ctx: AppContext) -> World:
     user_on_b = await create_user_as_system(
         ctx, UserCreate(email="b-agent@example.com", role=Role.AGENT, site_id=partner_b.id)
     )
+    await create_api_token(ctx, email="b-agent@example.com")
+    [b_token] = await list_tokens_as_system(ctx, email="b-agent@example.com")
     task_id, reservation_id = await _offer_a_task(
         ctx, admin, customer.id, site_id=partner_b.id, skill_id=skill.id, agent=own_ids["agent"]
     )
@@ -300,6 +314,7 @@ async def _populate(ctx: AppContext) -> World:
         "attachment_id": attachment.id,
         "task_id": task_id,
         "reservation_id": reservation_id,
+        "token_id": b_token.id,
     }
     return World(ids=ids, tokens=tokens, own_ids=own_ids)
 

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opencx.core.enums import ConversationStatus, InteractionState, Role, SiteKind
+from opencx.core.destinations import refusal
+from opencx.core.enums import (
+    AuthorKind,
+    ConversationStatus,
+    Direction,
+    InteractionState,
+    Role,
+    SiteKind,
+)
 from opencx.core.errors import IllegalTransition, InvalidInput, PermissionDenied
 from opencx.core.lifecycles import (
     CONVERSATION_TRANSITIONS,
@@ -17,7 +25,13 @@ from opencx.core.lifecycles import (
     check_transition,
 )
 from opencx.core.pagination import decode_cursor, encode_cursor
-from opencx.core.permissions import ROLE_PERMISSIONS, Permission, Principal, require
+from opencx.core.permissions import (
+    ROLE_PERMISSIONS,
+    Permission,
+    Principal,
+    message_permission,
+    require,
+)
 
 
 @given(st.sampled_from(InteractionState), st.sampled_from(InteractionState))
@@ -91,3 +105,63 @@ def test_cursor_round_trips(last_id: int) -> None:
 def test_a_forged_cursor_never_escapes_as_another_error(cursor: str) -> None:
     with contextlib.suppress(InvalidInput):
         assert decode_cursor(cursor) >= 0
+
+
+@given(
+    direction=st.sampled_from(Direction),
+    author=st.sampled_from(AuthorKind),
+    provider_id=st.booleans(),
+)
+def test_only_a_channel_writes_what_a_customer_sent(
+    direction: Direction, author: AuthorKind, provider_id: bool
+) -> None:
+    needed = message_permission(direction=direction, author=author, provider_id=provider_id)
+    channel_fact = (
+        direction is Direction.INBOUND
+        or author in (AuthorKind.CUSTOMER, AuthorKind.SYSTEM)
+        or provider_id
+    )
+    assert needed is (
+        Permission.CHANNELS_INGEST if channel_fact else Permission.CONVERSATIONS_WRITE
+    )
+    assert Principal(1, Role.ADMIN).can(needed)
+    assert Principal(1, Role.AGENT).can(needed) is not channel_fact
+    assert Principal(1, Role.SUPERVISOR).can(needed) is not channel_fact
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "::1",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "fe80::1",
+        "fc00::1",
+        "100.64.0.1",
+        "0.0.0.0",
+        "::",
+        "224.0.0.1",
+        "192.0.2.1",
+        "198.18.0.1",
+        "240.0.0.1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::",
+        "64:ff9b::7f00:1",
+        "fe80::1%eth0",
+        "not an address",
+    ],
+)
+def test_internal_destinations_are_refused(address: str) -> None:
+    assert refusal(address) is not None
+
+
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c", "::ffff:8.8.8.8"]
+)
+def test_public_destinations_pass(address: str) -> None:
+    assert refusal(address) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from opencx.core.enums import Role
 from opencx.core.errors import OpenCXError
 from opencx.db import migrate
 from opencx.features.auth import create_api_token
+from opencx.features.auth.tokens import TokenOut, list_tokens_as_system, revoke_token_as_system
 from opencx.features.users.service import UserCreate, create_user_as_system
 from opencx.logconfig import configure_logging
 from opencx.runtime import build_app, build_context, run_job_worker, upgrade_database
@@ -271,6 +273,63 @@ def token_create(
         return
     console.print(f"token for {user} (shown once):")
     sys.stdout.write(raw + "\n")
+
+
+@token_app.command("list")
+def token_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens (email).")] = None,
+) -> None:
+    """List API tokens: id, user, name, prefix, created, last used, revoked."""
+    settings = _settings()
+    migrate.upgrade(settings.database)
+
+    async def read() -> list[TokenOut]:
+        ctx = build_context(settings)
+        try:
+            return await list_tokens_as_system(ctx, email=user)
+        finally:
+            await ctx.engine.dispose()
+
+    for token in asyncio.run(read()):
+        sys.stdout.write(
+            "\t".join(
+                [
+                    str(token.id),
+                    str(token.user_id),
+                    token.name or "-",
+                    token.prefix,
+                    token.created_at.isoformat(timespec="seconds"),
+                    _when(token.last_used_at),
+                    "revoked " + _when(token.revoked_at) if token.revoked_at else "active",
+                ]
+            )
+            + "\n"
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(min=1, help="The token's id.")]) -> None:
+    """Revoke a token at once; its requests and WebSockets are refused from then on."""
+    settings = _settings()
+    migrate.upgrade(settings.database)
+
+    async def revoke() -> TokenOut:
+        ctx = build_context(settings)
+        try:
+            return await revoke_token_as_system(ctx, token_id)
+        finally:
+            await ctx.engine.dispose()
+
+    try:
+        token = asyncio.run(revoke())
+    except OpenCXError as exc:
+        _fail(exc)
+        return
+    console.print(f"token {token.id} ({token.prefix}…) of user {token.user_id} is revoked")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") if moment is not None else "-"
 
 
 @app.command()

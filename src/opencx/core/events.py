@@ -30,6 +30,8 @@ class EventType(StrEnum):
     AGENT_PRESENCE_CHANGED = "agent.presence_changed"
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"
+    # Sessions or API tokens of a user ended: open WebSockets check theirs again.
+    USER_ACCESS_ENDED = "user.access_ended"
     SITE_CHANGED = "site.changed"
     QUEUE_CHANGED = "queue.changed"
     DIRECTORY_CHANGED = "directory.changed"

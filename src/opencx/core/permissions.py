@@ -5,7 +5,11 @@ Rules:
 - admins see every site; so do users of an internal site and users with no site
   (a company that has not described its sites is one internal site);
 - users of a partner site see their own site plus the sites granted to them, and
-  nothing that belongs to no site.
+  nothing that belongs to no site;
+- only a channel writes what a customer sent: an inbound message, one authored by the
+  customer or the system, or one carrying a provider's message id needs
+  ``channels.ingest`` (admins' integration tokens; our own channels act as the system).
+  An agent writes outbound messages as themselves, with no provider id.
 """
 
 from __future__ import annotations
@@ -14,10 +18,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from opencx.core.enums import Role, SiteKind
+from opencx.core.enums import AuthorKind, Direction, Role, SiteKind
 from opencx.core.errors import PermissionDenied
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "Principal", "require"]
+__all__ = [
+    "ROLE_PERMISSIONS",
+    "Permission",
+    "Principal",
+    "message_permission",
+    "require",
+]
 
 
 class Permission(StrEnum):
@@ -36,6 +46,7 @@ class Permission(StrEnum):
     EVENTS_READ = "events.read"
     AUDIT_READ = "audit.read"
     SUPERVISE = "supervise"  # live supervisor views
+    CHANNELS_INGEST = "channels.ingest"  # write messages as a channel received them
 
 
 _AGENT = frozenset(
@@ -98,3 +109,17 @@ def require(principal: Principal, permission: Permission) -> None:
             f"the {principal.role.value} role may not do {permission.value!r}",
             permission=permission.value,
         )
+
+
+_CHANNEL_AUTHORS = frozenset({AuthorKind.CUSTOMER, AuthorKind.SYSTEM})
+
+
+def message_permission(
+    *, direction: Direction, author: AuthorKind, provider_id: bool
+) -> Permission:
+    """What writing a message takes: a channel's facts (inbound, the customer's or the
+    system's words, a provider's id, which later deduplicates real deliveries) need
+    ``channels.ingest``; anything else, ``conversations.write``."""
+    if direction is Direction.INBOUND or author in _CHANNEL_AUTHORS or provider_id:
+        return Permission.CHANNELS_INGEST
+    return Permission.CONVERSATIONS_WRITE

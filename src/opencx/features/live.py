@@ -11,7 +11,7 @@ Nothing is lost between the snapshot and the events: a feed subscribes to the bu
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC
 from enum import StrEnum
@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.errors import Unauthenticated
-from opencx.core.events import DomainEvent
+from opencx.core.events import DomainEvent, EventType
 from opencx.core.live_views import (
     LIVE_ROLES,
     AgentStatus,
@@ -43,6 +43,7 @@ from opencx.realtime.bus import EventSource, Subscription
 from opencx.realtime.codec import event_to_json
 
 __all__ = [
+    "CredentialCheck",
     "FeedKind",
     "LiveFeed",
     "open_live_feed",
@@ -59,6 +60,9 @@ class FeedKind(StrEnum):
     SUPERVISOR = "supervisor"
 
 
+#: Proves again the credential a connection opened with; raises ``Unauthenticated``.
+CredentialCheck = Callable[[], Awaitable[object]]
+
 _PERMISSION = {
     FeedKind.AGENT: Permission.PRESENCE_SET_OWN,
     FeedKind.SUPERVISOR: Permission.SUPERVISE,
@@ -68,12 +72,20 @@ _PERMISSION = {
 class LiveFeed:
     """One connection's stream: a snapshot, then ``next_message`` again and again.
 
-    It subscribes when made, before its first snapshot is read."""
+    It subscribes when made, before its first snapshot is read. When the viewer's
+    sessions or tokens end (``user.access_ended``), ``recheck`` proves the connection's
+    own credential again: its ``Unauthenticated`` ends the feed."""
 
     def __init__(
-        self, ctx: AppContext, viewer: Principal, kind: FeedKind, source: EventSource
+        self,
+        ctx: AppContext,
+        viewer: Principal,
+        kind: FeedKind,
+        source: EventSource,
+        recheck: CredentialCheck | None = None,
     ) -> None:
         self._ctx = ctx
+        self._recheck = recheck
         self._viewer = viewer
         self._kind = kind
         self._source = source
@@ -98,6 +110,8 @@ class LiveFeed:
                 self._source.unsubscribe(self._queue)
                 self._queue = self._source.subscribe()
                 return await self.snapshot(resync=True)
+            if self._recheck is not None and self._ends_my_access(event):
+                await self._recheck()
             message = await self._consider(event)
             if message is not None:
                 return message
@@ -117,6 +131,13 @@ class LiveFeed:
         self.view = view
         return {"type": "event", "seq": self._next_seq(), "event": event_to_json(event)}
 
+    def _ends_my_access(self, event: DomainEvent) -> bool:
+        return (
+            event.type is EventType.USER_ACCESS_ENDED
+            and event.entity_kind == "user"
+            and event.entity_id == self._viewer.user_id
+        )
+
     def _next_seq(self) -> int:
         self._seq += 1
         return self._seq
@@ -124,11 +145,11 @@ class LiveFeed:
 
 @asynccontextmanager
 async def open_live_feed(
-    ctx: AppContext, viewer: Principal, kind: FeedKind
+    ctx: AppContext, viewer: Principal, kind: FeedKind, *, recheck: CredentialCheck | None = None
 ) -> AsyncIterator[tuple[LiveFeed, dict[str, Any]]]:
     """Subscribe, then read the snapshot; yields the feed and the snapshot message."""
     require(viewer, _PERMISSION[kind])
-    feed = LiveFeed(ctx, viewer, kind, _event_source(ctx))
+    feed = LiveFeed(ctx, viewer, kind, _event_source(ctx), recheck)
     try:
         first = await feed.snapshot()
         yield feed, first

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -13,11 +14,8 @@ from pydantic import AwareDatetime, BeforeValidator
 from opencx.core.errors import PermissionDenied, Unauthenticated
 from opencx.core.ids import MAX_ID
 from opencx.core.permissions import Principal
-from opencx.features.auth.service import (
-    Authenticated,
-    authenticate_token,
-    authenticate_user_id,
-)
+from opencx.features.auth.service import Authenticated, authenticate_token
+from opencx.features.auth.sessions import authenticate_session
 from opencx.features.common import MAX_PAGE
 from opencx.features.context import AppContext
 
@@ -31,12 +29,14 @@ __all__ = [
     "LimitQuery",
     "PrincipalDep",
     "csrf_token",
+    "session_key",
 ]
 
 # Row ids are INTEGER on PostgreSQL (32-bit): a larger id is a 422, not a database error.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
-SESSION_USER = "user_id"
+#: The session's random key (the server keeps its row: ``features.auth.sessions``).
+SESSION_KEY = "sid"
 SESSION_CSRF = "csrf"
 
 
@@ -56,15 +56,21 @@ async def get_caller(request: Request, ctx: ContextDep) -> Authenticated:
         if scheme.lower() != "bearer" or not raw.strip():
             raise Unauthenticated("use 'Authorization: Bearer <token>'")
         return await authenticate_token(ctx, raw.strip())
-    user_id = request.session.get(SESSION_USER) if "session" in request.scope else None
-    if not isinstance(user_id, int):
+    key = session_key(request.session) if "session" in request.scope else None
+    if key is None:
         raise Unauthenticated("sign in, or send 'Authorization: Bearer <token>'")
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         expected = str(request.session.get(SESSION_CSRF, ""))
         if not expected or not hmac.compare_digest(sent, expected):
             raise PermissionDenied(f"missing or wrong {CSRF_HEADER} header")
-    return await authenticate_user_id(ctx, user_id)
+    return await authenticate_session(ctx, key)
+
+
+def session_key(session: Mapping[str, Any]) -> str | None:
+    """The key of the signed cookie's session, if it holds one."""
+    key = session.get(SESSION_KEY)
+    return key if isinstance(key, str) and key else None
 
 
 CallerDep = Annotated[Authenticated, Depends(get_caller)]

@@ -2,7 +2,10 @@
 
 A connection is accepted, then authenticated (session cookie, or an API token in the
 ``token`` query parameter or the ``Authorization`` header); errors close it with
-``4000 + HTTP status`` (4401, 4403). The feed itself lives in ``opencx.features.live``.
+``4000 + HTTP status`` (4401, 4403). When the user's sessions or tokens end (sign-out,
+revocation, a new password, deactivation), the connection proves its credential again
+and is closed with 4401 if it no longer holds. The feed itself lives in
+``opencx.features.live``.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from opencx.core.errors import OpenCXError, PermissionDenied, Unauthenticated
 from opencx.core.live_views import answer_client
 from opencx.core.permissions import Principal
-from opencx.features.auth.service import authenticate_token, authenticate_user_id
+from opencx.features.auth.service import authenticate_token
+from opencx.features.auth.sessions import authenticate_session
 from opencx.features.context import AppContext
 from opencx.features.live import FeedKind, LiveFeed, open_live_feed
 from opencx.realtime.codec import dumps
-from opencx.web.deps import SESSION_USER
+from opencx.web.deps import session_key
 from opencx.web.errors import websocket_close_code
 
 __all__ = ["close_socket", "router", "take_query_token"]
@@ -54,8 +58,9 @@ async def _serve(websocket: WebSocket, kind: FeedKind) -> None:
     token = _take_token(websocket)
     await websocket.accept()
     try:
-        principal = await _authenticate(websocket, ctx, token)
-        async with open_live_feed(ctx, principal, kind) as (feed, snapshot):
+        prove = _credential(websocket, ctx, token)
+        principal = await prove()
+        async with open_live_feed(ctx, principal, kind, recheck=prove) as (feed, snapshot):
             await websocket.send_text(dumps(snapshot))
             await _stream(websocket, feed)
     except WebSocketDisconnect:
@@ -86,16 +91,26 @@ def _take_token(websocket: WebSocket) -> str | None:
     return token
 
 
-async def _authenticate(websocket: WebSocket, ctx: AppContext, token: str | None) -> Principal:
+def _credential(
+    websocket: WebSocket, ctx: AppContext, token: str | None
+) -> Callable[[], Awaitable[Principal]]:
+    """What proves who the connection is, as often as asked: its token or its session."""
     if token:
-        return (await authenticate_token(ctx, token)).principal
-    session = websocket.session if "session" in websocket.scope else {}
-    user_id = session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+
+        async def by_token() -> Principal:
+            return (await authenticate_token(ctx, token)).principal
+
+        return by_token
+    key = session_key(websocket.session) if "session" in websocket.scope else None
+    if key is None:
         raise Unauthenticated("sign in, or pass an API token as ?token=")
     if not _same_origin(websocket, ctx.settings.server.public_url):
         raise PermissionDenied("this page's origin may not use your session")
-    return (await authenticate_user_id(ctx, user_id)).principal
+
+    async def by_session() -> Principal:
+        return (await authenticate_session(ctx, key)).principal
+
+    return by_session
 
 
 def _same_origin(websocket: WebSocket, public_url: str | None) -> bool:

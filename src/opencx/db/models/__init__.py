@@ -24,7 +24,7 @@ from opencx.db.models.routing import (
     RoutingWorker,
     RoutingWorkflow,
 )
-from opencx.db.models.users import AgentSkill, ApiToken, SiteGrant, User
+from opencx.db.models.users import AgentSkill, ApiToken, SiteGrant, User, UserSession
 
 __all__ = [
     "AgentSkill",
@@ -58,4 +58,5 @@ __all__ = [
     "Skill",
     "Team",
     "User",
+    "UserSession",
 ]

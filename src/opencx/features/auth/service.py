@@ -21,6 +21,7 @@ __all__ = [
     "authenticate_password",
     "authenticate_token",
     "authenticate_user_id",
+    "authenticated",
 ]
 
 
@@ -51,7 +52,7 @@ async def authenticate_token(ctx: AppContext, raw: str) -> Authenticated:
         # Written at most every few minutes so reads stay reads.
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
             token.last_used_at = now
-        return await _authenticated(session, user)
+        return await authenticated(session, user)
 
 
 async def authenticate_password(
@@ -73,10 +74,10 @@ async def authenticate_password(
             limiter.fail(keys, now)
             raise Unauthenticated("wrong email or password")
         limiter.succeed(keys)
-        return await _authenticated(session, user)
+        return await authenticated(session, user)
 
 
-async def _authenticated(session: AsyncSession, user: User) -> Authenticated:
+async def authenticated(session: AsyncSession, user: User) -> Authenticated:
     return Authenticated(
         principal=await load_principal(session, user),
         email=user.email,
@@ -86,9 +87,9 @@ async def _authenticated(session: AsyncSession, user: User) -> Authenticated:
 
 
 async def authenticate_user_id(ctx: AppContext, user_id: int) -> Authenticated:
-    """Reload a signed-in user from their session, so deactivation takes effect at once."""
+    """Reload an active user by id (for callers that have proved who they are)."""
     async with transaction(ctx) as session:
         user = await session.get(User, user_id)
         if user is None or not user.is_active:
             raise Unauthenticated("your session has ended; sign in again")
-        return await _authenticated(session, user)
+        return await authenticated(session, user)

@@ -6,6 +6,9 @@ Rules:
   of thread safety never matters;
 - every socket operation has a timeout; TLS (``tls``, ``starttls``) verifies the
   server's certificate and name against the system's trusted authorities;
+- the host is resolved once and every address judged (``opencx.features.destinations``):
+  an internal one is refused unless allowed, and the connection goes to an address
+  that was checked, never to the name resolved again (DNS rebinding);
 - the password is sent with ``AUTHENTICATE PLAIN`` when the server offers it (UTF-8
   safe), else ``LOGIN``; it never appears in an error;
 - a server's ``NO`` or ``BAD``, a dropped connection, a TLS or socket error becomes
@@ -22,12 +25,14 @@ import base64
 import contextlib
 import imaplib
 import re
+import socket
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from opencx.core.errors import Unavailable
+from opencx.features.destinations import resolve_allowed
 from opencx.features.directory.provider_settings import ImapAccountSettings
 
 __all__ = ["ImapMailbox", "MailboxError", "Selected", "encode_folder"]
@@ -57,9 +62,14 @@ class ImapMailbox:
 
     @classmethod
     async def open(
-        cls, settings: ImapAccountSettings, password: str, *, socket_timeout: float
+        cls,
+        settings: ImapAccountSettings,
+        password: str,
+        *,
+        socket_timeout: float,
+        allow_private: bool = False,
     ) -> ImapMailbox:
-        return cls(await _call(lambda: _connect(settings, password, socket_timeout)))
+        return cls(await _call(lambda: _connect(settings, password, socket_timeout, allow_private)))
 
     async def select(self, folder: str) -> Selected:
         return await _call(lambda: _select(self._connection, folder))
@@ -102,15 +112,42 @@ def _describe(exc: BaseException) -> str:
 # --- commands, run in a worker thread ------------------------------------------------------
 
 
-def _connect(settings: ImapAccountSettings, password: str, timeout: float) -> imaplib.IMAP4:
+class _PinnedIMAP4(imaplib.IMAP4):
+    """Connects to ``address`` (checked) while speaking to ``host`` (for TLS names)."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+        self._address = address
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return socket.create_connection((self._address, self.port), timeout)
+
+
+class _PinnedIMAP4SSL(imaplib.IMAP4_SSL):
+    def __init__(
+        self, host: str, port: int, *, address: str, context: ssl.SSLContext, timeout: float
+    ) -> None:
+        self._address = address
+        super().__init__(host, port, ssl_context=context, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = socket.create_connection((self._address, self.port), timeout)
+        wrapped: socket.socket = self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+        return wrapped
+
+
+def _connect(
+    settings: ImapAccountSettings, password: str, timeout: float, allow_private: bool
+) -> imaplib.IMAP4:
     context = ssl.create_default_context()
+    address = resolve_allowed(settings.host, settings.port, allow_private=allow_private)[0]
     connection: imaplib.IMAP4
     if settings.security == "tls":
-        connection = imaplib.IMAP4_SSL(
-            settings.host, settings.port, ssl_context=context, timeout=timeout
+        connection = _PinnedIMAP4SSL(
+            settings.host, settings.port, address=address, context=context, timeout=timeout
         )
     else:
-        connection = imaplib.IMAP4(settings.host, settings.port, timeout=timeout)
+        connection = _PinnedIMAP4(settings.host, settings.port, address=address, timeout=timeout)
     try:
         if settings.security == "starttls":
             connection.starttls(ssl_context=context)

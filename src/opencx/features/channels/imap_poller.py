@@ -226,7 +226,12 @@ async def _run(ctx: AppContext, poll: _Poll) -> str | None:
 async def _poll(ctx: AppContext, poll: _Poll) -> None:
     settings = _settings(poll.account)
     password = _password(ctx, poll.account)
-    mailbox = await ImapMailbox.open(settings, password, socket_timeout=IMAP_TIMEOUT_SECONDS)
+    mailbox = await ImapMailbox.open(
+        settings,
+        password,
+        socket_timeout=IMAP_TIMEOUT_SECONDS,
+        allow_private=ctx.settings.network.allow_private_destinations,
+    )
     try:
         await _read_folder(ctx, poll, mailbox, settings)
     finally:

@@ -45,7 +45,7 @@ from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
 from opencx.core.media import AttachmentStatus
 from opencx.core.outbound_files import OutboundFile, fetched_by_provider, file_refusal
-from opencx.core.permissions import Permission, Principal, require
+from opencx.core.permissions import Permission, Principal, message_permission, require
 from opencx.db.models import Attachment, Conversation, Interaction, Message
 from opencx.features.common import Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
@@ -109,7 +109,9 @@ class TemplateIn(InputSchema):
 
 class MessageCreate(InputSchema):
     """Customers write inbound; agents and bots outbound; the system either way. An
-    agent message is authored by the caller. ``template`` sends an approved WhatsApp
+    agent message is authored by the caller. Only a channel integration
+    (``channels.ingest``, admins) writes inbound, customer or system messages or sets
+    ``provider_message_id``: agents and supervisors get 403. ``template`` sends an approved WhatsApp
     template (outbound WhatsApp only), allowed outside the 24-hour window; its one file,
     if any, is the template's media header."""
 
@@ -214,6 +216,14 @@ async def post_message(
 ) -> tuple[MessageOut, bool]:
     """``(message, created)``; a repeated provider id returns the stored message."""
     require(principal, Permission.CONVERSATIONS_WRITE)
+    require(
+        principal,
+        message_permission(
+            direction=data.direction,
+            author=data.author_kind,
+            provider_id=data.provider_message_id is not None,
+        ),
+    )
     existing = await _existing(ctx, principal, conversation_id, data)
     if existing is not None:
         return existing, False

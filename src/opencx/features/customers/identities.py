@@ -8,6 +8,11 @@ An identity is ``confirmed`` unless it was only named by a message (a Reply-To a
 confirms one with ``confirm_identity`` (audited). An unconfirmed address never finds a
 customer: the first message sent from it takes it back (``release_unconfirmed``), and
 its sender becomes a customer of their own, as any new sender does.
+
+A pair already taken is a 409. It names its owner (``customer_id``) only to a caller
+who sees every customer: a partner-site user gets the same answer whether the owner is
+a customer they see or one hidden from them, so the answer reveals no customer, id or
+site (that the address is in use cannot be hidden while one customer owns it).
 """
 
 from __future__ import annotations
@@ -71,7 +76,15 @@ async def find_identity(
     )
 
 
-def identity_conflict(kind: IdentityKind, value: str, owner_id: int) -> Conflict:
+def identity_conflict(
+    kind: IdentityKind, value: str, owner_id: int, *, viewer: Principal | None
+) -> Conflict:
+    """The 409 for a taken pair, as ``viewer`` may read it (``None``: the system)."""
+    if viewer is not None and viewer.visible_site_ids is not None:
+        return Conflict(
+            f"identity {kind.value}:{value} is already in use by another customer",
+            field="value",
+        )
     return Conflict(
         f"identity {kind.value}:{value} already belongs to customer {owner_id}",
         field="value",
@@ -86,18 +99,20 @@ async def insert_identities(
     identities: Sequence[tuple[IdentityKind, str]],
     *,
     actor_user_id: int | None,
+    viewer: Principal | None = None,
 ) -> list[CustomerIdentity]:
     """Attach normalised identities to ``customer`` and record one event each.
 
-    Raises ``Conflict`` naming the owner when one is taken; a concurrent insert of the
-    same pair surfaces as ``IntegrityError`` from the flush, for the caller to re-read.
+    Raises ``Conflict`` when one is taken (``identity_conflict``, as ``viewer`` may read
+    it); a concurrent insert of the same pair surfaces as ``IntegrityError`` from the
+    flush, for the caller to re-read.
     """
     if len(set(identities)) != len(identities):
         raise InvalidInput("the same identity is given twice", field="identities")
     for kind, value in identities:
         taken = await find_identity(session, kind, value)
         if taken is not None:
-            raise identity_conflict(kind, value, taken.customer_id)
+            raise identity_conflict(kind, value, taken.customer_id, viewer=viewer)
     rows = [
         CustomerIdentity(
             customer_id=customer.id, kind=kind, value=value, created_at=ctx.clock.now()
@@ -130,12 +145,18 @@ async def add_identity(
             customer = await load_customer(session, principal, customer_id, for_update=True)
             ensure_not_merged(customer)
             [row] = await insert_identities(
-                session, ctx, customer, [(data.kind, value)], actor_user_id=principal.user_id
+                session,
+                ctx,
+                customer,
+                [(data.kind, value)],
+                actor_user_id=principal.user_id,
+                viewer=principal,
             )
             customer.updated_at = ctx.clock.now()
             return IdentityOut.model_validate(row)
     except IntegrityError:
-        raise await conflict_after_race(ctx, data.kind, value) from None
+        taken = await conflict_after_race(ctx, data.kind, value, viewer=principal)
+        raise taken or Conflict("the identity changed concurrently; retry") from None
 
 
 async def insert_unconfirmed_email(
@@ -273,9 +294,12 @@ def ensure_not_merged(customer: Customer) -> None:
         )
 
 
-async def conflict_after_race(ctx: AppContext, kind: IdentityKind, value: str) -> Conflict:
+async def conflict_after_race(
+    ctx: AppContext, kind: IdentityKind, value: str, *, viewer: Principal | None
+) -> Conflict | None:
+    """The 409 for a pair found taken after a concurrent insert; ``None`` if it is free."""
     async with transaction(ctx) as session:
         taken = await find_identity(session, kind, value)
     if taken is None:
-        return Conflict("the identity changed concurrently; retry")
-    return identity_conflict(kind, value, taken.customer_id)
+        return None
+    return identity_conflict(kind, value, taken.customer_id, viewer=viewer)

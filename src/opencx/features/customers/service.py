@@ -105,10 +105,12 @@ async def create_customer(
                 changes=data.model_dump(mode="json", exclude={"identities"}),
                 payload={"identity_kinds": [kind.value for kind, _ in pairs]},
             )
-            await insert_identities(session, ctx, customer, pairs, actor_user_id=principal.user_id)
+            await insert_identities(
+                session, ctx, customer, pairs, actor_user_id=principal.user_id, viewer=principal
+            )
             return await customer_detail(session, customer)
     except IntegrityError:
-        raise await _race_conflict(ctx, pairs) from None
+        raise await _race_conflict(ctx, principal, pairs) from None
 
 
 async def update_customer(
@@ -153,10 +155,12 @@ async def customer_detail(session: AsyncSession, customer: Customer) -> Customer
     return detail
 
 
-async def _race_conflict(ctx: AppContext, pairs: list[tuple[IdentityKind, str]]) -> Conflict:
+async def _race_conflict(
+    ctx: AppContext, principal: Principal, pairs: list[tuple[IdentityKind, str]]
+) -> Conflict:
     for kind, value in pairs:
-        error = await conflict_after_race(ctx, kind, value)
-        if "customer_id" in error.extra:
+        error = await conflict_after_race(ctx, kind, value, viewer=principal)
+        if error is not None:
             return error
     return Conflict("the customer's identities changed concurrently; retry")
 

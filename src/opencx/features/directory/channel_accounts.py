@@ -15,7 +15,12 @@ Rules:
 - an automatic acknowledgement (``auto_ack_hours``) is for e-mail accounts only;
 - ``settings`` are checked against the provider's schema, and a credential (``secret``)
   is sealed before it is stored, never returned (only ``has_secret``) and never audited
-  (``provider_settings``); sending ``"secret": null`` removes it.
+  (``provider_settings``); sending ``"secret": null`` removes it;
+- a host to connect to (IMAP's ``settings.host``) that resolves to a loopback, private,
+  link-local or reserved address is refused (422) unless
+  ``network.allow_private_destinations``; the poller checks again at each connection;
+- what a poller last said (``poller``) is read in full by admins (``directory.write``);
+  others see whether it failed and when, not its words, which can quote a server.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import ChannelAccount, Queue
 from opencx.features.common import InputSchema, Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
+from opencx.features.destinations import check_host
 from opencx.features.directory._changes import (
     RefId,
     name_prefix,
@@ -140,14 +146,23 @@ class ChannelAccountOut(Schema):
     updated_at: datetime
 
     @classmethod
-    def of(cls, account: ChannelAccount) -> ChannelAccountOut:
+    def of(cls, account: ChannelAccount, *, errors_visible: bool = True) -> ChannelAccountOut:
+        poller = {k: v for k, v in account.cursor.items() if k in POLLER_STATUS}
+        if not errors_visible and "last_error" in poller:
+            poller["last_error"] = HIDDEN_ERROR
         return cls.model_validate(
             {
                 **{name: getattr(account, name) for name in _OUT_COLUMNS},
                 "has_secret": account.secret is not None,
-                "poller": {k: v for k, v in account.cursor.items() if k in POLLER_STATUS},
+                "poller": poller,
             }
         )
+
+    @classmethod
+    def reader(cls, principal: Principal) -> Callable[[ChannelAccount], ChannelAccountOut]:
+        """How ``principal`` reads accounts: a poller's words are for admins."""
+        visible = principal.can(Permission.DIRECTORY_WRITE)
+        return lambda account: cls.of(account, errors_visible=visible)
 
 
 _OUT_COLUMNS = tuple(
@@ -155,6 +170,8 @@ _OUT_COLUMNS = tuple(
 )
 #: The parts of a poller's cursor an admin reads (its position stays its own).
 POLLER_STATUS = frozenset({"last_poll_at", "last_error", "last_error_at", "backoff_until"})
+#: ``last_error`` as non-admins read it: a server's words can quote what it is.
+HIDDEN_ERROR = "the last poll failed; an admin can read why"
 
 
 # --- addresses ---------------------------------------------------------------------------
@@ -250,7 +267,7 @@ async def list_accounts(
             id_column=ChannelAccount.id,
             cursor=cursor,
             limit=limit,
-            to_out=ChannelAccountOut.of,
+            to_out=ChannelAccountOut.reader(principal),
         )
 
 
@@ -258,7 +275,7 @@ async def get_account(ctx: AppContext, principal: Principal, account_id: int) ->
     require(principal, Permission.DIRECTORY_READ)
     async with transaction(ctx) as session:
         account, _ = await _visible(session, principal, account_id)
-        return ChannelAccountOut.of(account)
+        return ChannelAccountOut.reader(principal)(account)
 
 
 async def find_account(
@@ -331,6 +348,7 @@ async def create_account(
     _check_account(fields)
     fields["address"] = normalise_address(data.provider, data.address)
     fields["settings"] = check_settings(data.provider, data.settings)
+    await _check_destination(ctx, fields["settings"])
     fields["secret"] = _sealed(ctx, data.secret)
     try:
         async with transaction(ctx) as session:
@@ -365,6 +383,7 @@ async def update_account(
                 changes["address"] = normalise_address(merged["provider"], merged["address"])
             if changes.keys() & {"settings", "provider"}:
                 changes["settings"] = check_settings(merged["provider"], merged["settings"])
+                await _check_destination(ctx, changes["settings"])
             if "secret" in changes:
                 changes["secret"] = _sealed(ctx, data.secret)
             if "queue_id" in changes:
@@ -429,6 +448,17 @@ async def _check_queue(
     if queue is None or not principal.sees_site(queue.site_id):
         raise InvalidInput(f"queue {queue_id} does not exist", field="queue_id")
     return queue.site_id
+
+
+async def _check_destination(ctx: AppContext, settings: Mapping[str, Any]) -> None:
+    """Refuse a host that leads to an internal address (checked again at connect time)."""
+    host = settings.get("host")
+    if isinstance(host, str):
+        await check_host(
+            host,
+            int(settings.get("port", 0)),
+            allow_private=ctx.settings.network.allow_private_destinations,
+        )
 
 
 def _state(account: ChannelAccount) -> dict[str, Any]:

@@ -7,7 +7,12 @@ Rules:
 - actions that the router decides (accept, reject, complete, transfer, cancel,
   callback, end of wrap-up) wait for its outcome: a refusal is a 409 naming why;
 - an agent acts only on their own reservations and tasks; supervisors and admins on
-  any task of the sites they see; every read is limited to the sites one sees.
+  any task of the sites they see; every read is limited to the sites one sees;
+- a task is offered (``worker_ids``, a transfer) only to active agents and supervisors
+  of the sites the caller sees: any other id is refused as if it did not exist;
+- the system's attributes (``SYSTEM_ATTRIBUTES``: the channel, conversation, customer
+  and the customer's recent agents) are written by OpenCX alone: a client naming one
+  is refused (422), and they always win over attributes given by a channel.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ _ROUTABLE = (InteractionState.CREATED, InteractionState.QUEUED)
 MAX_ATTRIBUTES_BYTES = 16_384
 #: How many of the customer's most recent agents a task lists in ``last_agent_ids``.
 KNOWN_AGENTS = 3
+#: Attributes OpenCX writes on every task; routing rules trust them.
+SYSTEM_ATTRIBUTES = frozenset({"channel", "conversation_id", "customer_id", "last_agent_ids"})
 
 
 class TaskCreate(InputSchema):
@@ -90,6 +97,9 @@ class TaskCreate(InputSchema):
 
         if len(json.dumps(self.attributes)) > MAX_ATTRIBUTES_BYTES:
             raise ValueError(f"attributes take at most {MAX_ATTRIBUTES_BYTES} bytes as JSON")
+        reserved = sorted(SYSTEM_ATTRIBUTES & self.attributes.keys())
+        if reserved:
+            raise ValueError(f"attributes {reserved} are set by OpenCX, not by clients")
         return self
 
 
@@ -225,11 +235,11 @@ async def insert_task(
     if last_agent_ids is None:
         last_agent_ids = await _last_agents(session, conversation.customer_id)
     full = {
+        **(attributes or {}),
         "channel": interaction.channel.value,
         "conversation_id": conversation.id,
         "customer_id": conversation.customer_id,
         "last_agent_ids": last_agent_ids,
-        **(attributes or {}),
     }
     requested: int | ColumnElement[int] | None = queue_id
     if queue_id is None and not worker_ids:
@@ -301,11 +311,11 @@ async def insert_first_tasks(
                 "channel": task.channel,
                 "site_id": task.site_id,
                 "attributes": {
+                    **task.attributes,
                     "channel": task.channel.value,
                     "conversation_id": task.conversation_id,
                     "customer_id": task.customer_id,
                     "last_agent_ids": [],
-                    **task.attributes,
                 },
                 "base_priority": 0,
                 "created_at": now,
@@ -402,6 +412,8 @@ async def act_on_task(
     require(principal, Permission.CONVERSATIONS_WRITE)
     async with transaction(ctx) as session:
         row = await _visible_task(session, principal, task_id)
+        if transfer is not None:
+            await _check_transfer(session, principal, transfer)
         worker_id: int | None = None
         if principal.role is Role.AGENT and kind in _HOLDER_ONLY:
             worker_id = principal.user_id
@@ -501,20 +513,36 @@ async def _check_destination(
         if queue is None or not principal.sees_site(queue.site_id):
             raise InvalidInput(f"queue {queue_id} does not exist", field="queue_id")
     if worker_ids:
-        found = set(
-            await session.scalars(
-                select(User.id).where(
-                    User.id.in_(worker_ids),
-                    User.is_active.is_(True),
-                    User.role.in_((Role.AGENT, Role.SUPERVISOR)),
-                )
-            )
+        stmt = select(User.id).where(
+            User.id.in_(worker_ids),
+            User.is_active.is_(True),
+            User.role.in_((Role.AGENT, Role.SUPERVISOR)),
         )
+        visible = principal.visible_site_ids
+        if visible is not None:
+            stmt = stmt.where(User.site_id.in_(visible))
+        found = set(await session.scalars(stmt))
         missing = sorted(set(worker_ids) - found)
         if missing:
             raise InvalidInput(
                 f"workers {missing} are not active agents or supervisors", field="worker_ids"
             )
+
+
+async def _check_transfer(
+    session: AsyncSession, principal: Principal, transfer: TransferRequest
+) -> None:
+    """A destination the caller may not see answers as the router answers an unknown one."""
+    if principal.visible_site_ids is None:
+        return  # the router refuses what does not exist
+    if transfer.queue_id is not None:
+        queue = await session.get(Queue, transfer.queue_id)
+        if queue is None or not principal.sees_site(queue.site_id):
+            raise NotFound(f"queue {transfer.queue_id} is unknown")
+    for worker_id in transfer.worker_ids or []:
+        worker = await session.get(User, worker_id)
+        if worker is None or not principal.sees_site(worker.site_id):
+            raise NotFound(f"worker {worker_id} is unknown to the router")
 
 
 async def _visible_task(session: AsyncSession, principal: Principal, task_id: int) -> RoutingTask:

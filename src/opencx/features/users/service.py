@@ -3,7 +3,8 @@
 Who may do what: everyone reads themselves; ``users.read`` reads the users of the sites
 one sees; ``users.write`` (admins) creates and changes users. An admin cannot take away
 their own admin role or deactivate themselves, so an installation always keeps one.
-Deactivating a user takes them offline.
+Deactivating a user takes them offline. A new password or a deactivation ends every
+session and revokes every API token of the user (``end_user_access``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from opencx.core.permissions import Permission, Principal, require
 from opencx.core.presence import plan_presence_change
 from opencx.db.models import Site, Team, User
 from opencx.features.auth.passwords import hash_password
+from opencx.features.auth.sessions import end_user_access
 from opencx.features.common import InputSchema, Page, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory.sites import check_timezone
@@ -192,6 +194,11 @@ async def update_user(
         if changes.get("is_active") is False and user.presence is not PresenceState.OFFLINE:
             await _take_offline(session, ctx, user, actor_user_id=principal.user_id)
         await session.flush()
+        reason = _access_ending(changes)
+        if reason is not None:
+            await end_user_access(
+                session, ctx, user, reason=reason, actor_user_id=principal.user_id
+            )
         await _updated(session, ctx, user, changes, actor_user_id=principal.user_id)
         await enqueue(session, ctx, CommandKind.SYNC_WORKER, worker_id=user.id)
         return await to_user_out(session, user)
@@ -237,6 +244,16 @@ async def _create(ctx: AppContext, data: UserCreate, *, actor_user_id: int | Non
         raise Conflict(
             f"a user with email {fields['email']!r} already exists", field="email"
         ) from None
+
+
+def _access_ending(changes: Mapping[str, Any]) -> str | None:
+    """Why a change ends the user's sessions and tokens: whoever held the old password,
+    or held access before a deactivation, keeps nothing (reactivation revives nothing)."""
+    if changes.get("is_active") is False:
+        return "deactivated"
+    if "password" in changes:
+        return "password_changed"
+    return None
 
 
 def _row(user: User) -> User:

@@ -19,6 +19,7 @@ from opencx.web.api import (
     sites,
     skills,
     teams,
+    tokens,
     typing,
     users,
 )
@@ -38,6 +39,7 @@ def api_router() -> APIRouter:
         contact_reasons,
         channel_accounts,
         users,
+        tokens,
         customers,
         conversations,
         interactions,

@@ -83,13 +83,13 @@ async def login(
         )
     except Unauthenticated:
         return _login_page(request, status=401, email=email, error="wrong_credentials")
-    start_session(request, user.principal.user_id)
+    await start_session(request, ctx, user.principal.user_id)
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf: CsrfField = "") -> Response:
+async def logout(request: Request, ctx: ContextDep, csrf: CsrfField = "") -> Response:
     if not csrf_valid(request, csrf):
         return csrf_failed(request)
-    end_session(request)
+    await end_session(request, ctx)
     return RedirectResponse("/login", status_code=303)

@@ -1,6 +1,8 @@
 """The browser session of the pages: who is signed in, and the CSRF token of its forms.
 
-The session is Starlette's signed cookie; ``opencx.web.deps`` owns its keys. Every form
+The session is Starlette's signed cookie holding the random key of a session row
+(``opencx.features.auth.sessions``), so signing out ends it on the server: a copy of the
+cookie made before stops working. ``opencx.web.deps`` owns the cookie's keys. Every form
 post carries the session's token in a hidden ``csrf`` field, compared in constant time.
 """
 
@@ -11,9 +13,10 @@ import hmac
 from fastapi import Request
 
 from opencx.core.errors import Unauthenticated
-from opencx.features.auth.service import Authenticated, authenticate_user_id
+from opencx.features.auth import sessions
+from opencx.features.auth.service import Authenticated
 from opencx.features.context import AppContext
-from opencx.web.deps import SESSION_CSRF, SESSION_USER, csrf_token
+from opencx.web.deps import SESSION_CSRF, SESSION_KEY, csrf_token, session_key
 
 __all__ = [
     "CSRF_FIELD",
@@ -34,24 +37,30 @@ def csrf_valid(request: Request, sent: str) -> bool:
     return hmac.compare_digest(sent.encode(), expected.encode())
 
 
-def start_session(request: Request, user_id: int) -> None:
+async def start_session(request: Request, ctx: AppContext, user_id: int) -> None:
     """Sign in: a fresh session (nothing carried over) with a new CSRF token."""
+    key = await sessions.start_session(ctx, user_id)
     request.session.clear()
-    request.session[SESSION_USER] = user_id
+    request.session[SESSION_KEY] = key
     csrf_token(request)
 
 
-def end_session(request: Request) -> None:
+async def end_session(request: Request, ctx: AppContext) -> None:
+    """Sign out: the session row ends, and the cookie is emptied."""
+    key = session_key(request.session)
+    if key is not None:
+        await sessions.end_session(ctx, key)
     request.session.clear()
 
 
 async def signed_in_user(request: Request, ctx: AppContext) -> Authenticated | None:
-    """The session's user, reloaded so that a deactivated account is signed out at once."""
-    user_id = request.session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+    """The session's user, reloaded so that an ended session or a deactivated account is
+    signed out at once."""
+    key = session_key(request.session)
+    if key is None:
         return None
     try:
-        return await authenticate_user_id(ctx, user_id)
+        return await sessions.authenticate_session(ctx, key)
     except Unauthenticated:
-        end_session(request)
+        request.session.clear()
         return None
