@@ -2,14 +2,17 @@
 answers composed as ``EmailMessage`` values. Pure: the SMTP/IMAP transport and the
 storage of the raw bytes live in the service layer.
 
-- ``parse_email`` (``parsing``): one received message;
+- ``parse_email`` (``parsing``): one received message, its work bounded by
+  ``ParseLimits`` (``_limits``);
 - ``strip_quoted_reply`` (``quoted``): the new part of a reply;
 - ``compose_reply``, ``compose_acknowledgement`` (``composing``): what we send;
 - ``ticket_token``, ``find_ticket_token``: the ``[#id]`` subject token that threads
   replies whose client dropped the threading fields;
-- ``html_to_text``: the readable text of an HTML body.
+- ``html_to_text``: the readable text of an HTML body;
+- ``envelope_address_problem`` (``_envelope``): an SMTP envelope address no retry mends.
 """
 
+from opencx.channels.email._envelope import envelope_address_problem
 from opencx.channels.email._html_text import html_to_text
 from opencx.channels.email._tokens import find_ticket_token, ticket_token
 from opencx.channels.email.composing import (
@@ -21,7 +24,7 @@ from opencx.channels.email.composing import (
     compose_reply,
     reply_subject,
 )
-from opencx.channels.email.parsing import PROVIDER, parse_email
+from opencx.channels.email.parsing import PROVIDER, ParseLimits, parse_email
 from opencx.channels.email.quoted import strip_quoted_reply
 
 __all__ = [
@@ -30,8 +33,10 @@ __all__ = [
     "PROVIDER",
     "Mailbox",
     "OutboundAttachment",
+    "ParseLimits",
     "compose_acknowledgement",
     "compose_reply",
+    "envelope_address_problem",
     "find_ticket_token",
     "html_to_text",
     "parse_email",
