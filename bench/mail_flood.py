@@ -25,7 +25,7 @@ JSON line with the figures, and the flags the stored messages carry (``unparsed`
 past the parsing bounds; ``missing`` if one was not stored).
 
     python bench/mail_flood.py [--html-mb 30] [--parts 5000] [--rounds 3]
-                               [--interval-ms 10] [--database-url URL]
+                               [--interval-ms 50] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -341,7 +341,7 @@ if __name__ == "__main__":
     parser.add_argument("--html-mb", type=float, default=30.0)
     parser.add_argument("--parts", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--interval-ms", type=float, default=10.0)
+    parser.add_argument("--interval-ms", type=float, default=50.0)
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,6 +14,7 @@ storage of the raw bytes live in the service layer.
 
 from opencx.channels.email._envelope import envelope_address_problem
 from opencx.channels.email._html_text import html_to_text
+from opencx.channels.email._limits import DEFAULT_LIMITS
 from opencx.channels.email._tokens import find_ticket_token, ticket_token
 from opencx.channels.email.composing import (
     ACKNOWLEDGEMENT_TEXTS,
@@ -29,6 +30,7 @@ from opencx.channels.email.quoted import strip_quoted_reply
 
 __all__ = [
     "ACKNOWLEDGEMENT_TEXTS",
+    "DEFAULT_LIMITS",
     "MAX_REFERENCES",
     "PROVIDER",
     "Mailbox",

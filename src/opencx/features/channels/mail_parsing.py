@@ -9,6 +9,8 @@ Rules:
 - the work is bounded by ``mail_parsing`` (``ParseLimits``): a worker gives each
   message at most that much, whatever it holds, and a message past a bound is stored
   all the same, raw, flagged ``unparsed``;
+- every intake of raw mail goes through it: the SMTP listener and the IMAP poller
+  (``parse_received``), SendGrid's Inbound Parse posts (``in_parsers``);
 - with no pool (a service test, a one-off command) the message is parsed in place;
 - a worker that dies (killed for memory) breaks the pool: a new pool takes its place
   and the message is parsed once more there; should it break that one too, the failure
@@ -23,8 +25,10 @@ import asyncio
 import functools
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
 
 import structlog
 
@@ -33,16 +37,20 @@ from opencx.channels.email import ParseLimits, parse_email
 from opencx.features.context import AppContext
 from opencx.settings import MailParsingSettings
 
-__all__ = ["MailParsers", "parse_received", "parsing_service"]
+__all__ = ["MailParsers", "in_parsers", "parse_received", "parsing_limits", "parsing_service"]
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 _POOL = "opencx.mail_parsers"
 #: How much lower than the server's a worker's CPU priority is (Unix ``nice``).
 NICENESS = 10
 
 
-def _limits_of(settings: MailParsingSettings) -> ParseLimits:
+def parsing_limits(ctx: AppContext) -> ParseLimits:
+    """The bounds of one message's parsing, as configured."""
+    settings: MailParsingSettings = ctx.settings.mail_parsing
     return ParseLimits(
         max_parts=settings.max_parts,
         max_depth=settings.max_depth,
@@ -66,14 +74,14 @@ class MailParsers:
             self.workers, mp_context=multiprocessing.get_context(method), initializer=_yield_cpu
         )
 
-    async def parse(self, raw: bytes, recipient: str | None, limits: ParseLimits) -> InboundMessage:
-        job = functools.partial(parse_email, raw, recipient=recipient, limits=limits)
+    async def run(self, job: Callable[[], T]) -> T:
+        """``job()`` (picklable) in a worker."""
         loop = asyncio.get_running_loop()
         pool = self.pool
         try:
             return await loop.run_in_executor(pool, job)
         except BrokenProcessPool:
-            log.warning("mail_parser_died", size=len(raw))
+            log.warning("mail_parser_died")
             self.renew(pool)
             return await loop.run_in_executor(self.pool, job)
 
@@ -109,11 +117,17 @@ async def parse_received(
     ctx: AppContext, raw: bytes, *, recipient: str | None = None
 ) -> InboundMessage:
     """``parse_email`` of ``raw`` within the configured bounds, in the pool if running."""
-    limits = _limits_of(ctx.settings.mail_parsing)
+    return await in_parsers(ctx, parse_email, raw, recipient=recipient, limits=parsing_limits(ctx))
+
+
+async def in_parsers(ctx: AppContext, parse: Callable[..., T], *args: Any, **options: Any) -> T:
+    """``parse(*args, **options)`` in the pool if it runs, else in place; ``parse`` is a
+    module's function of picklable arguments and result."""
+    job = functools.partial(parse, *args, **options)
     parsers = ctx.local.get(_POOL)
     if isinstance(parsers, MailParsers):
-        return await parsers.parse(raw, recipient, limits)
-    return parse_email(raw, recipient=recipient, limits=limits)
+        return await parsers.run(job)
+    return job()
 
 
 async def parsing_service(ctx: AppContext) -> None:
