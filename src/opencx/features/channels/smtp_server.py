@@ -42,6 +42,8 @@ __all__ = ["MailboxHandler", "smtp_service", "start_smtp_server"]
 log = structlog.get_logger(__name__)
 
 
+#: Bytes of message lines read between two turns given to the rest of the event loop.
+YIELD_EVERY = 32 * 1024
 #: How long a mailbox lookup is reused (a changed account applies after at most this).
 MAILBOX_CACHE_SECONDS = 10.0
 
@@ -179,11 +181,14 @@ class _Smtp(SMTP):
 class _LongLines:
     """The protocol's view of its stream: a message line (read up to CRLF, as DATA
     does) is joined from pieces of the stream's limit, up to ``line_length_limit``;
-    command lines (read up to LF) keep the stream's limit."""
+    command lines (read up to LF) keep the stream's limit. Every ``YIELD_EVERY`` bytes of
+    message lines it lets the event loop run: lines already received are taken without
+    waiting, and a fast sender would otherwise hold the loop for a whole socket read."""
 
     def __init__(self, reader: asyncio.StreamReader, protocol: SMTP) -> None:
         self._reader = reader
         self._protocol = protocol
+        self._unyielded = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._reader, name)
@@ -191,11 +196,16 @@ class _LongLines:
     async def readuntil(self, separator: bytes = b"\n") -> bytes:
         if separator != b"\r\n":
             return await self._reader.readuntil(separator)
+        self._unyielded += 1  # the line's own cost, whatever its length
+        if self._unyielded > YIELD_EVERY:
+            self._unyielded = 0
+            await asyncio.sleep(0)
         pieces: list[bytes] = []
         size = 0
         while True:
             try:
                 pieces.append(await self._reader.readuntil(separator))
+                self._unyielded += len(pieces[-1])
                 return b"".join(pieces)
             except asyncio.LimitOverrunError as exc:
                 piece = await self._reader.readexactly(exc.consumed)
