@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from opencx.db import migrate
 from opencx.db.blobs import FileBlobStore
 from opencx.db.session import create_engine, create_session_factory
+from opencx.features.channels.mail_parsing import parsing_service
 from opencx.features.channels.smtp_server import smtp_service
 from opencx.features.context import AppContext, SystemClock
 from opencx.features.routing.engine import routing_service
@@ -50,6 +51,8 @@ def build_app(settings: Settings) -> FastAPI:
     return create_app(
         ctx,
         background=[
+            # first: the pool is there before the SMTP listener takes any mail
+            functools.partial(parsing_service, ctx),
             functools.partial(job_service, ctx),
             functools.partial(routing_service, ctx),
             functools.partial(smtp_service, ctx),
@@ -74,15 +77,17 @@ async def run_job_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    parsing = asyncio.create_task(parsing_service(ctx))  # polled mailboxes' mail
     worker = asyncio.create_task(run_worker(ctx))
     stopping = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (worker, stopping):
+        for task in (worker, stopping, parsing):
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await stopping
+        for task in (stopping, parsing):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         try:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker  # re-raises what stopped the worker, if it failed

@@ -18,6 +18,7 @@ __all__ = [
     "BusSettings",
     "DatabaseSettings",
     "JobsSettings",
+    "MailParsingSettings",
     "MetaSettings",
     "NetworkSettings",
     "RoutingSettings",
@@ -137,6 +138,20 @@ class SmtpSettings(BaseModel):
     max_message_bytes: int = Field(default=35 * 1024 * 1024, ge=1024)
     # Accept mail for addresses no mailbox is configured for (routed to no queue).
     accept_unknown_recipients: bool = False
+
+
+class MailParsingSettings(BaseModel):
+    """How received e-mail (SMTP and IMAP) is parsed: in a pool of worker processes, off
+    the event loop, within bounds; a message past a bound is kept raw and flagged."""
+
+    # Worker processes that parse mail for ``opencx serve``.
+    workers: int = Field(default=2, ge=1, le=64)
+    # MIME parts read per message, containers included.
+    max_parts: int = Field(default=1000, ge=1)
+    # Multiparts nested deeper than this are not opened.
+    max_depth: int = Field(default=32, ge=1, le=256)
+    # Characters of an HTML body converted to the message's text.
+    max_html_chars: int = Field(default=2_000_000, ge=1000)
 
 
 class SmtpOutSettings(BaseModel):
@@ -312,6 +327,7 @@ class Settings(BaseSettings):
     intake: IntakeSettings = IntakeSettings()
     email_auth: EmailAuthSettings = EmailAuthSettings()
     network: NetworkSettings = NetworkSettings()
+    mail_parsing: MailParsingSettings = MailParsingSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

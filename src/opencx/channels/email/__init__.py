@@ -2,19 +2,23 @@
 answers composed as ``EmailMessage`` values. Pure: the SMTP/IMAP transport and the
 storage of the raw bytes live in the service layer.
 
-- ``parse_email`` (``parsing``): one received message;
+- ``parse_email`` (``parsing``): one received message, its work bounded by
+  ``ParseLimits`` (``_limits``);
 - ``strip_quoted_reply`` (``quoted``): the new part of a reply;
 - ``compose_reply``, ``compose_acknowledgement`` (``composing``): what we send;
 - ``ticket_token``, ``find_ticket_token``: the ``[#id]`` subject token that threads
   replies whose client dropped the threading fields;
 - ``html_to_text``: the readable text of an HTML body;
 - ``trusted_results`` (``_auth``): what a trusted relay's ``Authentication-Results``
-  field says of the sender; ``dkim_signatures`` (``_dkim``): our own DKIM check.
+  field says of the sender; ``dkim_signatures`` (``_dkim``): our own DKIM check;
+- ``envelope_address_problem`` (``_envelope``): an SMTP envelope address no retry mends.
 """
 
 from opencx.channels.email._auth import RelayResults, trusted_results
 from opencx.channels.email._dkim import dkim_available, dkim_signatures
+from opencx.channels.email._envelope import envelope_address_problem
 from opencx.channels.email._html_text import html_to_text
+from opencx.channels.email._limits import DEFAULT_LIMITS
 from opencx.channels.email._tokens import find_ticket_token, ticket_token
 from opencx.channels.email.composing import (
     ACKNOWLEDGEMENT_TEXTS,
@@ -25,20 +29,23 @@ from opencx.channels.email.composing import (
     compose_reply,
     reply_subject,
 )
-from opencx.channels.email.parsing import PROVIDER, parse_email
+from opencx.channels.email.parsing import PROVIDER, ParseLimits, parse_email
 from opencx.channels.email.quoted import strip_quoted_reply
 
 __all__ = [
     "ACKNOWLEDGEMENT_TEXTS",
+    "DEFAULT_LIMITS",
     "MAX_REFERENCES",
     "PROVIDER",
     "Mailbox",
     "OutboundAttachment",
+    "ParseLimits",
     "RelayResults",
     "compose_acknowledgement",
     "compose_reply",
     "dkim_available",
     "dkim_signatures",
+    "envelope_address_problem",
     "find_ticket_token",
     "html_to_text",
     "parse_email",

@@ -15,7 +15,9 @@ Rules:
 - a part that cannot be read is recorded as a defect and kept as an
   ``application/octet-stream`` attachment with whatever bytes it has, never raised; a
   base64 payload cut short is decoded up to its last whole group;
-- ``format=flowed`` plain text is unflowed (RFC 3676).
+- ``format=flowed`` plain text is unflowed (RFC 3676);
+- the walk stops at the bounds of ``_limits``: past ``max_parts`` parts or
+  ``max_depth`` nested multiparts, the rest is not read and the defect is recorded.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ from email.message import Message
 
 from opencx.channels.base import InboundAttachment
 from opencx.channels.email._headers import message_ids
+from opencx.channels.email._limits import DEFAULT_LIMITS, ParseLimits
 from opencx.channels.email._text import clean, decode_bytes, unflow
 
 __all__ = ["Content", "read_content"]
 
-MAX_DEPTH = 32  # nested multiparts; deeper is a parser bomb, not mail
 MAX_FILENAME = 255
 _EXTENSIONS = {
     "application/pdf": ".pdf",
@@ -79,19 +81,36 @@ class Content:
         self.returned_message_id = self.returned_message_id or other.returned_message_id
 
 
-def read_content(message: Message) -> Content:
+@dataclass(slots=True)
+class _Walk:
+    """The bounds of one walk through a MIME tree, and the parts visited so far."""
+
+    limits: ParseLimits
+    parts: int = 0
+
+    def refuses(self, depth: int, defects: list[str]) -> bool:
+        """Whether the walk stops before a part at ``depth`` (its defect recorded once)."""
+        if depth > self.limits.max_depth:
+            defects.append("TooDeeplyNested")
+            return True
+        self.parts += 1
+        if self.parts == self.limits.max_parts + 1:
+            defects.append("TooManyParts")
+        return self.parts > self.limits.max_parts
+
+
+def read_content(message: Message, limits: ParseLimits = DEFAULT_LIMITS) -> Content:
     """Body texts, attachments and defects of ``message``'s MIME tree."""
     content = Content()
-    _visit(message, content, depth=0)
+    _visit(message, content, _Walk(limits), depth=0)
     return content
 
 
-def _visit(part: Message, content: Content, *, depth: int) -> None:
-    if depth > MAX_DEPTH:
-        content.defects.append("TooDeeplyNested")
+def _visit(part: Message, content: Content, walk: _Walk, *, depth: int) -> None:
+    if walk.refuses(depth, content.defects):
         return
     try:
-        _visit_part(part, content, depth=depth)
+        _visit_part(part, content, walk, depth=depth)
     except Exception:  # one unreadable part must not lose the others: keep its bytes
         content.defects.append(f"UnreadablePart:{_safe_type(part)}")
         index = len(content.attachments) + 1
@@ -106,14 +125,14 @@ def _visit(part: Message, content: Content, *, depth: int) -> None:
     content.defects.extend(type(defect).__name__ for defect in part.defects)
 
 
-def _visit_part(part: Message, content: Content, *, depth: int) -> None:
+def _visit_part(part: Message, content: Content, walk: _Walk, *, depth: int) -> None:
     maintype, children = part.get_content_maintype(), _children(part)
     if maintype == "multipart" and children is not None:
         if part.get_content_subtype() == "alternative":
-            _visit_alternative(children, content, depth=depth)
+            _visit_alternative(children, content, walk, depth=depth)
         else:
             for child in children:
-                _visit(child, content, depth=depth + 1)
+                _visit(child, content, walk, depth=depth + 1)
     elif maintype == "multipart":  # no boundary, or none found: read it as text
         content.plain.append(_text(part, content.defects))
     elif maintype == "message" and children is not None:
@@ -132,11 +151,13 @@ def _children(part: Message) -> list[Message] | None:
     return [child for child in payload if isinstance(child, Message)]
 
 
-def _visit_alternative(children: list[Message], content: Content, *, depth: int) -> None:
+def _visit_alternative(
+    children: list[Message], content: Content, walk: _Walk, *, depth: int
+) -> None:
     alternatives = []
     for child in children:
         alternative = Content()
-        _visit(child, alternative, depth=depth + 1)
+        _visit(child, alternative, walk, depth=depth + 1)
         alternatives.append(alternative)
         content.merge(alternative)
     plain = next((a.plain for a in alternatives if any(t.strip() for t in a.plain)), [])

@@ -15,7 +15,9 @@ Rules:
 - ``text`` is the new part of the text body (``quoted.strip_quoted_reply``), the whole
   text body is ``metadata["full_text"]``; with no usable plain part the text is read
   from the HTML body;
-- flags: ``auto_submitted``, ``bulk``, ``bounce`` (see ``_flags``) and ``unparsed``.
+- flags: ``auto_submitted``, ``bulk``, ``bounce`` (see ``_flags``) and ``unparsed``;
+- the work is bounded (``_limits``: parts, nesting, HTML converted to text); a message
+  past a bound is read up to it and flagged ``unparsed``.
 
 ``metadata`` holds ``to``, ``cc``, ``reply_to`` (addresses), ``message_id`` (``None``
 when made up), ``in_reply_to``, ``references`` (ids), ``full_text``, ``subject_token``
@@ -45,13 +47,19 @@ from opencx.channels.email._headers import (
     raw_headers,
 )
 from opencx.channels.email._html_text import html_to_text
+from opencx.channels.email._limits import (
+    DEFAULT_LIMITS,
+    ParseLimits,
+    html_to_read,
+    read_message,
+)
 from opencx.channels.email._mime import Content, read_content
 from opencx.channels.email._text import decode_bytes
 from opencx.channels.email._tokens import find_ticket_token
 from opencx.channels.email.quoted import strip_quoted_reply
 from opencx.core.enums import Channel, IdentityKind
 
-__all__ = ["PROVIDER", "parse_email"]
+__all__ = ["PROVIDER", "ParseLimits", "parse_email"]
 
 PROVIDER = "smtp"
 
@@ -60,6 +68,7 @@ _SERIOUS_DEFECTS = frozenset(
     {
         "CloseBoundaryNotFoundDefect",
         "FirstHeaderLineIsContinuationDefect",
+        "HtmlTooLarge",
         "InvalidBase64LengthDefect",
         "MissingHeaderBodySeparatorDefect",
         "MultipartInvariantViolationDefect",
@@ -67,6 +76,7 @@ _SERIOUS_DEFECTS = frozenset(
         "NoSender",
         "StartBoundaryNotFoundDefect",
         "TooDeeplyNested",
+        "TooManyParts",
     }
 )
 _SERIOUS_PREFIXES = ("UnreadableHeader:", "UnreadablePart:", "ParserError")
@@ -108,14 +118,17 @@ class _FieldsParsedOnce(EmailMessage):
 _POLICY = email.policy.default.clone(message_factory=_FieldsParsedOnce)
 
 
-def parse_email(raw: bytes, *, recipient: str | None = None) -> InboundMessage:
-    """The message in ``raw`` (RFC 5322 bytes); ``recipient`` is our receiving mailbox."""
+def parse_email(
+    raw: bytes, *, recipient: str | None = None, limits: ParseLimits = DEFAULT_LIMITS
+) -> InboundMessage:
+    """The message in ``raw`` (RFC 5322 bytes); ``recipient`` is our receiving mailbox;
+    ``limits`` bound the work."""
     if not raw:
         raise UnreadablePayload("an empty payload is no e-mail", field="raw")
     raw = bytes(raw)
     mailbox = (recipient or "").strip().lower() or None
     try:
-        return _read(raw, recipient=mailbox)
+        return _read(raw, recipient=mailbox, limits=limits)
     except Exception:  # the last resort of "nothing is dropped": keep the bytes as text
         return _unreadable(raw, recipient=mailbox)
 
@@ -136,12 +149,16 @@ class _Fields:
     authentication_results: tuple[str, ...]
 
 
-def _read(raw: bytes, *, recipient: str | None) -> InboundMessage:
-    message = email.message_from_bytes(raw, policy=_POLICY)
-    content = read_content(message)
+def _read(raw: bytes, *, recipient: str | None, limits: ParseLimits) -> InboundMessage:
+    fed: list[str] = []
+    message = read_message(raw, _POLICY, limits, fed)
+    content = read_content(message, limits)
     defects = content.defects  # header readers add theirs to the same list
+    defects.extend(fed)
     fields = _read_fields(message, defects)
-    full_text = _full_text(content)
+    html = "\n".join(content.html)
+    readable = html_to_read(html, limits, defects)
+    full_text = _full_text(content, readable)
     flags = automatic_flags(message, fields.sender.value, defects)
     if _is_serious(defects):
         flags.add(UNPARSED)
@@ -152,7 +169,7 @@ def _read(raw: bytes, *, recipient: str | None) -> InboundMessage:
         sender=fields.sender,
         recipient=recipient,
         text=strip_quoted_reply(full_text),
-        html="\n".join(content.html) or None,
+        html=html if html and len(readable) == len(html) else None,  # else in the raw only
         subject=fields.subject,
         sent_at=fields.sent_at,
         thread_refs=_thread_refs(fields),
@@ -217,11 +234,11 @@ def _sender(message: Message, defects: list[str]) -> Sender:
     return Sender(IdentityKind.EMAIL, "")
 
 
-def _full_text(content: Content) -> str:
+def _full_text(content: Content, html: str) -> str:
     plain = "\n\n".join(part.strip("\n") for part in content.plain if part.strip()).strip()
-    if plain or not content.html:
+    if plain or not html:
         return plain
-    return html_to_text("\n".join(content.html))
+    return html_to_text(html)
 
 
 def _thread_refs(fields: _Fields) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass, replace
 
 from opencx.channels.base import InboundMessage, Sender, UnreadablePayload
-from opencx.channels.email import parse_email
+from opencx.channels.email import DEFAULT_LIMITS, ParseLimits, parse_email
 from opencx.channels.sendgrid._form import Form, read_form
 from opencx.channels.sendgrid._parsed import rebuild_message
 from opencx.core.enums import IdentityKind
@@ -45,14 +45,17 @@ class _Envelope:
     sender: str | None = None
 
 
-def parse_inbound(body: bytes, *, content_type: str) -> InboundParse:
-    """The e-mail in a verified Inbound Parse post (``body`` and its Content-Type)."""
+def parse_inbound(
+    body: bytes, *, content_type: str, limits: ParseLimits = DEFAULT_LIMITS
+) -> InboundParse:
+    """The e-mail in a verified Inbound Parse post (``body`` and its Content-Type),
+    read within ``limits``."""
     form = read_form(body, content_type)
     raw = form.value("email")
     if raw:
-        message, kept = parse_email(raw), raw
+        message, kept = parse_email(raw, limits=limits), raw
     elif form.value("headers") is not None:
-        message, kept = parse_email(rebuild_message(form)), None
+        message, kept = parse_email(rebuild_message(form), limits=limits), None
     else:
         raise UnreadablePayload(
             "the post has neither 'email' (raw mode) nor 'headers' (parsed mode)", field="email"

@@ -15,11 +15,11 @@ Rules:
   messages (``unseen_only``) until they are all read: mail read before OpenCX took the
   mailbox over is never imported;
 - each message is read with ``BODY.PEEK[]`` (nothing marks it read before it is
-  stored), parsed, stored by ``receive`` (committed), acknowledged when the account has
-  ``auto_ack_hours``, then marked ``\\Seen`` and, when the account has a
-  ``processed_folder``, moved there (the folder is created when missing); only then
-  does the cursor move past it. A crash in between reads
-  it again next time and ``receive`` stores it once: by its Message-ID or, when it has
+  stored), parsed off the event loop (``mail_parsing``), stored by ``receive``
+  (committed), acknowledged when the account has ``auto_ack_hours``, then marked
+  ``\\Seen`` and, when the account has a ``processed_folder``, moved there (the folder
+  is created when missing); only then does the cursor move past it. A crash in between
+  reads it again next time and ``receive`` stores it once: by its Message-ID or, when it has
   none, by the digest of its bytes (``parse_email``), which a renumbered folder does not
   change either;
 - a message the parser cannot fully read is stored all the same, raw, flagged
@@ -44,11 +44,11 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from opencx.channels.email.parsing import parse_email
 from opencx.core.errors import InvalidInput, NotFound, OpenCXError
 from opencx.db.models import ChannelAccount
 from opencx.features.channels.imap_client import ImapMailbox, MailboxError
 from opencx.features.channels.inbound import Received, receive
+from opencx.features.channels.mail_parsing import parse_received
 from opencx.features.channels.outbound import acknowledge
 from opencx.features.channels.pollers import active_account_ids, poll_each, save_cursor
 from opencx.features.context import AppContext, transaction
@@ -276,7 +276,8 @@ async def _take(
     """Store one message, then mark or move it, then move the cursor past it."""
     raw = await mailbox.fetch(uid)
     if raw:
-        item = replace(parse_email(raw, recipient=poll.account.address), provider=PROVIDER)
+        item = await parse_received(ctx, raw, recipient=poll.account.address)
+        item = replace(item, provider=PROVIDER)
         received = await receive(ctx, item, raw=raw, queue_id=poll.account.queue_id)
         poll.count(received)
         await _acknowledge(ctx, poll.account, received)

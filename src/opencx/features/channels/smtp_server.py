@@ -1,16 +1,22 @@
 """The inbound SMTP server: mail sent to a mailbox becomes a message in its conversation.
 
 Rules:
-- it answers ``250`` to the message only after ``receive`` committed it; any failure
-  is a ``451`` (try again later), so the sending server keeps the message and retries:
-  nothing accepted is lost;
-- a recipient no active mailbox (channel account, provider ``smtp``) has is refused at
-  RCPT with ``550`` unless ``smtp.accept_unknown_recipients``;
-- a message the parser cannot fully read is still stored, raw, and flagged ``unparsed``;
-  only what is not e-mail at all is refused (``554``);
-- it runs on the server's event loop (aiosmtpd's protocol on ``loop.create_server``), as
-  one of ``opencx serve``'s background services; a port already taken is logged and
-  leaves the rest of the server running.
+- it answers ``250`` to the message only after ``receive`` committed it; a failure to
+  store it, or any other failure on our side, is a ``451`` (try again later), so the
+  sending server keeps the message and retries: nothing accepted is lost;
+- what no retry can mend is refused for good (``5xx``), so that the sender learns at
+  once: an envelope address that is malformed (``553``, see
+  ``channels.email.envelope_address_problem``), a recipient no active mailbox (channel
+  account, provider ``smtp``) has (``550``, unless ``smtp.accept_unknown_recipients``),
+  a message over ``smtp.max_message_bytes`` (``552``), an empty one (``554``);
+- lines of any length are taken, up to the message's size limit: RFC 5321's 1,000
+  octets is a limit senders should keep, and real mail (Outlook's HTML) does not;
+- a message the parser cannot fully read, or one past the parsing bounds, is still
+  stored, raw, and flagged ``unparsed``; only what is not e-mail at all is refused;
+- the protocol runs on the server's event loop (aiosmtpd's protocol on
+  ``loop.create_server``), as one of ``opencx serve``'s background services, and the
+  parsing in the pool of ``mail_parsing``, so that a large message never stalls the
+  loop; a port already taken is logged and leaves the rest of the server running.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ import structlog
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from opencx.channels.base import UnreadablePayload
-from opencx.channels.email.parsing import parse_email
+from opencx.channels.email import envelope_address_problem
 from opencx.features.channels.inbound import receive
+from opencx.features.channels.mail_parsing import parse_received
 from opencx.features.channels.outbound import acknowledge
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory.channel_accounts import find_account
@@ -35,6 +42,8 @@ __all__ = ["MailboxHandler", "smtp_service", "start_smtp_server"]
 log = structlog.get_logger(__name__)
 
 
+#: Bytes of message lines read between two turns given to the rest of the event loop.
+YIELD_EVERY = 32 * 1024
 #: How long a mailbox lookup is reused (a changed account applies after at most this).
 MAILBOX_CACHE_SECONDS = 10.0
 
@@ -46,11 +55,26 @@ class _Mailbox:
 
 
 class MailboxHandler:
-    """aiosmtpd's handler: RCPT checks the mailbox, DATA stores the message."""
+    """aiosmtpd's handler: MAIL and RCPT check the envelope, DATA stores the message."""
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._mailboxes: dict[str, tuple[float, _Mailbox | None]] = {}
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        problem = envelope_address_problem(address)
+        if problem is not None:
+            return f"553 5.1.7 the sender's address is malformed: {problem}"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
         self,
@@ -60,10 +84,19 @@ class MailboxHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        problem = envelope_address_problem(address)
+        if problem is not None:
+            return f"553 5.1.3 the recipient's address is malformed: {problem}"
         if await self._mailbox(address) is None and not self._accept_unknown:
             return f"550 5.1.1 <{address}>: no such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
+
+    async def handle_exception(self, error: Exception) -> str:
+        """A failure of ours while answering a command (the database, say): temporary,
+        where aiosmtpd would answer a permanent ``500``."""
+        log.error("smtp_command_failed", error=type(error).__name__, exc_info=error)
+        return "451 4.3.0 a temporary failure here; try again later"
 
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
         self, server: SMTP, session: Session, envelope: Envelope
@@ -75,9 +108,12 @@ class MailboxHandler:
             return "554 5.6.0 an empty message is not e-mail"
         recipient = envelope.rcpt_tos[0] if envelope.rcpt_tos else None
         try:
-            item = parse_email(raw, recipient=recipient)
+            item = await parse_received(self.ctx, raw, recipient=recipient)
         except UnreadablePayload as exc:
             return f"554 5.6.0 {exc.detail}"[:200]
+        except Exception:  # the parsing pool failed: the sender tries again later
+            log.exception("smtp_message_not_parsed", recipient=recipient)
+            return "451 4.3.0 the message could not be read; try again later"
         if not item.sender.value and envelope.mail_from and envelope.mail_from != "<>":
             # No readable From: the envelope's sender is the next best answer address.
             item = replace(item, sender=replace(item.sender, value=envelope.mail_from.lower()))
@@ -126,14 +162,69 @@ class MailboxHandler:
         return found
 
 
+class _Smtp(SMTP):
+    """aiosmtpd's protocol, taking message lines up to ``max_line_bytes`` long."""
+
+    def __init__(self, handler: MailboxHandler, *, max_line_bytes: int, **options: Any):
+        # The stream keeps RFC 5321's limit: past it, reading from the socket pauses
+        # until the lines are taken, so a large message is read a slice at a time
+        # between the loop's other work, never megabytes in one go.
+        super().__init__(handler, **options)
+        self.line_length_limit = max_line_bytes  # what DATA refuses with 500
+
+    def _cb_client_connected(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        super()._cb_client_connected(_LongLines(reader, self), writer)  # type: ignore[arg-type]
+
+
+class _LongLines:
+    """The protocol's view of its stream: a message line (read up to CRLF, as DATA
+    does) is joined from pieces of the stream's limit, up to ``line_length_limit``;
+    command lines (read up to LF) keep the stream's limit. Every ``YIELD_EVERY`` bytes of
+    message lines it lets the event loop run: lines already received are taken without
+    waiting, and a fast sender would otherwise hold the loop for a whole socket read."""
+
+    def __init__(self, reader: asyncio.StreamReader, protocol: SMTP) -> None:
+        self._reader = reader
+        self._protocol = protocol
+        self._unyielded = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+    async def readuntil(self, separator: bytes = b"\n") -> bytes:
+        if separator != b"\r\n":
+            return await self._reader.readuntil(separator)
+        self._unyielded += 1  # the line's own cost, whatever its length
+        if self._unyielded > YIELD_EVERY:
+            self._unyielded = 0
+            await asyncio.sleep(0)
+        pieces: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                pieces.append(await self._reader.readuntil(separator))
+                self._unyielded += len(pieces[-1])
+                return b"".join(pieces)
+            except asyncio.LimitOverrunError as exc:
+                piece = await self._reader.readexactly(exc.consumed)
+            size += len(piece)
+            if size > self._protocol.line_length_limit:
+                # what was read is dropped; the protocol reads on to the line's end
+                raise asyncio.LimitOverrunError("the line is too long", 0)
+            pieces.append(piece)
+
+
 async def start_smtp_server(ctx: AppContext) -> asyncio.Server:
     settings = ctx.settings.smtp
     handler = MailboxHandler(ctx)
     loop = asyncio.get_running_loop()
 
     def protocol() -> Any:
-        return SMTP(
+        return _Smtp(
             handler,
+            max_line_bytes=settings.max_message_bytes,
             hostname=settings.hostname,
             data_size_limit=settings.max_message_bytes,
             enable_SMTPUTF8=True,

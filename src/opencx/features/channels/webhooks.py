@@ -35,6 +35,7 @@ from opencx.channels.email import PROVIDER as MAILBOX_PROVIDER
 from opencx.core.errors import PermissionDenied, Unavailable
 from opencx.features.channels.delivery import apply_delivery, apply_watermark
 from opencx.features.channels.inbound import Received, receive
+from opencx.features.channels.mail_parsing import in_parsers, parsing_limits
 from opencx.features.channels.outbound import acknowledge
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory.channel_accounts import find_account
@@ -119,7 +120,13 @@ async def sendgrid_inbound(
         expected.get_secret_value(), token=token, authorization=authorization
     ):
         raise PermissionDenied("the Inbound Parse URL's token does not match")
-    parsed = sendgrid.parse_inbound(raw_body, content_type=content_type)
+    parsed = await in_parsers(
+        ctx,
+        sendgrid.parse_inbound,
+        raw_body,
+        content_type=content_type,
+        limits=parsing_limits(ctx),
+    )
     mailbox = await _mailbox_of(ctx, parsed.recipients)
     item = parsed.message
     if mailbox is not None:

@@ -21,6 +21,7 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import unicodedata
@@ -169,14 +170,14 @@ async def store_file(
     blob without its row is harmless, a row without its blob is not."""
     media_type = safe_content_type(content_type)
     key = await ctx.blobs.put(data, content_type=media_type)
-    return StoredFile(
-        safe_filename(filename),
-        media_type,
-        len(data),
-        hashlib.sha256(data).hexdigest(),
-        key,
-        inline,
-    )
+    # hashing a received e-mail's tens of MB takes tens of ms: not on the event loop
+    large = len(data) > 1024 * 1024
+    digest = await asyncio.to_thread(_sha256, data) if large else _sha256(data)
+    return StoredFile(safe_filename(filename), media_type, len(data), digest, key, inline)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def safe_filename(raw: str | None) -> str:
