@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from opencx.db.models import Attachment, Message
+from opencx.features.channels.intake_metrics import intake_metrics
 from opencx.features.channels.smtp_server import start_smtp_server
 from opencx.features.context import AppContext, transaction
 from opencx.settings import SmtpSettings
@@ -108,3 +109,18 @@ async def test_a_malformed_envelope_is_refused_for_good(
     assert 500 <= code < 600, (code, reply)  # permanent: the sender is told at once
     assert b"\x00" not in reply
     assert await stored(ctx) == []
+
+
+async def test_mail_taken_for_no_mailbox_is_counted_as_a_stray(
+    ctx: AppContext, smtp_port: int
+) -> None:
+    raw = outlook_html("Bonjour")
+
+    def send() -> dict[str, tuple[int, bytes]]:
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
+            return smtp.sendmail("ada@example.com", [MAILBOX], raw)
+
+    assert await asyncio.to_thread(send) == {}
+    assert len(await stored(ctx)) == 1
+    counter = intake_metrics(ctx).unknown_account
+    assert counter.labels(provider="smtp", channel="email", outcome="unrouted")._value.get() == 1

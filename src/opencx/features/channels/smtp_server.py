@@ -120,7 +120,15 @@ class MailboxHandler:
         try:
             mailbox = await self._mailbox(recipient) if recipient else None
             queue_id = mailbox.queue_id if mailbox else None
-            received = await receive(self.ctx, item, raw=raw, queue_id=queue_id)
+            received = await receive(
+                self.ctx,
+                item,
+                raw=raw,
+                queue_id=queue_id,
+                # Accepted for no mailbox (``accept_unknown_recipients``): counted, and
+                # routed to the default queue where one is set.
+                unknown_account="smtp" if mailbox is None else None,
+            )
         except Exception:
             log.exception("smtp_message_not_stored", recipient=recipient)
             return "451 4.3.0 the message could not be stored; try again later"
