@@ -12,8 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from opencx import __version__
+from opencx.db.ratelimits import DatabaseLimitStorage
 from opencx.features.auth import LoginRateLimiter
 from opencx.features.context import AppContext
+from opencx.features.throttle import build_throttle
 from opencx.realtime.broker import BrokerBus
 from opencx.web import health
 from opencx.web.api import api_router
@@ -60,9 +62,9 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     )
     app.state.ctx = ctx
     security = ctx.settings.security
-    app.state.login_limiter = LoginRateLimiter(
-        attempts=security.login_attempts, window_seconds=security.login_window_seconds
-    )
+    throttle = build_throttle(ctx.settings, database=DatabaseLimitStorage(ctx.engine))
+    app.state.throttle = throttle
+    app.state.login_limiter = LoginRateLimiter(throttle, ctx.settings)
     app.add_middleware(
         SessionMiddleware,
         secret_key=security.secret_key.get_secret_value(),
