@@ -19,6 +19,7 @@ from opencx.features.throttle import build_throttle
 from opencx.realtime.broker import BrokerBus
 from opencx.web import health
 from opencx.web.api import api_router
+from opencx.web.bodies import BodyGate
 from opencx.web.chat import create_chat_app
 from opencx.web.errors import install_error_handlers
 from opencx.web.media import router as media_router
@@ -65,6 +66,8 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     throttle = build_throttle(ctx.settings, database=DatabaseLimitStorage(ctx.engine))
     app.state.throttle = throttle
     app.state.login_limiter = LoginRateLimiter(throttle, ctx.settings)
+    # Inside the session (it needs the cookie), outside the routes (before any body).
+    app.add_middleware(BodyGate, ctx=ctx)
     app.add_middleware(
         SessionMiddleware,
         secret_key=security.secret_key.get_secret_value(),
