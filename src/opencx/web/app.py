@@ -82,7 +82,7 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     # past them): the providers' webhooks and the customers' chats come before them.
     app.include_router(health.router)
     app.include_router(webhook_router)
-    app.mount("/chat", create_chat_app(ctx))
+    app.mount("/chat", create_chat_app(ctx, throttle))
     app.include_router(media_router)
     app.include_router(websocket_router)
     app.include_router(api_router())

@@ -183,5 +183,6 @@ def widget_texts(locale: str) -> dict[str, str]:
         "failed": _("This message could not be sent. It will be retried."),
         "required": _("Please fill in this field."),
         "error": _("Something went wrong. Please try again."),
+        "too_many": _("Too many attempts. Please wait a moment and try again."),
         "file_refused": _("This file could not be sent: files up to 10 MB are accepted."),
     }

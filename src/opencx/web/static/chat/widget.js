@@ -125,7 +125,7 @@
         // Server details are in English: the visitor reads our own text in their language.
         var field = problem && problem.errors && problem.errors[0] && problem.errors[0].field;
         var input = { name: name, email: email, intent: intent }[field];
-        error.textContent = input ? t("required") : t("error");
+        error.textContent = input ? t("required") : problem && problem.status === 429 ? t("too_many") : t("error");
         if (input) input.focus();
       });
     };
@@ -247,7 +247,7 @@
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { showStatus(ui.lastStatus); }, 3000);
     } else if (message.type === "error") {
-      setStatus(t("error"));
+      setStatus(message.code === "opencx.rate_limited" ? t("too_many") : t("error"));
     }
   }
 
