@@ -18,6 +18,7 @@ from opencx.settings import Settings
 from opencx.web import create_app
 from tests.conftest import Caller
 from tests.integration.local_server import serving
+from tests.integration.test_chat import verified_token
 from tests.integration.test_directory_api import API
 
 SHOP = "https://shop.example.com"
@@ -127,18 +128,20 @@ async def test_messages_over_the_websocket_share_the_limit(server: str, ctx: App
     assert refused["retry_after"] >= 1
 
 
-async def test_transcripts_to_one_address_are_limited_per_day(server: str) -> None:
+async def test_e_mails_to_one_address_are_limited_per_day(server: str, ctx: AppContext) -> None:
+    """Codes and transcripts together: the code sent at the start is the first."""
     async with httpx.AsyncClient(base_url=server, timeout=60) as http:
-        chats = [
-            (await start(http, visitor=f"192.0.2.{n}", email="bob@example.com")).json()
-            for n in range(2)
-        ]
-        statuses = []
-        for chat in chats:
-            headers = {"X-Chat-Token": chat["token"]}
-            for _ in range(2):
-                sent = await http.post("/chat/transcript", json={}, headers=headers)
-                statuses.append(sent)
-    assert [s.status_code for s in statuses[:EMAILS_PER_DAY]] == [202] * EMAILS_PER_DAY
-    for refused in statuses[EMAILS_PER_DAY:]:
-        assert_limited(refused)
+        chat = (await start(http, visitor="192.0.2.1", email="bob@example.com")).json()
+        async with httpx.AsyncClient(base_url=server, timeout=60) as verifying:
+            token = await verified_token(verifying, ctx, chat)
+        headers = {"X-Chat-Token": token}
+        first = await http.post("/chat/transcript", json={}, headers=headers)
+        assert first.status_code == 202, first.text
+        assert_limited(await http.post("/chat/transcript", json={}, headers=headers))
+        again = await http.post("/chat/verification", json={}, headers=headers)
+        assert_limited(again)
+        other = (await start(http, visitor="192.0.2.2", email="bob@example.com")).json()
+        resent = await http.post(
+            "/chat/verification", json={}, headers={"X-Chat-Token": other["token"]}
+        )
+        assert_limited(resent)

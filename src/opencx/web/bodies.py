@@ -33,7 +33,15 @@ from opencx.web.errors import BodyTooLarge, domain_problem
 __all__ = ["BodyGate", "body_limit"]
 
 _UPLOADS = re.compile(r"^/(api/v1/.+/attachments|chat/files)$")
-_CHAT_TOKEN_PATHS = frozenset({"/chat/messages", "/chat/files", "/chat/transcript"})
+_CHAT_TOKEN_PATHS = frozenset(
+    {
+        "/chat/messages",
+        "/chat/files",
+        "/chat/transcript",
+        "/chat/verification",
+        "/chat/verification/code",
+    }
+)
 
 Gate = Callable[[AppContext, Scope], Awaitable[None]]
 

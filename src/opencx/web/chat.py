@@ -29,6 +29,7 @@ from opencx.core.events import DomainEvent, EventType
 from opencx.features.chat import feed, visitors
 from opencx.features.chat.limits import ChatLimits
 from opencx.features.chat.transcripts import send_transcript
+from opencx.features.chat.verification import send_code, verify_email
 from opencx.features.chat.visitors import ChatStart, ChatStarted, VisitorChat
 from opencx.features.chat.widgets import WidgetConfigOut, load_widget, widget_config
 from opencx.features.context import AppContext, transaction
@@ -86,6 +87,8 @@ def create_chat_app(ctx: AppContext, throttle: Throttle) -> FastAPI:
     app.add_api_route("/files/{attachment_id}", read_file, methods=["GET"])
     app.add_api_route("/history", read_history, methods=["GET"])
     app.add_api_route("/transcript", post_transcript, methods=["POST"], status_code=202)
+    app.add_api_route("/verification", post_verification, methods=["POST"], status_code=202)
+    app.add_api_route("/verification/code", post_code, methods=["POST"])
     app.add_api_websocket_route("/ws", chat_socket)
     return app
 
@@ -155,7 +158,15 @@ async def start_chat(
     key: str, form: ChatStart, request: Request, ctx: ContextDep, limits: LimitsDep
 ) -> ChatStarted:
     await limits.starting(visitor=_visitor(request), email=form.email)
-    return await visitors.start_chat(ctx, key, form, origin=request.headers.get("origin"))
+    started = await visitors.start_chat(ctx, key, form, origin=request.headers.get("origin"))
+    if started.token and form.email:
+        # The code goes out at once; a widget without a mailbox, or an address that
+        # got too many e-mails today, leaves the chat unverified (it can ask again).
+        with contextlib.suppress(OpenCXError):
+            chat = visitors.open_chat(ctx, started.token)
+            await limits.emailing(form.email)
+            await send_code(ctx, chat, language=form.locale)
+    return started
 
 
 async def post_message(
@@ -242,6 +253,36 @@ async def post_transcript(
         timezone=zone if isinstance(zone, str) else None,
     )
     return {"email": email}
+
+
+async def post_verification(
+    body: dict[str, Any],
+    ctx: ContextDep,
+    limits: LimitsDep,
+    x_chat_token: Annotated[str | None, Header()] = None,
+) -> dict[str, str]:
+    """E-mail the code proving the chat's address again (``lang`` optional)."""
+    chat = visitors.open_chat(ctx, x_chat_token)
+    if chat.email:
+        await limits.emailing(chat.email)
+    lang = body.get("lang")
+    return {"email": await send_code(ctx, chat, language=lang if isinstance(lang, str) else None)}
+
+
+async def post_code(
+    body: dict[str, Any],
+    ctx: ContextDep,
+    limits: LimitsDep,
+    x_chat_token: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """The code from the e-mail: a verified chat, and its new token."""
+    chat = visitors.open_chat(ctx, x_chat_token)
+    code = body.get("code")
+    if not isinstance(code, str):
+        raise InvalidInput("send the 'code' from the e-mail as a string", field="code")
+    await limits.verifying(chat)
+    verified = await verify_email(ctx, chat, code)
+    return {"token": visitors.chat_token(ctx, verified), "email_verified": True}
 
 
 # --- the visitor's WebSocket ---------------------------------------------------------------

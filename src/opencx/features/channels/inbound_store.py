@@ -352,6 +352,9 @@ _KEPT = (
     "page_url",
     "locale",
     "via",
+    # A chat's address as the visitor typed it, and whether they proved it theirs.
+    "email",
+    "email_verified",
 )
 
 

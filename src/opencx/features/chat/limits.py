@@ -7,6 +7,7 @@ Rules (settings in ``limits.*``, windows of ``chat_window_seconds`` unless said)
 - messages: ``chat_messages_per_minute`` per chat, and three times that per visitor
   (over all their chats), by the WebSocket or the HTTP fallback alike;
 - files: ``chat_files_per_visitor`` per visitor;
+- codes tried to verify a chat's address: 5 per chat;
 - e-mails the chat sends to an address (transcripts, address checks):
   ``chat_emails_per_address_per_day`` per address a day, so that a widget cannot be used
   to flood a mailbox.
@@ -36,6 +37,7 @@ class ChatLimits:
         self.messages = Limit("chat-message", per_minute, 60, _MESSAGES)
         self.visitor_messages = Limit("chat-visitor-message", 3 * per_minute, 60, _MESSAGES)
         self.files = Limit("chat-file", limits.chat_files_per_visitor, window, _FILES)
+        self.checks = Limit("chat-verify", 5, window, _CHECKS)
         self.emails = Limit("chat-email", limits.chat_emails_per_address_per_day, _DAY, _EMAILS)
 
     async def starting(self, *, visitor: str, email: str | None) -> None:
@@ -51,6 +53,9 @@ class ChatLimits:
         await self.writing(chat, visitor=visitor)
         await self.throttle.hit(self.files, visitor)
 
+    async def verifying(self, chat: VisitorChat) -> None:
+        await self.throttle.hit(self.checks, chat.session)
+
     async def emailing(self, address: str) -> None:
         await self.throttle.hit(self.emails, address.lower())
 
@@ -58,4 +63,5 @@ class ChatLimits:
 _STARTS = "too many chats started; try again later"
 _MESSAGES = "too many messages; wait a little"
 _FILES = "too many files sent; try again later"
+_CHECKS = "too many codes tried; try again later"
 _EMAILS = "too many e-mails to this address; try again tomorrow"
