@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import (
     FixedWindowRateLimiter,
     MovingWindowRateLimiter,
@@ -80,6 +80,13 @@ class Throttle:
     async def clear(self, limit: Limit, key: str) -> None:
         await self._limiter.clear(limit.item, key)
 
+    async def close(self) -> None:
+        """Close the store's connections (Redis); the others hold none of their own."""
+        if isinstance(self.storage, RedisStorage):
+            client: Any = getattr(self.storage.bridge, "storage", None)  # redis-py's client
+            if client is not None:
+                await client.aclose()
+
     def tracked_keys(self) -> int | None:
         """How many keys the in-memory store holds (None for a shared store)."""
         if isinstance(self.storage, MemoryStorage):
@@ -104,7 +111,10 @@ def build_throttle(settings: Settings, *, database: Storage | None = None) -> Th
         url = settings.bus.url
         if not url:
             raise ValueError("OPENCX_LIMITS__STORAGE=redis needs OPENCX_BUS__URL=redis://...")
-        storage = storage_from_string(f"async+{url}")
+        # redis-py, the client the Redis bus already needs (the ``redis`` extra).
+        storage = storage_from_string(
+            f"async+{url}", implementation="redispy", key_prefix="opencx.limits"
+        )
         assert isinstance(storage, Storage)
         return Throttle(storage, kind=kind)
     if kind == "database":

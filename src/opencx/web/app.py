@@ -51,6 +51,7 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
                     await task
             if bus is not None:
                 await bus.stop()
+            await throttle.close()
             await ctx.engine.dispose()
 
     app = FastAPI(
