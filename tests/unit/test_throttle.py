@@ -8,7 +8,8 @@ import time
 import pytest
 
 from opencx.core.errors import RateLimited
-from opencx.features.auth.ratelimit import account_delay
+from opencx.core.signin import account_delay
+from opencx.features.auth.ratelimit import LoginRateLimiter
 from opencx.features.throttle import Limit, Throttle, build_throttle, storage_kind
 from opencx.settings import BusSettings, DatabaseSettings, LimitsSettings, Settings
 
@@ -71,3 +72,20 @@ async def test_a_refused_hit_says_when_to_retry(kind: str) -> None:
         await throttle.hit(limit, "k")
     assert 1 <= refused.value.retry_after <= 60
     assert isinstance(throttle, Throttle)
+
+
+async def test_an_account_tried_from_many_addresses_slows_down_and_never_locks() -> None:
+    settings = make_settings(
+        limits=LimitsSettings(login_account_free_attempts=3, login_account_max_delay_seconds=4)
+    )
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    limiter = LoginRateLimiter(build_throttle(settings), settings, sleep=sleep)
+    for n in range(7):
+        await limiter.admit("ada@example.com", f"198.51.100.{n}")
+    assert waits == [1.0, 2.0, 4.0, 4.0]
+    await limiter.admit("ada@example.com", "192.0.2.1")  # the owner: slowed, not refused
+    assert waits[-1] == 4.0

@@ -22,24 +22,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from opencx.core.signin import account_delay
 from opencx.features.throttle import Limit, Throttle
 from opencx.settings import Settings
 
-__all__ = ["LoginRateLimiter", "account_delay"]
+__all__ = ["LoginRateLimiter"]
 
 #: Counted per account to size the delay; far above any free allowance.
 _ACCOUNT_CEILING = 1_000_000
 _DETAIL = "too many sign-in attempts; try again later"
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-def account_delay(attempt: int, *, free: int, base: float, ceiling: float) -> float:
-    """Seconds the ``attempt``-th attempt on one account in a window waits (1-based)."""
-    over = attempt - free
-    if over <= 0 or base <= 0:
-        return 0.0
-    return min(ceiling, base * 2.0 ** min(over - 1, 30))
 
 
 class LoginRateLimiter:
