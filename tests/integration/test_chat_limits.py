@@ -145,3 +145,22 @@ async def test_e_mails_to_one_address_are_limited_per_day(server: str, ctx: AppC
             "/chat/verification", json={}, headers={"X-Chat-Token": other["token"]}
         )
         assert_limited(resent)
+
+
+async def test_one_visitor_sends_only_so_many_files(server: str, ctx: AppContext) -> None:
+    limit = ctx.settings.limits.chat_files_per_visitor
+    async with httpx.AsyncClient(base_url=server, timeout=60) as http:
+        token = (await start(http, visitor="203.0.113.40")).json()["token"]
+        headers = {"X-Chat-Token": token, "X-Forwarded-For": "203.0.113.40"}
+        answers = []
+        for n in range(limit + 1):
+            answers.append(
+                await http.post(
+                    "/chat/files",
+                    files={"file": (f"f{n}.txt", b"hello", "text/plain")},
+                    data={"client_id": f"f{n}"},
+                    headers=headers,
+                )
+            )
+    assert [a.status_code for a in answers[:limit]] == [201] * limit
+    assert_limited(answers[limit])
