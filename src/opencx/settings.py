@@ -18,6 +18,7 @@ __all__ = [
     "BusSettings",
     "DatabaseSettings",
     "JobsSettings",
+    "LimitsSettings",
     "MailParsingSettings",
     "MetaSettings",
     "NetworkSettings",
@@ -74,6 +75,33 @@ class SecuritySettings(BaseModel):
     cookie_secure: bool = False
     login_attempts: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=300, ge=1)
+
+
+class LimitsSettings(BaseModel):
+    """Rate and size limits at the public edges (docs/security.md). Counters live in
+    Redis when the bus is Redis (shared by every node), else in the database when it is
+    PostgreSQL (shared), else in this process's memory; ``storage`` forces one."""
+
+    storage: Literal["auto", "memory", "redis", "database"] = "auto"
+    # Sign-in: per account and client address (strict: security.login_attempts per
+    # security.login_window_seconds), per client address over all accounts (strict),
+    # per account over all addresses (no lock: each attempt past the free ones waits).
+    login_client_attempts: int = Field(default=50, ge=1)
+    login_account_free_attempts: int = Field(default=20, ge=1)
+    login_account_delay_seconds: float = Field(default=1.0, ge=0)
+    login_account_max_delay_seconds: float = Field(default=15.0, ge=0)
+    # The public chat, per client address ("visitor") and per e-mail address given.
+    chat_window_seconds: int = Field(default=600, ge=1)
+    chat_starts_per_visitor: int = Field(default=10, ge=1)
+    chat_starts_per_address: int = Field(default=5, ge=1)
+    chat_messages_per_minute: int = Field(default=30, ge=1)
+    chat_files_per_visitor: int = Field(default=20, ge=1)
+    chat_emails_per_address_per_day: int = Field(default=10, ge=1)
+    # Request bodies, counted while they arrive: the API and pages; uploads (which
+    # also have storage.max_upload_bytes); provider webhooks.
+    body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    upload_overhead_bytes: int = Field(default=64 * 1024, ge=0)
+    webhook_body_bytes: int = Field(default=40 * 1024 * 1024, ge=1024)
 
 
 class BusSettings(BaseModel):
@@ -315,6 +343,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     security: SecuritySettings = SecuritySettings()
     bus: BusSettings = BusSettings()
+    limits: LimitsSettings = LimitsSettings()
     jobs: JobsSettings = JobsSettings()
     storage: StorageSettings = StorageSettings()
     public_channels: PublicChannelSettings = PublicChannelSettings()

@@ -14,11 +14,18 @@ STARTUP_SECONDS = 10.0
 
 
 @asynccontextmanager
-async def serving(app: Starlette) -> AsyncIterator[str]:
-    """``app`` listening for the duration of the block; its base URL."""
+async def serving(app: Starlette, *, ws: bool = False) -> AsyncIterator[str]:
+    """``app`` listening for the duration of the block; its base URL. ``ws`` serves
+    WebSockets too."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, lifespan="off", ws="none", http="h11", log_level="warning")
+    config = uvicorn.Config(
+        app,
+        lifespan="off",
+        ws="websockets-sansio" if ws else "none",
+        http="h11",
+        log_level="warning",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS

@@ -12,6 +12,7 @@ from opencx.core.events import EventType
 from opencx.db.models import AuditEntry
 from opencx.features.auth import LoginRateLimiter, authenticate_password
 from opencx.features.context import AppContext, transaction
+from opencx.features.throttle import build_throttle
 from opencx.testing import FakeClock, RecordingPublisher
 from tests.conftest import Caller, MakeCaller
 
@@ -301,7 +302,7 @@ async def test_admin_resets_a_password_without_it_showing_anywhere(
         email="p@example.com",
         password=secret,
         client="test",
-        limiter=LoginRateLimiter(attempts=5, window_seconds=60),
+        limiter=LoginRateLimiter(build_throttle(ctx.settings), ctx.settings),
     )
     assert signed_in.principal.user_id == user["id"]
     async with transaction(ctx) as session:

@@ -13,11 +13,14 @@ from fastapi_offline import FastAPIOffline
 from starlette.middleware.sessions import SessionMiddleware
 
 from opencx import __version__
+from opencx.db.ratelimits import DatabaseLimitStorage
 from opencx.features.auth import LoginRateLimiter
 from opencx.features.context import AppContext
+from opencx.features.throttle import build_throttle
 from opencx.realtime.broker import BrokerBus
 from opencx.web import health
 from opencx.web.api import api_router
+from opencx.web.bodies import BodyGate
 from opencx.web.chat import create_chat_app
 from opencx.web.errors import install_error_handlers
 from opencx.web.media import router as media_router
@@ -52,6 +55,7 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
                     await task
             if bus is not None:
                 await bus.stop()
+            await throttle.close()
             await ctx.engine.dispose()
 
     # FastAPI's own docs page loads Swagger UI from a CDN, blank without the Internet:
@@ -68,9 +72,11 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     )
     app.state.ctx = ctx
     security = ctx.settings.security
-    app.state.login_limiter = LoginRateLimiter(
-        attempts=security.login_attempts, window_seconds=security.login_window_seconds
-    )
+    throttle = build_throttle(ctx.settings, database=DatabaseLimitStorage(ctx.engine))
+    app.state.throttle = throttle
+    app.state.login_limiter = LoginRateLimiter(throttle, ctx.settings)
+    # Inside the session (it needs the cookie), outside the routes (before any body).
+    app.add_middleware(BodyGate, ctx=ctx)
     app.add_middleware(
         SessionMiddleware,
         secret_key=security.secret_key.get_secret_value(),
@@ -85,7 +91,7 @@ def create_app(ctx: AppContext, *, background: Sequence[BackgroundService] = ())
     # past them): the providers' webhooks and the customers' chats come before them.
     app.include_router(health.router)
     app.include_router(webhook_router)
-    app.mount("/chat", create_chat_app(ctx))
+    app.mount("/chat", create_chat_app(ctx, throttle))
     app.include_router(media_router)
     app.include_router(websocket_router)
     app.include_router(api_router())

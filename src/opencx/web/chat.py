@@ -18,19 +18,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import structlog
-from fastapi import FastAPI, File, Form, Header, Query, Request, UploadFile, WebSocket
+from fastapi import Depends, FastAPI, File, Form, Header, Query, Request, UploadFile, WebSocket
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.websockets import WebSocketDisconnect
 
 from opencx.core.enums import DeliveryStatus
-from opencx.core.errors import InvalidInput, OpenCXError
+from opencx.core.errors import InvalidInput, OpenCXError, RateLimited
 from opencx.core.events import DomainEvent, EventType
 from opencx.features.chat import feed, visitors
+from opencx.features.chat.limits import ChatLimits
 from opencx.features.chat.transcripts import send_transcript
+from opencx.features.chat.verification import send_code, verify_email
 from opencx.features.chat.visitors import ChatStart, ChatStarted, VisitorChat
 from opencx.features.chat.widgets import WidgetConfigOut, load_widget, widget_config
 from opencx.features.context import AppContext, transaction
+from opencx.features.throttle import Throttle
 from opencx.i18n import get_translations, negotiate_locale
 from opencx.realtime.bus import EventSource
 from opencx.realtime.codec import dumps
@@ -60,16 +63,18 @@ _ROUTING = frozenset(
 )
 
 
-def create_chat_app(ctx: AppContext) -> FastAPI:
+def create_chat_app(ctx: AppContext, throttle: Throttle) -> FastAPI:
     """The ``/chat`` application, mounted by the main one."""
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     app.state.ctx = ctx
+    app.state.chat_limits = ChatLimits(throttle, ctx.settings)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_credentials=False,
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "X-Chat-Token"],
+        expose_headers=["Retry-After"],
         max_age=600,
     )
     install_error_handlers(app)
@@ -82,8 +87,23 @@ def create_chat_app(ctx: AppContext) -> FastAPI:
     app.add_api_route("/files/{attachment_id}", read_file, methods=["GET"])
     app.add_api_route("/history", read_history, methods=["GET"])
     app.add_api_route("/transcript", post_transcript, methods=["POST"], status_code=202)
+    app.add_api_route("/verification", post_verification, methods=["POST"], status_code=202)
+    app.add_api_route("/verification/code", post_code, methods=["POST"])
     app.add_api_websocket_route("/ws", chat_socket)
     return app
+
+
+def _chat_limits(request: Request) -> ChatLimits:
+    limits: ChatLimits = request.app.state.chat_limits
+    return limits
+
+
+LimitsDep = Annotated[ChatLimits, Depends(_chat_limits)]
+
+
+def _visitor(request: Request | WebSocket) -> str:
+    """The visitor's address (behind a proxy, the one it reports, see docs/security.md)."""
+    return request.client.host if request.client else "unknown"
 
 
 async def widget_script() -> FileResponse:
@@ -134,17 +154,31 @@ async def read_widget(
     return await widget_config(ctx, key, origin=request.headers.get("origin"), language=lang)
 
 
-async def start_chat(key: str, form: ChatStart, request: Request, ctx: ContextDep) -> ChatStarted:
-    return await visitors.start_chat(ctx, key, form, origin=request.headers.get("origin"))
+async def start_chat(
+    key: str, form: ChatStart, request: Request, ctx: ContextDep, limits: LimitsDep
+) -> ChatStarted:
+    await limits.starting(visitor=_visitor(request), email=form.email)
+    started = await visitors.start_chat(ctx, key, form, origin=request.headers.get("origin"))
+    if started.token and form.email:
+        # The code goes out at once; a widget without a mailbox, or an address that
+        # got too many e-mails today, leaves the chat unverified (it can ask again).
+        with contextlib.suppress(OpenCXError):
+            chat = visitors.open_chat(ctx, started.token)
+            await limits.emailing(form.email)
+            await send_code(ctx, chat, language=form.locale)
+    return started
 
 
 async def post_message(
     body: dict[str, Any],
+    request: Request,
     ctx: ContextDep,
+    limits: LimitsDep,
     x_chat_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """Write in the chat without a WebSocket (the widget's fallback)."""
     chat = visitors.open_chat(ctx, x_chat_token)
+    await limits.writing(chat, visitor=_visitor(request))
     text, client_id = body.get("text"), body.get("client_id")
     if not isinstance(text, str) or not isinstance(client_id, str):
         raise InvalidInput("send 'text' and 'client_id' as strings", field="text")
@@ -153,12 +187,15 @@ async def post_message(
 
 
 async def post_file(
+    request: Request,
     ctx: ContextDep,
+    limits: LimitsDep,
     file: Annotated[UploadFile, File()],
     client_id: Annotated[str, Form()],
     x_chat_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     chat = visitors.open_chat(ctx, x_chat_token)
+    await limits.sending_file(chat, visitor=_visitor(request))
     data = await file.read(visitors.MAX_UPLOAD_BYTES + 1)
     received = await visitors.post_visitor_file(
         ctx,
@@ -201,10 +238,13 @@ async def read_history(
 async def post_transcript(
     body: dict[str, Any],
     ctx: ContextDep,
+    limits: LimitsDep,
     x_chat_token: Annotated[str | None, Header()] = None,
 ) -> dict[str, str]:
     """E-mail the chat's transcript to the visitor (``lang``, ``timezone`` optional)."""
     chat = visitors.open_chat(ctx, x_chat_token)
+    if chat.email:
+        await limits.emailing(chat.email)
     lang, zone = body.get("lang"), body.get("timezone")
     email = await send_transcript(
         ctx,
@@ -213,6 +253,36 @@ async def post_transcript(
         timezone=zone if isinstance(zone, str) else None,
     )
     return {"email": email}
+
+
+async def post_verification(
+    body: dict[str, Any],
+    ctx: ContextDep,
+    limits: LimitsDep,
+    x_chat_token: Annotated[str | None, Header()] = None,
+) -> dict[str, str]:
+    """E-mail the code proving the chat's address again (``lang`` optional)."""
+    chat = visitors.open_chat(ctx, x_chat_token)
+    if chat.email:
+        await limits.emailing(chat.email)
+    lang = body.get("lang")
+    return {"email": await send_code(ctx, chat, language=lang if isinstance(lang, str) else None)}
+
+
+async def post_code(
+    body: dict[str, Any],
+    ctx: ContextDep,
+    limits: LimitsDep,
+    x_chat_token: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """The code from the e-mail: a verified chat, and its new token."""
+    chat = visitors.open_chat(ctx, x_chat_token)
+    code = body.get("code")
+    if not isinstance(code, str):
+        raise InvalidInput("send the 'code' from the e-mail as a string", field="code")
+    await limits.verifying(chat)
+    verified = await verify_email(ctx, chat, code)
+    return {"token": visitors.chat_token(ctx, verified), "email_verified": True}
 
 
 # --- the visitor's WebSocket ---------------------------------------------------------------
@@ -228,7 +298,8 @@ async def chat_socket(websocket: WebSocket) -> None:
         chat = visitors.open_chat(ctx, token)
         await _check_origin(ctx, chat, websocket.headers.get("origin"))
         after = int(websocket.query_params.get("after") or 0)
-        await _Session(ctx, websocket, chat, after=after).run()
+        limits: ChatLimits = websocket.app.state.chat_limits
+        await _Session(ctx, websocket, chat, after=after, limits=limits).run()
     except WebSocketDisconnect:
         return
     except (OpenCXError, ValueError) as exc:
@@ -247,7 +318,15 @@ async def _check_origin(ctx: AppContext, chat: VisitorChat, origin: str | None) 
 class _Session:
     """One visitor connection: sends what is new, handles what the visitor sends."""
 
-    def __init__(self, ctx: AppContext, websocket: WebSocket, chat: VisitorChat, *, after: int):
+    def __init__(
+        self,
+        ctx: AppContext,
+        websocket: WebSocket,
+        chat: VisitorChat,
+        *,
+        after: int,
+        limits: ChatLimits,
+    ):
         self.ctx = ctx
         self.websocket = websocket
         self.chat = chat
@@ -256,6 +335,8 @@ class _Session:
         self.status_read_at = 0.0
         self.typing_sent_at = 0.0
         self.lock = asyncio.Lock()
+        self.limits = limits
+        self.visitor = _visitor(websocket)
         source = ctx.publisher
         self.source: EventSource | None = source if isinstance(source, EventSource) else None
 
@@ -385,11 +466,22 @@ class _Session:
             await self._send(
                 {"type": "error", "detail": exc.detail, "client_id": message.get("client_id")}
             )
+        except RateLimited as exc:
+            await self._send(
+                {
+                    "type": "error",
+                    "code": exc.code,
+                    "detail": exc.detail,
+                    "retry_after": exc.retry_after,
+                    "client_id": message.get("client_id"),
+                }
+            )
 
     async def _visitor_message(self, message: dict[str, Any]) -> None:
         text, client_id = message.get("text"), message.get("client_id")
         if not isinstance(text, str) or not isinstance(client_id, str):
             raise InvalidInput("send 'text' and 'client_id' as strings", field="text")
+        await self.limits.writing(self.chat, visitor=self.visitor)
         received = await visitors.post_visitor_message(
             self.ctx, self.chat, text=text, client_id=client_id
         )

@@ -38,6 +38,8 @@ CSRF_HEADER = "X-CSRF-Token"
 #: The session's random key (the server keeps its row: ``features.auth.sessions``).
 SESSION_KEY = "sid"
 SESSION_CSRF = "csrf"
+#: Where ``BodyGate`` keeps the caller it authenticated before the body was read.
+CALLER_SCOPE_KEY = "opencx.caller"
 
 
 def get_context(request: Request) -> AppContext:
@@ -50,6 +52,9 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 
 async def get_caller(request: Request, ctx: ContextDep) -> Authenticated:
     """Bearer token for integrators; the signed session cookie (with CSRF) for pages."""
+    known = request.scope.get(CALLER_SCOPE_KEY)
+    if isinstance(known, Authenticated):
+        return known
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, raw = header.partition(" ")

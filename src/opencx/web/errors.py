@@ -29,7 +29,9 @@ from opencx.core.errors import (
 
 __all__ = [
     "PROBLEM_RESPONSES",
+    "BodyTooLarge",
     "Problem",
+    "domain_problem",
     "install_error_handlers",
     "problem_response",
     "websocket_close_code",
@@ -63,6 +65,16 @@ _HTTP_CODES = {
 }
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """A request body past its limit, raised while it streams in. An ``HTTPException``
+    because FastAPI's body parsing lets those through (any other error becomes a 400);
+    answered as ``TooLarge``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=f"the request body is larger than {limit} bytes")
+        self.limit = limit
+
+
 class ProblemFieldError(BaseModel):
     field: str
     message: str
@@ -87,6 +99,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "Permission denied",
         404: "Not found",
         409: "Conflict",
+        413: "Request body too large",
         422: "Invalid input",
         429: "Too many requests",
         503: "Service unavailable",
@@ -120,6 +133,11 @@ def problem_response(
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, OpenCXError)
+    return domain_problem(exc)
+
+
+def domain_problem(exc: OpenCXError) -> JSONResponse:
+    """The problem+json response for a domain error."""
     status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     if isinstance(exc, Unauthenticated):
@@ -156,6 +174,8 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, BodyTooLarge):
+        return domain_problem(TooLarge(str(exc.detail), limit=exc.limit))
     code = _HTTP_CODES.get(exc.status_code, f"opencx.http_{exc.status_code}")
     title = str(exc.detail) if isinstance(exc.detail, str) else "Error"
     return problem_response(

@@ -13,7 +13,7 @@ from opencx.db.models.directory import (
     Skill,
     Team,
 )
-from opencx.db.models.infra import IdempotencyRecord, Job
+from opencx.db.models.infra import IdempotencyRecord, Job, RateLimitCounter
 from opencx.db.models.log import AuditEntry, Event
 from opencx.db.models.routing import (
     QueueStats,
@@ -47,6 +47,7 @@ __all__ = [
     "Message",
     "Queue",
     "QueueStats",
+    "RateLimitCounter",
     "RoutingCommand",
     "RoutingLeadership",
     "RoutingReservation",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opencx.db.base import Base, utcnow
@@ -46,3 +46,14 @@ class Job(Base):
     queueing_lock: Mapped[str | None] = mapped_column(String(255), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class RateLimitCounter(Base):
+    """One fixed-window rate-limit counter, shared by every node (``opencx.db.ratelimits``)."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    count: Mapped[int]
+    #: Unix time the window ends; a row past it counts as zero and is removed later.
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

@@ -64,17 +64,15 @@ async def authenticate_password(
     limiter: LoginRateLimiter,
 ) -> Authenticated:
     email = email.strip().lower()
-    keys = [f"email:{email}", f"client:{client}"]
-    now = ctx.clock.now()
-    limiter.check(keys, now)
+    await limiter.admit(email, client)
     async with transaction(ctx) as session:
         user = await session.scalar(select(User).where(User.email == email))
         ok = verify_password(user.password_hash or DUMMY_HASH if user else DUMMY_HASH, password)
         if user is None or not user.is_active or not user.password_hash or not ok:
-            limiter.fail(keys, now)
             raise Unauthenticated("wrong email or password")
-        limiter.succeed(keys)
-        return await authenticated(session, user)
+        result = await authenticated(session, user)
+    await limiter.succeeded(email, client)
+    return result
 
 
 async def authenticated(session: AsyncSession, user: User) -> Authenticated:

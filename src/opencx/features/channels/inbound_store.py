@@ -408,6 +408,9 @@ _KEPT = (
     "via",
     "authentication",
     "authentication_details",
+    # A chat's address as the visitor typed it, and whether they proved it theirs.
+    "email",
+    "email_verified",
 )
 
 

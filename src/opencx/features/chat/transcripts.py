@@ -2,7 +2,8 @@
 
 Rules:
 - a transcript goes only to the e-mail address the visitor gave when starting the chat,
-  from the widget's mailbox (``offline_mailbox``); a widget without one sends none;
+  once they proved it theirs (``verification``), from the widget's mailbox
+  (``offline_mailbox``); a widget without one sends none;
 - it is an outbound e-mail of the conversation like any other (queued, sent by the job,
   retried, its status visible to agents), carrying the conversation's token so that a
   reply to it joins the conversation;
@@ -45,6 +46,8 @@ async def send_transcript(
     """Queue the transcript; the address it goes to."""
     if not chat.email:
         raise InvalidInput("this chat has no e-mail address to send a transcript to", field="email")
+    if not chat.verified:
+        raise Conflict("confirm the chat's e-mail address with the code sent there first")
     locale = negotiate_locale(None, chosen=language)
     tz_name = _zone(timezone, ctx.settings.server.default_timezone)
     messages = await read_messages(ctx, chat)

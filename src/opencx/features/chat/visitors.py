@@ -2,10 +2,10 @@
 
 Rules:
 - a chat starts from the pre-chat form (name, e-mail, what it is about) and is one
-  inbound message through the inbound service, like every channel's: the visitor is
-  found by e-mail (so a known customer's chat joins their history) and the chat is
-  routed to the widget's queue; a visitor who gives no e-mail is a web visitor of their
-  own;
+  inbound message through the inbound service, like every channel's, routed to the
+  widget's queue; the visitor is a web visitor of their own until they prove the
+  e-mail address they gave with the code sent there (``verification``): only then does
+  the chat join that address's customer and history;
 - the visitor then holds a signed token naming their chat, kept by their browser so a
   reload or a lost connection resumes the same chat; a token is good for
   ``TOKEN_DAYS`` days and only ever shows the chat's own messages;
@@ -54,6 +54,7 @@ __all__ = [
     "ChatStart",
     "ChatStarted",
     "VisitorChat",
+    "chat_token",
     "mark_messages",
     "open_chat",
     "post_visitor_file",
@@ -99,10 +100,13 @@ class VisitorChat:
     first_message_id: int
     name: str
     email: str | None
+    #: The visitor proved ``email`` is theirs (``opencx.features.chat.verification``);
+    #: until then the chat is a web visitor's of its own, whatever address it gave.
+    verified: bool = False
 
     @property
     def sender(self) -> Sender:
-        if self.email:
+        if self.email and self.verified:
             return Sender(IdentityKind.EMAIL, self.email, self.name)
         return Sender(IdentityKind.WEB, f"chat:{self.session}", self.name)
 
@@ -115,7 +119,8 @@ def _serializer(ctx: AppContext) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(ctx.settings.security.secret_key.get_secret_value(), salt=_SALT)
 
 
-def _token(ctx: AppContext, chat: VisitorChat) -> str:
+def chat_token(ctx: AppContext, chat: VisitorChat) -> str:
+    """The signed token naming ``chat``, kept by the visitor's browser."""
     return _serializer(ctx).dumps(
         [
             chat.widget_key,
@@ -125,6 +130,7 @@ def _token(ctx: AppContext, chat: VisitorChat) -> str:
             chat.first_message_id,
             chat.name,
             chat.email,
+            chat.verified,
         ]
     )
 
@@ -160,11 +166,9 @@ async def start_chat(
         return ChatStarted(mode="email", token=None, conversation_id=received.conversation_id)
     chat_session = uuid.uuid4().hex
     email = form.email.lower() if form.email else None
-    sender = (
-        Sender(IdentityKind.EMAIL, email, form.name)
-        if email
-        else Sender(IdentityKind.WEB, f"chat:{chat_session}", form.name)
-    )
+    # An address typed in a form proves nothing: the chat joins that customer's history
+    # only once the visitor shows the code sent there.
+    sender = Sender(IdentityKind.WEB, f"chat:{chat_session}", form.name)
     received = await receive(
         ctx,
         InboundMessage(
@@ -176,7 +180,7 @@ async def start_chat(
             text=form.intent,
             subject=_subject(form.intent),
             sent_at=ctx.clock.now(),
-            metadata=_start_metadata(widget, form, chat_session),
+            metadata=_start_metadata(widget, form, chat_session, email),
         ),
         queue_id=widget.queue_id,
     )
@@ -190,7 +194,7 @@ async def start_chat(
         email=email,
     )
     return ChatStarted(
-        mode="chat", token=_token(ctx, chat), conversation_id=received.conversation_id
+        mode="chat", token=chat_token(ctx, chat), conversation_id=received.conversation_id
     )
 
 
@@ -199,8 +203,12 @@ def _subject(intent: str) -> str:
     return first[:120]
 
 
-def _start_metadata(widget: Widget, form: ChatStart, chat_session: str) -> dict[str, str]:
+def _start_metadata(
+    widget: Widget, form: ChatStart, chat_session: str, email: str | None
+) -> dict[str, str]:
     metadata = {"widget": widget.key, "chat_session": chat_session}
+    if email:
+        metadata |= {"email": email, "email_verified": "false"}
     if form.page_url:
         metadata["page_url"] = form.page_url
     if form.locale:

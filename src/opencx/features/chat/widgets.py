@@ -183,5 +183,11 @@ def widget_texts(locale: str) -> dict[str, str]:
         "failed": _("This message could not be sent. It will be retried."),
         "required": _("Please fill in this field."),
         "error": _("Something went wrong. Please try again."),
+        "too_many": _("Too many attempts. Please wait a moment and try again."),
+        "code": _("Code"),
+        "code_sent": _("We sent a code to %(email)s. Enter it to link this chat to your history."),
+        "code_check": _("Confirm"),
+        "code_ok": _("Your e-mail address is confirmed."),
+        "code_wrong": _("This code is not the one we sent."),
         "file_refused": _("This file could not be sent: files up to 10 MB are accepted."),
     }

@@ -125,7 +125,7 @@
         // Server details are in English: the visitor reads our own text in their language.
         var field = problem && problem.errors && problem.errors[0] && problem.errors[0].field;
         var input = { name: name, email: email, intent: intent }[field];
-        error.textContent = input ? t("required") : t("error");
+        error.textContent = input ? t("required") : problem && problem.status === 429 ? t("too_many") : t("error");
         if (input) input.focus();
       });
     };
@@ -149,6 +149,7 @@
     ui.input.oninput = function () { if (Date.now() - typingAt > 2000) { typingAt = Date.now(); wsSend({ type: "typing" }); } };
     ui.body.appendChild(ui.log);
     ui.body.appendChild(ui.status);
+    if (config.transcripts && state.email && !state.verified) ui.body.appendChild(codeForm());
     if (config.transcripts && state.email) {
       var transcript = el("button", { type: "button", class: "link", text: t("transcript") });
       transcript.onclick = function () {
@@ -163,6 +164,28 @@
     (state.outbox || []).forEach(function (item) { render({ client_id: item.client_id, text: item.text, author: "visitor", name: state.name }, true); });
     state.lastId = 0; // the snapshot re-sends the whole chat into this fresh view
     connect();
+  }
+
+  function codeForm() {
+    // The address is linked to the visitor's history only once they show the code sent there.
+    var form = el("form", { class: "code" });
+    var code = el("input", { name: "code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "6", "aria-label": t("code") });
+    form.appendChild(el("p", { class: "note", text: t("code_sent", { email: state.email }) }));
+    form.appendChild(code);
+    form.appendChild(el("button", { type: "submit", text: t("code_check") }));
+    form.onsubmit = function (event) {
+      event.preventDefault();
+      api("POST", "/verification/code", { code: code.value.trim() }).then(function (checked) {
+        state.token = checked.token;
+        state.verified = true;
+        save();
+        form.remove();
+        setStatus(t("code_ok"));
+      }, function (problem) {
+        setStatus(problem && problem.status === 429 ? t("too_many") : t("code_wrong"));
+      });
+    };
+    return form;
   }
 
   function clip() {
@@ -247,7 +270,7 @@
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { showStatus(ui.lastStatus); }, 3000);
     } else if (message.type === "error") {
-      setStatus(t("error"));
+      setStatus(message.code === "opencx.rate_limited" ? t("too_many") : t("error"));
     }
   }
 
