@@ -44,11 +44,13 @@ def signed(body: bytes) -> dict[str, str]:
     return {"Content-Type": "application/json", "X-Hub-Signature-256": f"sha256={digest}"}
 
 
-def raw_mail() -> bytes:
+def raw_mail(conversation_id: int) -> bytes:
+    """Her e-mail, with the reference the agent gave her on the phone: a new subject
+    without one would be a new matter (the mailbox's default threading rule)."""
     mail = EmailMessage()
     mail["From"] = "Ada Lovelace <ada@example.com>"
     mail["To"] = "support@example.com"
-    mail["Subject"] = "Ma commande"
+    mail["Subject"] = f"Ma commande [#{conversation_id}]"
     mail["Message-ID"] = "<scenario-1@example.com>"
     mail.set_content("Je vous envoie la photo du colis abîmé.")
     return bytes(mail)
@@ -87,12 +89,13 @@ async def test_messenger_then_a_call_then_email_is_one_customer_one_conversation
         {"channel": "voice", "direction": "inbound"},
     )
 
-    # Then she e-mails the photo: SendGrid posts the raw message.
+    # Then she e-mails the photo, quoting the reference the agent gave her on the phone:
+    # SendGrid posts the raw message.
     mailed = await http.post(
         "/webhooks/sendgrid/inbound",
         params={"token": SENDGRID_TOKEN},
         files={
-            "email": (None, raw_mail()),
+            "email": (None, raw_mail(conversation["id"])),
             "to": (None, "support@example.com"),
             "from": (None, "Ada Lovelace <ada@example.com>"),
             "envelope": (
