@@ -661,6 +661,7 @@ def test_runtime_picks_procrastinate_on_postgresql(pg_settings: Settings) -> Non
         "purge_idempotency_records": "0 */1 * * *",
         "purge_unused_uploads": "0 */1 * * *",
         "send_queued_messages": "*/1 * * * *",
+        "fetch_pending_media": "*/1 * * * *",
         "poll_public_channels": "*/5 * * * *",
         "poll_imap_mailboxes": "*/1 * * * *",
     }

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from opencx.core.enums import Role
 from opencx.core.events import EventType
 from opencx.db.models import AuditEntry
+from opencx.db.ratelimits import DatabaseLimitStorage
 from opencx.features.auth import LoginRateLimiter, authenticate_password
 from opencx.features.context import AppContext, transaction
 from opencx.features.throttle import build_throttle
@@ -302,7 +303,9 @@ async def test_admin_resets_a_password_without_it_showing_anywhere(
         email="p@example.com",
         password=secret,
         client="test",
-        limiter=LoginRateLimiter(build_throttle(ctx.settings), ctx.settings),
+        limiter=LoginRateLimiter(
+            build_throttle(ctx.settings, database=DatabaseLimitStorage(ctx.engine)), ctx.settings
+        ),
     )
     assert signed_in.principal.user_id == user["id"]
     async with transaction(ctx) as session:
