@@ -30,6 +30,7 @@ from opencx.features.conversations.access import record_conversation_event
 from opencx.features.conversations.attachments import NewFile
 from opencx.features.customers.resolution import FoundCustomer
 from opencx.features.directory.channel_accounts import account_queue
+from opencx.features.eventlog import insert_rows
 from opencx.features.routing.tasks import insert_task
 
 __all__ = [
@@ -193,11 +194,15 @@ async def store_message(
     )
     session.add(message)
     await session.flush()
-    session.add_all(
-        Attachment(
-            **file.row(conversation_id=conversation.id, message_id=message.id, created_at=now)
-        )
-        for file in files
+    # One Core statement, as a batch inserts them: a message with a thousand parts is
+    # a thousand ORM objects to flush on the event loop otherwise.
+    await insert_rows(
+        session,
+        Attachment,
+        [
+            file.row(conversation_id=conversation.id, message_id=message.id, created_at=now)
+            for file in files
+        ],
     )
     await record_conversation_event(
         session,
