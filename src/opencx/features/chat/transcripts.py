@@ -24,14 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import AuthorKind, Channel, Direction
 from opencx.core.errors import Conflict, InvalidInput
-from opencx.db.models import Conversation, Message
-from opencx.features.channels.outbound_email import queue_system_email
+from opencx.db.models import Message
 from opencx.features.chat.feed import read_messages
+from opencx.features.chat.visitor_mail import queue_visitor_email, send_visitor_email
 from opencx.features.chat.visitors import VisitorChat
-from opencx.features.chat.widgets import load_widget
 from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.messages import SEND_JOB
-from opencx.features.directory.channel_accounts import find_mailbox
 from opencx.i18n import format_datetime, format_time, get_translations, negotiate_locale
 
 __all__ = ["MAX_TRANSCRIPTS", "send_transcript", "transcript_text"]
@@ -51,31 +48,19 @@ async def send_transcript(
     locale = negotiate_locale(None, chosen=language)
     tz_name = _zone(timezone, ctx.settings.server.default_timezone)
     messages = await read_messages(ctx, chat)
+    _ = get_translations(locale).gettext
     async with transaction(ctx) as session:
-        widget = await load_widget(session, chat.widget_key, origin=None)
-        address = widget.settings.offline_mailbox
-        mailbox = await find_mailbox(session, address) if address else None
-        if mailbox is None:
-            raise Conflict("this chat widget has no mailbox to send transcripts from")
-        conversation = await session.get(Conversation, chat.conversation_id)
-        assert conversation is not None
         await _check_count(session, chat)
-        _ = get_translations(locale).gettext
-        message_id = await queue_system_email(
+        message_id = await queue_visitor_email(
             session,
             ctx,
-            conversation,
+            chat,
+            kind=_KIND,
+            subject=_("Your chat transcript"),
             body=transcript_text(messages, locale=locale, tz_name=tz_name),
-            metadata={
-                "automatic": "true",
-                "kind": _KIND,
-                "chat_session": chat.session,
-                "mailbox": mailbox.address,
-                "to": chat.email,
-                "subject": _("Your chat transcript"),
-            },
+            what="transcripts",
         )
-    await ctx.jobs.defer(SEND_JOB, {"message_id": message_id}, queueing_lock=f"send:{message_id}")
+    await send_visitor_email(ctx, message_id)
     return chat.email
 
 

@@ -28,14 +28,11 @@ from opencx.core.enums import Channel, IdentityKind
 from opencx.core.errors import Conflict, InvalidInput
 from opencx.core.events import EventType
 from opencx.db.models import Conversation, Customer, Message
-from opencx.features.channels.outbound_email import queue_system_email
+from opencx.features.chat.visitor_mail import queue_visitor_email, send_visitor_email
 from opencx.features.chat.visitors import VisitorChat
-from opencx.features.chat.widgets import load_widget
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import record_conversation_event
-from opencx.features.conversations.messages import SEND_JOB
 from opencx.features.customers.identities import find_identity, insert_identities
-from opencx.features.directory.channel_accounts import find_mailbox
 from opencx.i18n import get_translations, negotiate_locale
 
 __all__ = ["send_code", "verification_code", "verify_email"]
@@ -59,29 +56,17 @@ async def send_code(ctx: AppContext, chat: VisitorChat, *, language: str | None)
         raise Conflict("this chat's e-mail address is verified already")
     _ = get_translations(negotiate_locale(None, chosen=language)).gettext
     async with transaction(ctx) as session:
-        widget = await load_widget(session, chat.widget_key, origin=None)
-        address = widget.settings.offline_mailbox
-        mailbox = await find_mailbox(session, address) if address else None
-        if mailbox is None:
-            raise Conflict("this chat widget has no mailbox to send codes from")
-        conversation = await session.get(Conversation, chat.conversation_id)
-        assert conversation is not None
-        message_id = await queue_system_email(
+        message_id = await queue_visitor_email(
             session,
             ctx,
-            conversation,
+            chat,
+            kind=_KIND,
+            subject=_("Confirm your e-mail address"),
             body=_("Your code to confirm your e-mail address in the chat: %(code)s")
             % {"code": verification_code(ctx, chat)},
-            metadata={
-                "automatic": "true",
-                "kind": _KIND,
-                "chat_session": chat.session,
-                "mailbox": mailbox.address,
-                "to": chat.email,
-                "subject": _("Confirm your e-mail address"),
-            },
+            what="codes",
         )
-    await ctx.jobs.defer(SEND_JOB, {"message_id": message_id}, queueing_lock=f"send:{message_id}")
+    await send_visitor_email(ctx, message_id)
     return chat.email
 
 
