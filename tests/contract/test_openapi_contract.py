@@ -24,11 +24,15 @@ from opencx.runtime import build_context
 from opencx.settings import DatabaseSettings, Settings
 from opencx.web import create_app
 
+#: Seconds to load the OpenAPI document. Its first request also starts the app: on a
+#: busy machine that can pass schemathesis's 10 s default.
+SCHEMA_TIMEOUT = 60.0
+
 
 def _operation_labels() -> list[str]:
     # Building the app opens no connection: the document needs no database.
     app = create_app(build_context(Settings(database=DatabaseSettings(url="sqlite:///:memory:"))))
-    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, timeout=SCHEMA_TIMEOUT)
     return sorted(result.ok().label for result in schema.get_all_operations())
 
 
@@ -54,9 +58,9 @@ def contract_app(settings: Settings, tmp_path: Path) -> tuple[FastAPI, str]:
 @pytest.mark.parametrize("label", _operation_labels())
 def test_operation_honours_its_contract(label: str, contract_app: tuple[FastAPI, str]) -> None:
     app, token = contract_app
-    operation = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app).find_operation_by_label(
-        label
-    )
+    operation = schemathesis.openapi.from_asgi(
+        "/api/v1/openapi.json", app, timeout=SCHEMA_TIMEOUT
+    ).find_operation_by_label(label)
     assert operation is not None
     headers = {"Authorization": f"Bearer {token}"}
     cases = st.one_of(

@@ -66,7 +66,7 @@ from opencx.jobs.backends import apply_job_schema
 from opencx.runtime import build_context
 from opencx.settings import Settings
 from opencx.web import create_app
-from tests.contract.test_openapi_contract import _operation_labels
+from tests.contract.test_openapi_contract import SCHEMA_TIMEOUT, _operation_labels
 
 ALL = frozenset({"agent", "supervisor", "admin"})
 SUPERVISOR_UP = frozenset({"supervisor", "admin"})
@@ -386,13 +386,21 @@ def test_every_operation_has_an_access_rule() -> None:
     assert sorted(ACCESS) == API_LABELS
 
 
+def _schema(app: FastAPI) -> Any:
+    """The app's OpenAPI schema, loaded once per app. Its first request also starts the
+    app (and its router): on a busy machine that can pass schemathesis's 10 s default."""
+    if not hasattr(app.state, "access_schema"):
+        app.state.access_schema = schemathesis.openapi.from_asgi(
+            "/api/v1/openapi.json", app, timeout=SCHEMA_TIMEOUT
+        )
+    return app.state.access_schema
+
+
 def _statuses(
     app: FastAPI, label: str, path: dict[str, int], token: str | None, examples: int = 3
 ) -> set[int]:
     """Status codes of a few schema-valid requests to ``label`` with these path ids."""
-    operation = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app).find_operation_by_label(
-        label
-    )
+    operation = _schema(app).find_operation_by_label(label)
     assert operation is not None
     names = {p.name for p in operation.path_parameters}
     headers = {"Authorization": f"Bearer {token}"} if token else {}
