@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -28,13 +28,12 @@ from tests.integration.messaging_providers import (
     Providers,
     serve_providers,
 )
+from tests.integration.test_routing_api import call, eventually
 from tests.integration.twilio_webhooks import PUBLIC_URL, post_sms
 
 pytestmark = pytest.mark.timeout(60)
 
 API = "/api/v1"
-PATIENCE_SECONDS = 5.0
-T = TypeVar("T")
 OUR_NUMBER = "+33644600000"
 
 
@@ -185,31 +184,3 @@ async def test_without_a_default_queue_a_stray_message_is_kept_and_counted(
         'opencx_inbound_unknown_account_total{channel="sms",outcome="unrouted",'
         'provider="twilio"} 1.0'
     ) in metrics
-
-
-async def call(
-    api: httpx.AsyncClient,
-    caller: Caller,
-    method: str,
-    path: str,
-    body: Any = None,
-    *,
-    expect: int = 200,
-    params: dict[str, Any] | None = None,
-) -> Any:
-    response = await api.request(
-        method, f"{API}{path}", json=body, params=params, headers=caller.headers
-    )
-    assert response.status_code == expect, response.text
-    return response.json() if response.content else None
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
-    """Poll ``probe`` until it returns something: the router works in the background."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE_SECONDS
-    while (found := await probe()) is None:
-        if loop.time() > deadline:
-            pytest.fail(f"the router did not get there in {PATIENCE_SECONDS} s: {what}")
-        await asyncio.sleep(0.02)
-    return found

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import AliasChoices, Field, model_validator
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -264,16 +264,7 @@ async def list_messages(
     stmt = select(Message).where(Message.conversation_id == conversation_id)
     async with transaction(ctx) as session:
         await load_conversation(session, principal, conversation_id)
-        page = await paginate(
-            session,
-            stmt,
-            id_column=Message.id,
-            cursor=cursor,
-            limit=limit,
-            to_out=MessageOut.model_validate,
-        )
-        page.items = await with_attachments(session, page.items)
-        return page
+        return await _page_of(session, stmt, cursor=cursor, limit=limit)
 
 
 async def find_messages(
@@ -302,16 +293,23 @@ async def find_messages(
     if visible is not None:
         stmt = stmt.where(visible)
     async with transaction(ctx) as session:
-        page = await paginate(
-            session,
-            stmt,
-            id_column=Message.id,
-            cursor=cursor,
-            limit=limit,
-            to_out=MessageOut.model_validate,
-        )
-        page.items = await with_attachments(session, page.items)
-        return page
+        return await _page_of(session, stmt, cursor=cursor, limit=limit)
+
+
+async def _page_of(
+    session: AsyncSession, stmt: Select[Message], *, cursor: str | None, limit: int
+) -> Page[MessageOut]:
+    """A page of ``stmt``'s messages, oldest first, with their attachments' metadata."""
+    page = await paginate(
+        session,
+        stmt,
+        id_column=Message.id,
+        cursor=cursor,
+        limit=limit,
+        to_out=MessageOut.model_validate,
+    )
+    page.items = await with_attachments(session, page.items)
+    return page
 
 
 async def load_message(
