@@ -31,6 +31,13 @@ Prints a table, then one JSON line with the concurrency, ``smtp_per_s``,
 
     python bench/ingest.py [--messages 300] [--concurrency 4] [--database-url URL]
                            [--paths smtp,webhook,chat]
+
+With ``--corpus``, the same server takes a corpus of real-looking mail instead, over
+SMTP and from a maildir, beside django-helpdesk taking the same files
+(``ingest_corpus.py`` says how):
+
+    python bench/ingest.py --corpus [--messages 500] [--concurrency 4] [--seed 0]
+                           [--paths smtp,maildir,helpdesk]
 """
 
 from __future__ import annotations
@@ -48,7 +55,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from multiprocessing.connection import Connection
@@ -88,7 +97,13 @@ from opencx.features.directory.queues import QueueCreate, create_queue
 from opencx.features.users.service import UserCreate, create_user_as_system
 from opencx.realtime.bus import InProcessBus, Subscription
 from opencx.runtime import build_app, build_context, upgrade_database
-from opencx.settings import DatabaseSettings, MetaSettings, Settings, SmtpSettings
+from opencx.settings import (
+    DatabaseSettings,
+    LimitsSettings,
+    MetaSettings,
+    Settings,
+    SmtpSettings,
+)
 
 SECRET = "bench-app-secret"
 PHONE_NUMBER_ID = "106540352242922"
@@ -194,13 +209,7 @@ def send_smtp(port: int, emails: list[tuple[str, bytes]], concurrency: int) -> N
                 failures.append(exc)
                 return
 
-    threads = [threading.Thread(target=sender) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
+    run_senders(sender, concurrency, failures)
 
 
 async def send_webhooks(port: int, bodies: list[bytes], concurrency: int) -> None:
@@ -439,7 +448,21 @@ async def concurrently(
     return count / (time.perf_counter() - started)
 
 
-async def main(count: int, concurrency: int, url: str, paths: set[str]) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A server as ``opencx serve`` runs it, and the bench's view of it."""
+
+    ctx: AppContext  # the bench's own context, on the same database
+    server_ctx: AppContext  # the server's
+    smtp_port: int
+    http_port: int
+    routed: RoutedCounter
+
+
+@asynccontextmanager
+async def serving(url: str) -> AsyncIterator[Running]:
+    """A server on ``url`` (a fresh database), set up and warmed up, until the block
+    ends; the bench's context stays open (the caller disposes of its engine)."""
     smtp_port = free_port()
     http_port = free_port()
     settings = Settings(
@@ -447,6 +470,9 @@ async def main(count: int, concurrency: int, url: str, paths: set[str]) -> dict[
         database=DatabaseSettings(url=url),
         smtp=SmtpSettings(port=smtp_port),
         meta=MetaSettings(app_secret=SecretStr(SECRET)),
+        # Every visitor of the chat path comes from 127.0.0.1, which the chat's limits
+        # per visitor would take for one visitor starting hundreds of chats.
+        limits=LimitsSettings(chat_starts_per_visitor=1_000_000, chat_messages_per_minute=100_000),
         _env_file=None,  # type: ignore[call-arg]
     )
     await asyncio.to_thread(upgrade_database, settings)  # the job backend's schema too
@@ -458,25 +484,33 @@ async def main(count: int, concurrency: int, url: str, paths: set[str]) -> dict[
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=http_port, log_level="error")
     )
-    serving = asyncio.create_task(server.serve())
+    serve = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
         await asyncio.sleep(0.05)
     await warm_up(smtp_port, http_port)
     routed = RoutedCounter(server_ctx.publisher)
-    rates: dict[str, tuple[float, float]] = {}
     try:
-        for path, port, channel in (
-            ("smtp", smtp_port, Channel.EMAIL),
-            ("webhook", http_port, Channel.WHATSAPP),
-            ("chat", http_port, Channel.CHAT),
-        ):
-            if path in paths:
-                rates[path] = await timed_path(path, port, count, concurrency, routed, channel)
-                await check_routed(server_ctx, channel, count)
+        yield Running(ctx, server_ctx, smtp_port, http_port, routed)
     finally:
         await routed.close()
         server.should_exit = True
-        await serving
+        await serve
+
+
+async def main(count: int, concurrency: int, url: str, paths: set[str]) -> dict[str, Any]:
+    rates: dict[str, tuple[float, float]] = {}
+    async with serving(url) as running:
+        ctx = running.ctx
+        for path, port, channel in (
+            ("smtp", running.smtp_port, Channel.EMAIL),
+            ("webhook", running.http_port, Channel.WHATSAPP),
+            ("chat", running.http_port, Channel.CHAT),
+        ):
+            if path in paths:
+                rates[path] = await timed_path(
+                    path, port, count, concurrency, running.routed, channel
+                )
+                await check_routed(running.server_ctx, channel, count)
     # The raw runs are short (a second or less): the median of three steadies them.
     raw = statistics.median(
         [
@@ -515,24 +549,80 @@ async def main(count: int, concurrency: int, url: str, paths: set[str]) -> dict[
     return figures
 
 
+def corpus_mode(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """``--corpus``: see ``ingest_corpus.py``."""
+    import ingest_corpus  # here: it imports this module
+
+    paths = {p.strip() for p in (args.paths or "smtp,maildir,helpdesk").split(",") if p.strip()}
+    if not paths <= {"smtp", "maildir", "helpdesk"}:
+        parser.error("with --corpus, --paths takes smtp, maildir and helpdesk")
+    if args.database_url and len(paths & {"smtp", "maildir"}) > 1:
+        parser.error("--database-url names one empty database: time smtp or maildir, not both")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
+        taken = runner.run(
+            ingest_corpus.corpus_main(
+                count=args.messages or 500,
+                seed=args.seed,
+                concurrency=args.concurrency,
+                paths=paths,
+                database_url=args.database_url,
+                work=Path(tmp),
+                helpdesk_venv=Path(args.helpdesk_venv),
+            )
+        )
+    print(json.dumps(ingest_corpus.report(taken, concurrency=args.concurrency)))
+
+
+def run_senders(
+    sender: Callable[[], None], concurrency: int, failures: list[BaseException]
+) -> None:
+    """``concurrency`` threads running ``sender`` until it returns; the first failure
+    any of them recorded is raised."""
+    threads = [threading.Thread(target=sender) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--messages", type=int, default=None, help="300; 500 with --corpus")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--database-url", default=None)
     parser.add_argument(
         "--paths",
-        default="smtp,webhook,chat",
-        help="the paths to time, comma-separated (default: all three)",
+        default=None,
+        help="the paths to time, comma-separated (default: all three; with --corpus: "
+        "smtp, maildir and helpdesk)",
+    )
+    parser.add_argument(
+        "--corpus",
+        action="store_true",
+        help="real-looking mail (see ingest_corpus.py), beside django-helpdesk",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the corpus's seed")
+    parser.add_argument(
+        "--helpdesk-venv",
+        default=str(Path.home() / ".cache" / "opencx-bench" / "helpdesk-venv"),
+        help="where django-helpdesk is installed (made on first use)",
     )
     args = parser.parse_args()
-    paths = {p.strip() for p in args.paths.split(",") if p.strip()}
+    if args.corpus:
+        corpus_mode(args, parser)
+        raise SystemExit
+    paths = {p.strip() for p in (args.paths or "smtp,webhook,chat").split(",") if p.strip()}
     if not paths <= {"smtp", "webhook", "chat"}:
         parser.error("--paths takes smtp, webhook and chat")
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'ingest.db'}"
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            figures = runner.run(main(args.messages, args.concurrency, url, paths))
+            figures = runner.run(main(args.messages or 300, args.concurrency, url, paths))
     width = max(len(key) for key in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")

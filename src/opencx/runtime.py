@@ -6,16 +6,19 @@ import asyncio
 import contextlib
 import functools
 import signal
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from fastapi import FastAPI
 
 from opencx.db import migrate
 from opencx.db.blobs import FileBlobStore
 from opencx.db.session import create_engine, create_session_factory
-from opencx.features.channels.mail_parsing import parsing_service
-from opencx.features.channels.smtp_server import smtp_service
 from opencx.features.context import AppContext, SystemClock
 from opencx.features.routing.engine import routing_service
+from opencx.features.sources.mail_parsing import parsing_service
+from opencx.features.sources.smtp_server import smtp_service
+from opencx.features.transports import LocalHosts, SmtpRelay
 from opencx.jobs.backends import (
     apply_job_schema,
     build_job_queue,
@@ -43,11 +46,18 @@ def build_context(settings: Settings) -> AppContext:
         jobs=build_job_queue(settings, sessions, clock),
         blobs=FileBlobStore(settings.storage.path),
         clock=clock,
+        mail=SmtpRelay(settings),
     )
 
 
-def build_app(settings: Settings) -> FastAPI:
+def build_app(
+    settings: Settings, *, local_hosts: Mapping[str, Callable[..., Any]] | None = None
+) -> FastAPI:
+    """The server's app; ``local_hosts`` answers requests to those hosts in process
+    (``opencx demo``'s simulated CRM) instead of going out."""
     ctx = build_context(settings)
+    if local_hosts:
+        ctx.http = LocalHosts(ctx.http, local_hosts)
     return create_app(
         ctx,
         background=[
@@ -93,6 +103,7 @@ async def run_job_worker(settings: Settings) -> None:
                 await worker  # re-raises what stopped the worker, if it failed
         finally:
             await close_job_queue(ctx)
+            await ctx.http.aclose()
             if bus is not None:
                 await bus.stop()
             await ctx.engine.dispose()

@@ -198,3 +198,8 @@ def run_opencx(tmp_path: Path) -> RunOpencx:
         return done.stdout
 
     return run
+
+
+# The browser fixtures (Chromium, a customer's website, a chat floor) live with their
+# helpers; imported last, since those helpers use the servers defined above.
+from tests.e2e.browsing import browser, floor, site  # noqa: E402, F401

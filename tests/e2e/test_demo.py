@@ -89,6 +89,17 @@ def test_demo_serves_seeded_company_readable_with_a_cli_token(
             f"/api/v1/conversations/{conversations[0]['id']}/timeline", headers=admin
         )
         assert timeline.status_code == 200
+        # The customer panel reads the demo's simulated CRM through its two connectors.
+        customer_id = conversations[0]["customer_id"]
+        panel = http.get(
+            f"/api/v1/customers/{customer_id}/connectors", params={"locale": "fr"}, headers=admin
+        ).json()
+        assert [line["name"] for line in panel] == ["Contrat", "Suivi de livraison"]
+        assert panel[0]["status"] == "ok", panel
+        assert panel[0]["fields"][0]["value"].startswith("CT-")
+        overview = http.get(f"/api/v1/customers/{customer_id}/overview", headers=admin).json()
+        assert conversations[0]["id"] in [c["id"] for c in overview["conversations"]]
+        assert http.get("/demo-crm/").json()["system"].startswith("Vigilo CRM")
 
 
 def demo_env(opencx_env: OpencxEnv, **settings: str) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""A provider double (a Starlette app) served over real HTTP on a free local port."""
+"""A provider double (a Starlette app, or a transport such as ``opencx.testing.FakeHttp``)
+served over real HTTP on a free local port."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 STARTUP_SECONDS = 10.0
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
 @asynccontextmanager
@@ -39,3 +45,26 @@ async def serving(app: Starlette, *, ws: bool = False) -> AsyncIterator[str]:
         server.should_exit = True
         await task
         sock.close()
+
+
+@asynccontextmanager
+async def serving_transport(transport: httpx.AsyncBaseTransport) -> AsyncIterator[str]:
+    """What ``transport`` answers, served over a real socket; its base URL. The same
+    double then answers a test through the context's port or over the network."""
+
+    async def forward(request: Request) -> Response:
+        outgoing = httpx.Request(
+            request.method,
+            str(request.url),
+            headers=request.headers.raw,
+            content=await request.body(),
+        )
+        answer = await transport.handle_async_request(outgoing)
+        body = await answer.aread()
+        return Response(
+            body, status_code=answer.status_code, media_type=answer.headers.get("content-type")
+        )
+
+    app = Starlette(routes=[Route("/{path:path}", forward, methods=_METHODS)])
+    async with serving(app) as url:
+        yield url

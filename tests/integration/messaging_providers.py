@@ -1,5 +1,8 @@
 """Twilio's Messages API and Meta's Graph API as their documentation describes them,
-served over real HTTP on a local port, for the outbound messaging tests.
+for the outbound messaging and media tests: answered in-process through the context's
+HTTP port (``Providers.http``, a ``FakeHttp`` a test puts on ``ctx.http``), or served
+over real HTTP on a local port (``serve_providers``) where the test is about the real
+transport.
 
 The doubles check what the real APIs check (basic auth with the Account SID and auth
 token; a bearer token; the documented form fields and JSON bodies) and answer with the
@@ -28,25 +31,28 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import json
 import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from tests.integration.local_server import serving
+from opencx.features.context import AppContext
+from opencx.testing import FakeHttp
+from tests.integration.local_server import serving_transport
 
 ACCOUNT_SID = "AC00000000000000000000000000000001"
 AUTH_TOKEN = "12345"  # also what the recorded Twilio webhooks are signed with
 ACCESS_TOKEN = "EAAG-test-access-token"
 STARTUP_SECONDS = 10.0
+#: Where the doubles answer in-process: a name that resolves nowhere (RFC 2606), so a
+#: request that missed the fake fails instead of leaving the machine.
+FAKE_URL = "https://providers.test"
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,8 @@ class Call:
 
 @dataclass
 class Providers:
-    url: str = ""
+    url: str = FAKE_URL
+    http: FakeHttp = field(default_factory=FakeHttp)
     calls: list[Call] = field(default_factory=list)
     refused: int = 0  # requests refused for bad credentials or a malformed body
     fail_next: deque[tuple[int, dict[str, Any]]] = field(default_factory=deque)
@@ -73,55 +80,67 @@ class Providers:
     media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # path: (type, bytes)
     media_requests: list[tuple[str, str | None]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        route = self.http.route
+        route("POST", "/2010-04-01/Accounts/{sid}/Messages.json", self.twilio)
+        route("POST", "/{version}/{node}/messages", self.meta)
+        route(
+            "GET", "/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}", self.twilio_media
+        )
+        route("GET", "/whatsapp-media/{media_id}", self.whatsapp_media)
+        route("GET", "/cdn/{name:path}", self.cdn)
+        route("GET", "/{version}/{media_id}", self.whatsapp_media_url)
+
     def twilio_media_url(self, media_sid: str) -> str:
         path = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM0123/Media/{media_sid}"
         return self.url + path
 
-    async def twilio_media(self, request: Request) -> Response:
+    def twilio_media(self, request: httpx.Request, path: dict[str, str]) -> httpx.Response:
         authorization = request.headers.get("authorization")
         self.media_requests.append((request.url.path, authorization))
-        if request.path_params["sid"] != ACCOUNT_SID or authorization != _basic():
+        if path["sid"] != ACCOUNT_SID or authorization != _basic():
             return _twilio_error(401, 20003, "Authenticate")
         return self._file(request.url.path)
 
-    async def whatsapp_media_url(self, request: Request) -> Response:
+    def whatsapp_media_url(self, request: httpx.Request, path: dict[str, str]) -> httpx.Response:
         authorization = request.headers.get("authorization")
         self.media_requests.append((request.url.path, authorization))
         if authorization != f"Bearer {ACCESS_TOKEN}":
             return _meta_error(401, 190, "Invalid OAuth access token.")
-        media_id = request.path_params["media_id"]
+        media_id = path["media_id"]
         found = self.media.get(f"/whatsapp-media/{media_id}")
         if found is None:
             return _meta_error(404, 100, "(#100) Unsupported get request.")
         content_type, data = found
-        return JSONResponse(
-            {
+        return httpx.Response(
+            200,
+            json={
                 "messaging_product": "whatsapp",
                 "url": f"{self.url}/whatsapp-media/{media_id}",
                 "mime_type": content_type,
                 "sha256": hashlib.sha256(data).hexdigest(),
                 "file_size": len(data),
                 "id": media_id,
-            }
+            },
         )
 
-    async def whatsapp_media(self, request: Request) -> Response:
+    def whatsapp_media(self, request: httpx.Request, _path: dict[str, str]) -> httpx.Response:
         authorization = request.headers.get("authorization")
         self.media_requests.append((request.url.path, authorization))
         if authorization != f"Bearer {ACCESS_TOKEN}":
-            return Response(status_code=401)
+            return httpx.Response(401)
         return self._file(request.url.path)
 
-    async def cdn(self, request: Request) -> Response:
+    def cdn(self, request: httpx.Request, _path: dict[str, str]) -> httpx.Response:
         self.media_requests.append((request.url.path, request.headers.get("authorization")))
         return self._file(request.url.path)
 
-    def _file(self, path: str) -> Response:
+    def _file(self, path: str) -> httpx.Response:
         found = self.media.get(path)
         if found is None:
-            return Response(status_code=404)
+            return httpx.Response(404)
         content_type, data = found
-        return Response(data, media_type=content_type)
+        return httpx.Response(200, content=data, headers={"content-type": content_type})
 
     async def _download(self, urls: list[str]) -> bool:
         """Fetch each file as the provider would; False when one cannot be had."""
@@ -141,14 +160,13 @@ class Providers:
                 self.called.wait_for(lambda: len(self.calls) >= count), STARTUP_SECONDS
             )
 
-    async def twilio(self, request: Request) -> JSONResponse:
-        sid = request.path_params["sid"]
+    async def twilio(self, request: httpx.Request, path: dict[str, str]) -> httpx.Response:
+        sid = path["sid"]
         if sid != ACCOUNT_SID or request.headers.get("authorization") != _basic():
             self.refused += 1
             return _twilio_error(401, 20003, "Authenticate")
         form: dict[str, list[str]] = {}
-        for name, value in (await request.form()).multi_items():
-            assert isinstance(value, str)
+        for name, value in parse_qsl(request.content.decode(), keep_blank_values=True):
             form.setdefault(name, []).append(value)
         if not form.get("To") or not form.get("From"):
             self.refused += 1
@@ -161,11 +179,11 @@ class Providers:
         await self._record(Call("twilio", request.url.path, form=form))
         return await self._answer(lambda: _message_resource(form, self._id("SM")))
 
-    async def meta(self, request: Request) -> JSONResponse:
+    async def meta(self, request: httpx.Request, _path: dict[str, str]) -> httpx.Response:
         if request.headers.get("authorization") != f"Bearer {ACCESS_TOKEN}":
             self.refused += 1
             return _meta_error(401, 190, "Invalid OAuth access token.")
-        body = await request.json()
+        body = json.loads(request.content)
         if not isinstance(body, dict) or not (_whatsapp_ok(body) or _messaging_ok(body)):
             self.refused += 1
             return _meta_error(400, 100, "(#100) Invalid parameter")
@@ -183,38 +201,37 @@ class Providers:
             self.calls.append(call)
             self.called.notify_all()
 
-    async def _answer(self, success: Any) -> JSONResponse:
+    async def _answer(self, success: Any) -> httpx.Response:
         if self.hold is not None:
             await self.hold.wait()
         if self.fail_next:
             status, body = self.fail_next.popleft()
-            return JSONResponse(body, status_code=status)
+            return httpx.Response(status, json=body)
         status = 201 if "sid" in (answer := success()) else 200
-        return JSONResponse(answer, status_code=status)
+        return httpx.Response(status, json=answer)
 
     def _id(self, prefix: str) -> str:
         return self.next_ids.popleft() if self.next_ids else prefix + secrets.token_hex(16)
 
 
 @asynccontextmanager
-async def serve_providers() -> AsyncIterator[Providers]:
-    """Both doubles on one free local port, for the duration of the block."""
+async def providers_on(ctx: AppContext) -> AsyncIterator[Providers]:
+    """Both doubles answering through ``ctx``'s HTTP port, for the duration of the block."""
     providers = Providers()
-    app = Starlette(
-        routes=[
-            Route("/2010-04-01/Accounts/{sid}/Messages.json", providers.twilio, methods=["POST"]),
-            Route("/{version}/{node}/messages", providers.meta, methods=["POST"]),
-            Route(
-                "/2010-04-01/Accounts/{sid}/Messages/{message}/Media/{media}",
-                providers.twilio_media,
-                methods=["GET"],
-            ),
-            Route("/whatsapp-media/{media_id}", providers.whatsapp_media, methods=["GET"]),
-            Route("/cdn/{name:path}", providers.cdn, methods=["GET"]),
-            Route("/{version}/{media_id}", providers.whatsapp_media_url, methods=["GET"]),
-        ]
-    )
-    async with serving(app) as url:
+    ctx.http = providers.http
+    try:
+        yield providers
+    finally:
+        if providers.hold is not None:
+            providers.hold.set()  # let held answers finish
+
+
+@asynccontextmanager
+async def serve_providers() -> AsyncIterator[Providers]:
+    """Both doubles on one free local port, over real HTTP, for the duration of the
+    block: for the tests of the real transport."""
+    providers = Providers()
+    async with serving_transport(providers.http) as url:
         providers.url = url
         try:
             yield providers
@@ -334,9 +351,9 @@ def meta_error_body(code: int, message: str, **more: Any) -> dict[str, Any]:
     }
 
 
-def _twilio_error(status: int, code: int, message: str) -> JSONResponse:
-    return JSONResponse(twilio_error_body(status, code, message), status_code=status)
+def _twilio_error(status: int, code: int, message: str) -> httpx.Response:
+    return httpx.Response(status, json=twilio_error_body(status, code, message))
 
 
-def _meta_error(status: int, code: int, message: str) -> JSONResponse:
-    return JSONResponse(meta_error_body(code, message), status_code=status)
+def _meta_error(status: int, code: int, message: str) -> httpx.Response:
+    return httpx.Response(status, json=meta_error_body(code, message))

@@ -1,5 +1,8 @@
-"""Google Play, App Store Connect and X as their documentation describes them, served
-over real HTTP on a local port, for the public channel tests.
+"""Google Play, App Store Connect and X as their documentation describes them, for the
+public channel tests: answered in-process through the context's HTTP port
+(``public_providers_on``: ``PublicProviders.http``, a ``FakeHttp``), or served over
+real HTTP on a local port (``serve_public_providers``) where the test is about the real
+transport.
 
 The doubles check what the real APIs check: Google's token endpoint takes only the
 ``jwt-bearer`` grant with an assertion signed (RS256) by the service account's key,
@@ -28,16 +31,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
-from tests.integration.local_server import serving
+from opencx.features.context import AppContext
+from opencx.testing import FakeHttp
+from tests.integration.local_server import serving_transport
 
 PACKAGE = "com.example.notes"
 GOOGLE_CLIENT_EMAIL = "reviews@notes-reviews.iam.gserviceaccount.com"
@@ -52,6 +55,9 @@ X_TOKEN = "x-user-access-token-Zm9vYmFyYmF6"
 X_CLIENT_ID = "M1M5R3BMVy13QmpScXkzTUt5OE46MTpjaQ"
 X_CLIENT_SECRET = "pQ3a-x7Yf_1kLmN0pQrStUvWxYz23456789AbCdEfGhIjKlMnO"
 X_TOKEN_LIFETIME = timedelta(hours=2)
+#: Where the doubles answer in-process: a name that resolves nowhere (RFC 2606), so a
+#: request that missed the fake fails instead of leaving the machine.
+FAKE_URL = "https://providers.test"
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,8 @@ def _pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
 
 @dataclass
 class PublicProviders:
-    url: str = ""
+    url: str = FAKE_URL
+    http: FakeHttp = field(default_factory=FakeHttp)
     google_key: rsa.RSAPrivateKey = field(
         default_factory=lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048)
     )
@@ -99,6 +106,18 @@ class PublicProviders:
     x_public_client: bool = False  # a public client: no secret, its id in the form
     x_token_gate: asyncio.Event | None = None  # when set up, refreshes wait for it
     x_token_waiting: asyncio.Event = field(default_factory=asyncio.Event)  # one waits
+
+    def __post_init__(self) -> None:
+        route = self.http.route
+        route("POST", "/token", self.google_token)
+        reviews = "/androidpublisher/v3/applications/{package}/reviews"
+        route("GET", reviews, self.google_reviews)
+        route("POST", reviews + "/{target}", self.google_reply)
+        route("GET", "/v1/apps/{app_id}/customerReviews", self.apple_reviews)
+        route("POST", "/v1/customerReviewResponses", self.apple_response)
+        route("GET", "/2/users/{user_id}/mentions", self.x_mentions)
+        route("POST", "/2/tweets", self.x_post)
+        route("POST", "/2/oauth2/token", self.x_token)
 
     # --- credentials, as the admin enters them --------------------------------------------
 
@@ -141,8 +160,8 @@ class PublicProviders:
 
     # --- Google -------------------------------------------------------------------------
 
-    async def google_token(self, request: Request) -> JSONResponse:
-        form = await request.form()
+    async def google_token(self, request: httpx.Request, _path: dict[str, str]) -> httpx.Response:
+        form = _form(request)
         if form.get("grant_type") != JWT_BEARER:
             return self._refuse("google token: grant", 400, _oauth_error("unsupported_grant_type"))
         assertion = str(form.get("assertion", ""))
@@ -165,15 +184,15 @@ class PublicProviders:
             return self._refuse("google token: claims", 400, _oauth_error("invalid_scope"))
         token = "ya29." + secrets.token_urlsafe(24)
         self.issued.add(token)
-        return JSONResponse({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+        return _json({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
-    async def google_reviews(self, request: Request) -> JSONResponse:
+    async def google_reviews(self, request: httpx.Request, path: dict[str, str]) -> httpx.Response:
         refused = self._google_auth(request)
         if refused is not None:
             return refused
-        if request.path_params["package"] != PACKAGE:
-            return JSONResponse(_google_error(404, "Package not found", "NOT_FOUND"), 404)
-        params = dict(request.query_params)
+        if path["package"] != PACKAGE:
+            return _json(_google_error(404, "Package not found", "NOT_FOUND"), 404)
+        params = dict(request.url.params)
         self.calls.append(Call("google", "GET", request.url.path, params))
         if (failure := self._failure()) is not None:
             return failure
@@ -182,7 +201,7 @@ class PublicProviders:
         size = min(int(params.get("maxResults", "10")), self.page_size)
         chunk = ordered[start : start + size]
         more = start + size < len(ordered)
-        return JSONResponse(
+        return _json(
             {
                 "reviews": chunk,
                 "pageInfo": {
@@ -194,16 +213,16 @@ class PublicProviders:
             }
         )
 
-    async def google_reply(self, request: Request) -> JSONResponse:
+    async def google_reply(self, request: httpx.Request, path: dict[str, str]) -> httpx.Response:
         refused = self._google_auth(request)
         if refused is not None:
             return refused
-        target = request.path_params["target"]
+        target = path["target"]
         review_id, colon, verb = target.rpartition(":")
-        body = await request.json()
+        body = json.loads(request.content)
         review = next((r for r in self.play_reviews if r["reviewId"] == review_id), None)
         if not colon or verb != "reply" or review is None:
-            return JSONResponse(_google_error(404, "Review not found.", "NOT_FOUND"), 404)
+            return _json(_google_error(404, "Review not found.", "NOT_FOUND"), 404)
         text = body.get("replyText") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text or len(text) > 350:
             return self._refuse(
@@ -217,9 +236,9 @@ class PublicProviders:
         review["comments"] = [c for c in review["comments"] if "developerComment" not in c] + [
             {"developerComment": {"text": text, "lastModified": edited}}
         ]
-        return JSONResponse({"result": {"replyText": text, "lastEdited": edited}})
+        return _json({"result": {"replyText": text, "lastEdited": edited}})
 
-    def _google_auth(self, request: Request) -> JSONResponse | None:
+    def _google_auth(self, request: httpx.Request) -> httpx.Response | None:
         if _bearer(request) in self.issued:
             return None
         error = _google_error(
@@ -229,14 +248,14 @@ class PublicProviders:
 
     # --- Apple --------------------------------------------------------------------------
 
-    async def apple_reviews(self, request: Request) -> JSONResponse:
+    async def apple_reviews(self, request: httpx.Request, path: dict[str, str]) -> httpx.Response:
         refused = self._apple_auth(request)
         if refused is not None:
             return refused
-        params = dict(request.query_params)
+        params = dict(request.url.params)
         self.calls.append(Call("apple", "GET", request.url.path, params))
-        if request.path_params["app_id"] != APP_ID:
-            return JSONResponse(
+        if path["app_id"] != APP_ID:
+            return _json(
                 _apple_error(404, "NOT_FOUND", "The specified resource does not exist"), 404
             )
         if (failure := self._failure()) is not None:
@@ -252,7 +271,7 @@ class PublicProviders:
         links = {"self": f"{base}?sort=-createdDate&limit={size}"}
         if start + size < len(ordered):
             links["next"] = f"{base}?cursor={start + size}&sort=-createdDate&limit={size}"
-        return JSONResponse(
+        return _json(
             {
                 "data": ordered[start : start + size],
                 "links": links,
@@ -260,11 +279,11 @@ class PublicProviders:
             }
         )
 
-    async def apple_response(self, request: Request) -> JSONResponse:
+    async def apple_response(self, request: httpx.Request, _path: dict[str, str]) -> httpx.Response:
         refused = self._apple_auth(request)
         if refused is not None:
             return refused
-        body = await request.json()
+        body = json.loads(request.content)
         data = body.get("data") if isinstance(body, dict) else None
         text, review = _response_parts(data)
         if text is None or review is None:
@@ -272,9 +291,7 @@ class PublicProviders:
                 "apple response: body", 422, _apple_error(422, "ENTITY_UNPROCESSABLE", "malformed")
             )
         if not any(r["id"] == review["id"] for r in self.app_reviews):
-            return JSONResponse(
-                _apple_error(404, "NOT_FOUND", "There is no review with this id"), 404
-            )
+            return _json(_apple_error(404, "NOT_FOUND", "There is no review with this id"), 404)
         self.calls.append(Call("apple", "POST", request.url.path, json=body))
         if (failure := self._failure()) is not None:
             return failure
@@ -289,9 +306,9 @@ class PublicProviders:
             },
             "relationships": {"review": {"data": review}},
         }
-        return JSONResponse({"data": resource, "links": {"self": request.url.path}}, 201)
+        return _json({"data": resource, "links": {"self": request.url.path}}, 201)
 
-    def _apple_auth(self, request: Request) -> JSONResponse | None:
+    def _apple_auth(self, request: httpx.Request) -> httpx.Response | None:
         token = _bearer(request)
         try:
             claims = jwt.decode(
@@ -313,8 +330,8 @@ class PublicProviders:
 
     # --- X ------------------------------------------------------------------------------
 
-    async def x_token(self, request: Request) -> JSONResponse:
-        form = await request.form()
+    async def x_token(self, request: httpx.Request, _path: dict[str, str]) -> httpx.Response:
+        form = _form(request)
         if form.get("grant_type") != "refresh_token":
             return self._refuse("x token: grant", 400, _x_oauth_error("unsupported_grant_type"))
         refused = self._x_client(request, str(form.get("client_id", "")))
@@ -331,7 +348,7 @@ class PublicProviders:
             return self._refuse("x token: refresh token", 400, _x_oauth_error("invalid_request"))
         self.x_refresh.discard(refresh)  # rotated: good for one refresh only
         access, fresh = self._x_issue(X_TOKEN_LIFETIME)
-        return JSONResponse(
+        return _json(
             {
                 "token_type": "bearer",
                 "expires_in": int(X_TOKEN_LIFETIME.total_seconds()),
@@ -341,7 +358,7 @@ class PublicProviders:
             }
         )
 
-    def _x_client(self, request: Request, form_client_id: str) -> JSONResponse | None:
+    def _x_client(self, request: httpx.Request, form_client_id: str) -> httpx.Response | None:
         if self.x_public_client:
             ok = form_client_id == X_CLIENT_ID
         else:
@@ -358,7 +375,7 @@ class PublicProviders:
         self.x_refresh.add(refresh)
         return access, refresh
 
-    def _x_auth(self, request: Request) -> JSONResponse | None:
+    def _x_auth(self, request: httpx.Request) -> httpx.Response | None:
         token = _bearer(request)
         if token in self.x_access:
             expires = self.x_access[token]
@@ -366,13 +383,13 @@ class PublicProviders:
                 return None
         return self._refuse("x: token", 401, _x_unauthorized())
 
-    async def x_mentions(self, request: Request) -> JSONResponse:
+    async def x_mentions(self, request: httpx.Request, path: dict[str, str]) -> httpx.Response:
         if (refused := self._x_auth(request)) is not None:
             return refused
-        params = dict(request.query_params)
+        params = dict(request.url.params)
         self.calls.append(Call("x", "GET", request.url.path, params))
-        if request.path_params["user_id"] != X_USER_ID:
-            return JSONResponse({"title": "Not Found Error", "detail": "user", "status": 404}, 404)
+        if path["user_id"] != X_USER_ID:
+            return _json({"title": "Not Found Error", "detail": "user", "status": 404}, 404)
         if (failure := self._failure()) is not None:
             return failure
         since = int(params.get("since_id") or "0")
@@ -399,12 +416,12 @@ class PublicProviders:
             answer["includes"] = {
                 "users": [self.users[a] for a in sorted(authors) if a in self.users]
             }
-        return JSONResponse(answer, headers=_x_limits())
+        return _json(answer, headers=_x_limits())
 
-    async def x_post(self, request: Request) -> JSONResponse:
+    async def x_post(self, request: httpx.Request, _path: dict[str, str]) -> httpx.Response:
         if (refused := self._x_auth(request)) is not None:
             return refused
-        body = await request.json()
+        body = json.loads(request.content)
         text = body.get("text") if isinstance(body, dict) else None
         reply = body.get("reply") if isinstance(body, dict) else None
         in_reply_to = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
@@ -423,7 +440,7 @@ class PublicProviders:
             return failure
         post_id = str(self.next_post_id)
         self.next_post_id += 1
-        return JSONResponse(
+        return _json(
             {"data": {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]}},
             201,
             headers=_x_limits(),
@@ -431,44 +448,46 @@ class PublicProviders:
 
     # --- shared -------------------------------------------------------------------------
 
-    def _failure(self) -> JSONResponse | None:
+    def _failure(self) -> httpx.Response | None:
         if not self.fail_next:
             return None
         status, body, headers = self.fail_next.popleft()
-        return JSONResponse(body, status, headers=headers)
+        return _json(body, status, headers=headers)
 
-    def _refuse(self, why: str, status: int, body: dict[str, Any]) -> JSONResponse:
+    def _refuse(self, why: str, status: int, body: dict[str, Any]) -> httpx.Response:
         self.refused.append(why)
-        return JSONResponse(body, status)
+        return _json(body, status)
+
+
+@asynccontextmanager
+async def public_providers_on(ctx: AppContext) -> AsyncIterator[PublicProviders]:
+    """The three doubles answering through ``ctx``'s HTTP port, for the block."""
+    providers = PublicProviders()
+    ctx.http = providers.http
+    try:
+        yield providers
+    finally:
+        if providers.x_token_gate is not None:
+            providers.x_token_gate.set()  # let held refreshes finish
 
 
 @asynccontextmanager
 async def serve_public_providers() -> AsyncIterator[PublicProviders]:
-    """The three doubles on one free local port, for the duration of the block."""
+    """The three doubles on one free local port, over real HTTP, for the block."""
     providers = PublicProviders()
-    app = Starlette(
-        routes=[
-            Route("/token", providers.google_token, methods=["POST"]),
-            Route(
-                "/androidpublisher/v3/applications/{package}/reviews",
-                providers.google_reviews,
-                methods=["GET"],
-            ),
-            Route(
-                "/androidpublisher/v3/applications/{package}/reviews/{target}",
-                providers.google_reply,
-                methods=["POST"],
-            ),
-            Route("/v1/apps/{app_id}/customerReviews", providers.apple_reviews, methods=["GET"]),
-            Route("/v1/customerReviewResponses", providers.apple_response, methods=["POST"]),
-            Route("/2/users/{user_id}/mentions", providers.x_mentions, methods=["GET"]),
-            Route("/2/tweets", providers.x_post, methods=["POST"]),
-            Route("/2/oauth2/token", providers.x_token, methods=["POST"]),
-        ]
-    )
-    async with serving(app) as url:
+    async with serving_transport(providers.http) as url:
         providers.url = url
         yield providers
+
+
+def _json(
+    body: dict[str, Any], status: int = 200, *, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def _form(request: httpx.Request) -> dict[str, str]:
+    return dict(parse_qsl(request.content.decode(), keep_blank_values=True))
 
 
 # --- documented bodies --------------------------------------------------------------------
@@ -486,7 +505,7 @@ def _response_parts(data: Any) -> tuple[str | None, dict[str, Any] | None]:
     return (text if isinstance(text, str) and text else None), review
 
 
-def _bearer(request: Request) -> str:
+def _bearer(request: httpx.Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token if scheme == "Bearer" else ""
 

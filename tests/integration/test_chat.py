@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from opencx.core.enums import Channel, InteractionState
 from opencx.db.models import Interaction, Message, QueueStats, RoutingTask
-from opencx.features.channels.outbound import SEND_JOB, send_queued_message
 from opencx.features.context import AppContext, transaction
+from opencx.features.delivery.outbox import SEND_JOB, send_queued_message
 from opencx.settings import Settings, SmtpOutSettings
 from opencx.testing import RecordingJobQueue
 from tests.conftest import Caller

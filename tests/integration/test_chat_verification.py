@@ -8,11 +8,12 @@ from typing import Any
 import httpx
 import pytest
 
+from opencx.core.enums import Role
 from opencx.core.events import EventType
 from opencx.features.context import AppContext
 from opencx.testing import RecordingPublisher
 from opencx.web import create_app
-from tests.conftest import Caller
+from tests.conftest import Caller, MakeCaller
 from tests.integration.local_server import serving
 from tests.integration.test_chat import verified_token
 from tests.integration.test_chat_limits import server as chat_server  # noqa: F401
@@ -104,3 +105,44 @@ async def test_codes_cannot_be_guessed_for_long(server: str) -> None:
             statuses.append(guess.status_code)
     assert statuses[:5] == [422] * 5
     assert statuses[5:] == [429, 429]
+
+
+async def test_agents_read_the_code_e_mail_without_its_code(
+    server: str, make_caller: MakeCaller, admin: Caller
+) -> None:
+    agent = await make_caller(Role.AGENT)
+    supervisor = await make_caller(Role.SUPERVISOR)
+    async with httpx.AsyncClient(base_url=server, timeout=60) as http:
+        chat = (await start(http, visitor="192.0.2.9", email="ada@example.com")).json()
+        conversation = chat["conversation_id"]
+        path = f"{API}/conversations/{conversation}"
+
+        def code_mail(items: list[dict[str, Any]]) -> dict[str, Any]:
+            [found] = [m for m in items if m["metadata"].get("kind") == "chat_email_check"]
+            return found
+
+        as_admin = code_mail(
+            (await http.get(f"{path}/messages", headers=admin.headers)).json()["items"]
+        )
+        code = as_admin["body_text"].rsplit(" ", 1)[-1]
+        assert code.isdigit()
+        assert len(code) == 6
+        assert "withheld" not in as_admin["metadata"]
+        for reader in (agent, supervisor):
+            listed = (await http.get(f"{path}/messages", headers=reader.headers)).json()
+            one = (
+                await http.get(f"{API}/messages/{as_admin['id']}", headers=reader.headers)
+            ).json()
+            timeline = (await http.get(f"{path}/timeline", headers=reader.headers)).json()
+            in_timeline = [e["message"] for e in timeline["items"] if e["kind"] == "message"]
+            for seen in (code_mail(listed["items"]), one, code_mail(in_timeline)):
+                assert seen["body_text"] == ""
+                assert seen["body_html"] is None
+                assert seen["metadata"]["withheld"] == "body"
+                assert seen["metadata"]["to"] == "ada@example.com"
+                assert code not in str(seen)
+            customer = (await http.get(f"{path}", headers=reader.headers)).json()["customer_id"]
+            overview = await http.get(
+                f"{API}/customers/{customer}/overview", headers=reader.headers
+            )
+            assert code not in overview.text

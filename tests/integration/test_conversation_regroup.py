@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 
-from opencx.channels.base import InboundMessage, Sender
 from opencx.core.enums import Channel, IdentityKind, Role
 from opencx.core.events import EventType
 from opencx.db.models import Queue
-from opencx.features.channels.inbound import Received, receive
+from opencx.features.contacts.intake import Received, receive
 from opencx.features.context import AppContext, transaction
+from opencx.providers.base import InboundMessage, Sender
 from opencx.testing import RecordingPublisher
 from tests.conftest import Caller, MakeCaller
 

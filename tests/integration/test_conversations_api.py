@@ -237,7 +237,9 @@ async def test_interaction_lifecycle_stamps_times_and_counts_hold(
         "channel": "voice",
         "queue_id": queue,
         "agent_id": agent.user.id,
+        "waiting_since": stamps["queued_at"].replace("Z", "+00:00"),  # supervisors' queues
     }
+    assert "waiting_since" not in changes[-1].payload  # ended: it waits no more
     assert {e.site_id for e in changes} == {site}
     listed = await client.get(
         f"{API}/conversations/{conversation['id']}/interactions", headers=agent.headers

@@ -14,19 +14,19 @@ import httpx
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from opencx.channels.base import DeliveryUpdate, Sender
-from opencx.channels.meta import WatermarkUpdate
 from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction, IdentityKind, Role
 from opencx.core.events import EventType
 from opencx.core.permissions import Principal
 from opencx.db.models import Message
-from opencx.features.channels.delivery import apply_delivery, apply_watermark
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.conversations import ConversationCreate, create_conversation
 from opencx.features.conversations.messages import MessageCreate, get_message, post_message
 from opencx.features.customers.schemas import CustomerCreate
 from opencx.features.customers.service import create_customer
+from opencx.features.delivery.statuses import apply_delivery, apply_watermark
 from opencx.features.users.service import UserCreate, create_user_as_system
+from opencx.providers.base import DeliveryUpdate, Sender
+from opencx.providers.meta import WatermarkUpdate
 from opencx.settings import MetaSettings
 from opencx.testing import FakeClock, RecordingPublisher
 from opencx.web import create_app

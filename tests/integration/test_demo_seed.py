@@ -36,9 +36,9 @@ from opencx.db.models import (
     Skill,
     User,
 )
-from opencx.features.channels.outbound import send_queued_message
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.messages import SEND_JOB, MessageCreate, post_message
+from opencx.features.delivery.outbox import send_queued_message
 from opencx.features.routing.engine import routing_service
 from opencx.settings import SmtpOutSettings
 from opencx.testing import FakeClock, RecordingJobQueue

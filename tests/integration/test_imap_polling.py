@@ -24,10 +24,10 @@ from sqlalchemy import func, select
 from structlog.testing import capture_logs
 
 from opencx.db.models import ChannelAccount, Message
-from opencx.features.channels import imap_poller
-from opencx.features.channels.imap_poller import PollResult, poll_mailboxes
-from opencx.features.channels.outbound import send_queued_message
 from opencx.features.context import AppContext, transaction
+from opencx.features.delivery.outbox import send_queued_message
+from opencx.features.sources import imap_poller
+from opencx.features.sources.imap_poller import PollResult, poll_mailboxes
 from opencx.jobs.registry import default_registry
 from opencx.settings import Settings, SmtpOutSettings
 from opencx.testing import FakeClock

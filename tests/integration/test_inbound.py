@@ -9,11 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from opencx.channels.base import InboundAttachment, InboundMessage, Sender
 from opencx.core.enums import Channel, ConversationStatus, IdentityKind, Role
 from opencx.core.permissions import Principal
 from opencx.db.models import Attachment, Conversation, Message, RoutingTask
-from opencx.features.channels.inbound import CONTINUE_WITHIN, receive
+from opencx.features.contacts.intake import CONTINUE_WITHIN, receive
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.conversations import (
     StatusChange,
@@ -23,6 +22,7 @@ from opencx.features.customers.identities import add_identity
 from opencx.features.customers.schemas import IdentityIn
 from opencx.features.directory.channel_accounts import ChannelAccountCreate, create_account
 from opencx.features.users.service import UserCreate, create_user_as_system
+from opencx.providers.base import InboundAttachment, InboundMessage, Sender
 from opencx.testing.fakes import FakeClock
 
 pytestmark = pytest.mark.timeout(60)

@@ -1,5 +1,6 @@
 """Messages that arrive together are committed together, and end up exactly as if
-they had arrived one by one; a message that cannot be stored fails alone."""
+they had arrived one by one; a message that cannot be stored fails alone. Both go
+through one implementation: a batch of many, or of one."""
 
 from __future__ import annotations
 
@@ -14,14 +15,19 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 
-from opencx.channels.base import InboundMessage, Sender
 from opencx.core.enums import Channel, IdentityKind, Role
 from opencx.core.permissions import Principal
 from opencx.db.models import AuditEntry, Conversation, Event, Interaction, Message, RoutingTask
-from opencx.features.channels.inbound import Received, receive
+from opencx.features.contacts import intake as inbound
+from opencx.features.contacts.intake import Received, arriving, prepare, receive
+from opencx.features.contacts.store import store
 from opencx.features.context import AppContext, transaction
+from opencx.features.customers.identities import add_identity
+from opencx.features.customers.schemas import IdentityIn
 from opencx.features.directory.queues import QueueCreate, create_queue
+from opencx.features.events.record import batched
 from opencx.features.users.service import UserCreate, create_user_as_system
+from opencx.providers.base import InboundAttachment, InboundMessage, Sender
 from opencx.runtime import build_context
 from opencx.settings import DatabaseSettings, Settings, StorageSettings
 from opencx.testing import InMemoryBlobStore, RecordingJobQueue, RecordingPublisher
@@ -31,12 +37,17 @@ from opencx.testing.fakes import FakeClock
 pytestmark = pytest.mark.timeout(60)
 
 
-def message(n: int, sender: str, **fields: Any) -> InboundMessage:
+KNOWN_PHONE = "+33612345678"
+
+
+def message(
+    n: int, sender: str, kind: IdentityKind = IdentityKind.EMAIL, **fields: Any
+) -> InboundMessage:
     values: dict[str, Any] = {
         "channel": Channel.EMAIL,
         "provider": "smtp",
         "provider_message_id": f"m{n}@example.com",
-        "sender": Sender(IdentityKind.EMAIL, sender, sender.split("@")[0].title()),
+        "sender": Sender(kind, sender, sender.split("@")[0].title()),
         "recipient": "support@example.com",
         "text": f"Message {n}",
         "subject": f"Subject {n}",
@@ -66,11 +77,15 @@ async def other_ctx(
 
 
 async def setup(ctx: AppContext) -> int:
-    """A queue, and a customer who already wrote once (message 0)."""
+    """A queue, and a customer who already wrote once (message 0) and is known by a
+    phone number too."""
     root = await create_user_as_system(ctx, UserCreate(email="root@example.com", role=Role.ADMIN))
     admin = Principal(user_id=root.id, role=Role.ADMIN)
     queue = await create_queue(ctx, admin, QueueCreate(name="Mail", channel=Channel.EMAIL))
-    await receive(ctx, message(0, "known@example.com"), queue_id=queue.id)
+    known = await receive(ctx, message(0, "known@example.com"), queue_id=queue.id)
+    await add_identity(
+        ctx, admin, known.customer_id, IdentityIn(kind=IdentityKind.PHONE, value=KNOWN_PHONE)
+    )
     return queue.id
 
 
@@ -86,6 +101,12 @@ def arrivals() -> list[tuple[InboundMessage, bytes | None]]:
         (message(6, "not an address"), None),
         (message(0, "known@example.com"), None),
         (message(7, "linus@example.com", channel=Channel.SMS, provider="twilio"), None),
+        # The known customer again, from their phone, as their e-mail (3) arrives: the
+        # text joins the conversation that e-mail starts, as it would a moment later.
+        (
+            message(9, KNOWN_PHONE, IdentityKind.PHONE, channel=Channel.SMS, provider="twilio"),
+            None,
+        ),
         # A first contact naming a Reply-To: recorded as an address to confirm.
         (message(8, "hedy@example.com", metadata={"reply_to": ("h@example.net",)}), None),
     ]
@@ -147,8 +168,35 @@ async def test_messages_arriving_together_end_up_as_if_they_came_one_by_one(
         await receive(other_ctx, item, raw=raw, queue_id=queue_id) for item, raw in arrivals()
     ]
     assert await story(ctx, together) == await story(other_ctx, one_by_one)
-    assert [r.duplicate for r in together] == [False] * 6 + [True, False, False]
+    assert [r.duplicate for r in together] == [False] * 6 + [True, False, False, False]
     assert together[3].conversation_id == together[6].conversation_id  # the newcomer's reply
+
+
+async def test_one_batch_of_many_stores_as_batches_of_one_do(
+    ctx: AppContext, other_ctx: AppContext
+) -> None:
+    """The set-wise store itself, with every arrival (but the repeated delivery, of a
+    sender already in the batch) in one batch, against the same arrivals one by one."""
+    queue_id = await setup(ctx)
+    assert await setup(other_ctx) == queue_id
+    items = [
+        (item, raw) for item, raw in arrivals() if item.provider_message_id != "m0@example.com"
+    ]
+    prepared = [await prepare(ctx, item, raw=raw, queue_id=queue_id) for item, raw in items]
+    async with transaction(ctx) as session, batched(session, ctx):
+        together = await store(session, ctx, prepared)
+    one_by_one = []
+    for item, raw in items:
+        incoming = await prepare(other_ctx, item, raw=raw, queue_id=queue_id)
+        async with transaction(other_ctx) as session, batched(session, other_ctx):
+            one_by_one += await store(session, other_ctx, [incoming])
+    assert await story(ctx, together) == await story(other_ctx, one_by_one)
+    texted = next(
+        n
+        for n, (item, _) in enumerate(items)
+        if item.channel is Channel.SMS and item.sender.kind is IdentityKind.PHONE
+    )
+    assert together[texted].conversation_id == together[2].conversation_id  # a second round
 
 
 async def test_first_contacts_arriving_together_share_one_transaction(ctx: AppContext) -> None:
@@ -235,3 +283,122 @@ async def test_an_answer_to_a_message_of_the_same_moment_joins_its_conversation(
     )
     assert answer.conversation_id == first.conversation_id
     assert answer.customer_id != first.customer_id
+
+
+class GatedBlobStore(InMemoryBlobStore):
+    """Keeps the files named ``slow`` until the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    async def put(self, data: bytes, *, content_type: str) -> str:
+        if data == b"slow":
+            await self.gate.wait()
+        return await super().put(data, content_type=content_type)
+
+
+async def test_a_message_still_being_prepared_joins_the_batch_of_one_waiting(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first message is ready while the second's file is still going to the blob
+    store: the writer waits for it, and both are committed in one transaction."""
+    monkeypatch.setattr(inbound, "GATHER", 30.0)  # bounded by the gate, not the clock
+    blobs = ctx.blobs = GatedBlobStore()
+    slow = InboundAttachment("slow.txt", "text/plain", data=b"slow")
+    commits = 0
+
+    def counted(*_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(ctx.engine.sync_engine, "commit", counted)
+    try:
+        first = asyncio.ensure_future(receive(ctx, message(1, "ada@example.com")))
+        second = asyncio.ensure_future(
+            receive(ctx, message(2, "grace@example.com", attachments=(slow,)))
+        )
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not first.done()  # waiting for the second
+        blobs.gate.set()
+        await asyncio.gather(first, second)
+    finally:
+        event.remove(ctx.engine.sync_engine, "commit", counted)
+    assert commits == 1
+
+
+async def test_a_message_still_being_parsed_joins_the_batch_of_one_waiting(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An e-mail counted as arriving while it is parsed: the message ready before it
+    waits for it, and both are committed in one transaction."""
+    monkeypatch.setattr(inbound, "GATHER", 30.0)  # bounded by the arrival, not the clock
+    commits = 0
+
+    def counted(*_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(ctx.engine.sync_engine, "commit", counted)
+    try:
+        with arriving(ctx) as arrival:
+            first = asyncio.ensure_future(receive(ctx, message(1, "ada@example.com")))
+            for _ in range(5):
+                await asyncio.sleep(0)
+            assert not first.done()  # waiting for the one being parsed
+            await receive(ctx, message(2, "grace@example.com"), arrival=arrival)
+        await first
+    finally:
+        event.remove(ctx.engine.sync_engine, "commit", counted)
+    assert commits == 1
+
+
+async def test_a_message_given_up_while_parsed_is_not_waited_for(
+    ctx: AppContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inbound, "GATHER", 30.0)
+    with arriving(ctx):
+        first = asyncio.ensure_future(receive(ctx, message(1, "ada@example.com")))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not first.done()
+    assert not (await first).duplicate  # stored once the arrival ended
+
+
+async def statements_of(ctx: AppContext, items: list[InboundMessage]) -> int:
+    """The statements that storing ``items``, arriving together, took."""
+    count = 0
+
+    def counted(*_: object) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(ctx.engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        await asyncio.gather(*(receive(ctx, item) for item in items))
+    finally:
+        event.remove(ctx.engine.sync_engine, "before_cursor_execute", counted)
+    return count
+
+
+async def test_a_batch_costs_the_statements_of_one_message_whatever_its_size(
+    ctx: AppContext,
+) -> None:
+    await setup(ctx)
+    one = await statements_of(ctx, [message(1, "customer1@example.com")])
+    many = await statements_of(ctx, [message(n, f"customer{n}@example.com") for n in range(2, 22)])
+    assert many == one
+    # The same customers writing again: threaded, their live interactions joined.
+    again = await statements_of(ctx, [message(100, "customer1@example.com", subject="Subject 1")])
+    many_again = await statements_of(
+        ctx,
+        [
+            message(100 + n, f"customer{n}@example.com", subject=f"Subject {n}")
+            for n in range(2, 22)
+        ],
+    )
+    assert many_again == again
+    async with transaction(ctx) as session:
+        conversations = await session.scalars(select(Conversation.id))
+        assert len(list(conversations)) == 22  # the known customer's and one each

@@ -664,6 +664,8 @@ def test_runtime_picks_procrastinate_on_postgresql(pg_settings: Settings) -> Non
         "fetch_pending_media": "*/1 * * * *",
         "poll_public_channels": "*/5 * * * *",
         "poll_imap_mailboxes": "*/1 * * * *",
+        "wake_snoozed_conversations": "*/1 * * * *",
+        "refresh_report_intervals": "*/1 * * * *",
     }
 
 

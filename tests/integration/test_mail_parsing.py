@@ -11,9 +11,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from opencx.channels.email import parse_email
-from opencx.features.channels.mail_parsing import MailParsers, parse_received, parsing_service
 from opencx.features.context import AppContext
+from opencx.features.sources.mail_parsing import MailParsers, parse_received, parsing_service
+from opencx.providers.email import parse_email
 from opencx.settings import MailParsingSettings
 
 pytestmark = pytest.mark.timeout(60)

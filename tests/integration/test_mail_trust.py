@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from opencx.channels.base import InboundMessage, Sender
 from opencx.core.enums import Channel, IdentityKind
 from opencx.db.models import AuditEntry, CustomerIdentity, Message
-from opencx.features.channels.inbound import receive
+from opencx.features.contacts.intake import receive
 from opencx.features.context import AppContext, transaction
+from opencx.providers.base import InboundMessage, Sender
 
 ADA = "ada@example.com"
 MALLORY = "mallory@evil.example.net"

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 
-from opencx.channels.base import InboundMessage, Sender
 from opencx.core.enums import Channel, IdentityKind, Role
-from opencx.features.channels.inbound import receive
-from opencx.features.channels.outbound import send_queued_message
+from opencx.features.contacts.intake import receive
 from opencx.features.context import AppContext
+from opencx.features.delivery.outbox import send_queued_message
+from opencx.providers.base import InboundMessage, Sender
 from opencx.settings import SmtpOutSettings
 from tests.conftest import Caller, MakeCaller
 from tests.integration.test_conversations_api import make_queue, make_site

@@ -24,7 +24,7 @@ from opencx.web import create_app
 from tests.conftest import Caller
 from tests.integration.test_directory_api import API, post
 
-PAYLOADS = Path(__file__).parents[1] / "unit" / "channels" / "meta" / "payloads"
+PAYLOADS = Path(__file__).parents[1] / "unit" / "providers" / "meta" / "payloads"
 META_SECRET = "scenario-app-secret-0123456789"
 SENDGRID_TOKEN = "scenario-inbound-token-0123456789"
 PSID = "6789012345678901"  # the sender of Meta's documented Messenger example

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from opencx.features.channels.outbound import send_queued_message
 from opencx.features.context import AppContext
 from opencx.features.conversations import media_links
+from opencx.features.delivery.outbox import send_queued_message
 from opencx.settings import ServerSettings
 from opencx.testing import FakeClock
 from tests.conftest import Caller

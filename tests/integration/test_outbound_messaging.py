@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,16 @@ from pydantic import SecretStr
 
 from opencx.core.enums import Channel
 from opencx.core.events import EventType
-from opencx.features.channels.outbound import (
+from opencx.features.context import AppContext
+from opencx.features.conversations.messages import SEND_JOB, SENDABLE
+from opencx.features.delivery.outbox import (
     CLAIM,
     SENDERS,
     claim_timeout,
     queued_message_ids,
     send_queued_message,
 )
-from opencx.features.context import AppContext
-from opencx.features.conversations.messages import SEND_JOB, SENDABLE
+from opencx.features.transports import SharedHttp
 from opencx.jobs.channels import send_message, send_queued_messages
 from opencx.settings import MetaSettings, ServerSettings, TwilioSettings
 from opencx.testing import FakeClock, RecordingJobQueue, RecordingPublisher
@@ -40,12 +41,13 @@ from tests.integration.messaging_providers import (
     AUTH_TOKEN,
     Providers,
     meta_error_body,
+    providers_on,
     serve_providers,
     twilio_error_body,
 )
 
 API = "/api/v1"
-PAYLOADS = Path(__file__).parents[1] / "unit" / "channels"
+PAYLOADS = Path(__file__).parents[1] / "unit" / "providers"
 META_SECRET = "meta-test-app-secret-0123456789"
 STATUS_CALLBACK = "https://support.example.com/webhooks/twilio/sms/status"
 #: The message the recorded WhatsApp read receipt is about.
@@ -54,8 +56,8 @@ WHATSAPP_NUMBER_ID = "106540352242922"
 
 
 @pytest.fixture
-async def providers() -> AsyncIterator[Providers]:
-    async with serve_providers() as doubles:
+async def providers(ctx: AppContext) -> AsyncIterator[Providers]:
+    async with providers_on(ctx) as doubles:
         yield doubles
 
 
@@ -251,6 +253,33 @@ async def test_an_sms_answer_through_twilio_stores_its_sid(
     assert sent["provider_message_id"].startswith("SM")
     assert sent["metadata"]["to"] == "+33612345678"
     assert providers.refused == 0
+
+
+@pytest.mark.parametrize(("provider", "write"), [("twilio", sms_answer), ("meta", whatsapp_answer)])
+async def test_an_answer_reaches_the_provider_over_real_http_through_the_shared_pool(
+    api: httpx.AsyncClient,
+    admin: Caller,
+    ctx: AppContext,
+    providers: Providers,
+    provider: str,
+    write: Callable[[httpx.AsyncClient, Caller], Awaitable[int]],
+) -> None:
+    """The process's own transport, not the test's: the doubles on a local port."""
+    async with serve_providers() as network:
+        ctx.http = SharedHttp()
+        ctx.settings.twilio = ctx.settings.twilio.model_copy(update={"api_base": network.url})
+        ctx.settings.meta = ctx.settings.meta.model_copy(update={"graph_base": network.url})
+        message_id = await write(api, admin)
+        try:
+            assert await send_queued_message(ctx, message_id)
+        finally:
+            await ctx.http.aclose()
+
+    assert [call.provider for call in network.calls] == [provider]
+    assert providers.calls == []
+    sent = await message(api, admin, message_id)
+    assert sent["delivery_status"] == "sent"
+    assert sent["provider_message_id"]
 
 
 async def test_a_whatsapp_answer_through_twilio_uses_whatsapp_addresses(

@@ -127,7 +127,7 @@ async def test_sign_in_starts_a_session_and_home_greets_the_user(
         headers=ENGLISH,
     )
     assert signed_in.status_code == 303
-    assert signed_in.headers["location"] == "/"
+    assert signed_in.headers["location"] == "/cockpit"
     home = await client.get("/", headers=ENGLISH)
     assert home.status_code == 200
     assert "Signed in as Camille Martin (Supervisor)" in home.text

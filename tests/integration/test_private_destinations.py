@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from opencx.core.enums import Role
-from opencx.features.channels.imap_poller import poll_mailboxes
 from opencx.features.context import AppContext
+from opencx.features.sources.imap_poller import poll_mailboxes
 from opencx.web import create_app
 from tests.conftest import Caller, MakeCaller
 from tests.integration.local_server import serving

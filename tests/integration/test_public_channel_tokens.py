@@ -19,13 +19,14 @@ import pytest
 from structlog.testing import capture_logs
 
 from opencx.db.models import ChannelAccount
-from opencx.features.channels.outbound import send_queued_message
-from opencx.features.channels.public import polling
-from opencx.features.channels.public._credentials import AccountSecrets
-from opencx.features.channels.public._sources import Source, source_for
-from opencx.features.channels.public._x_auth import XAuth
 from opencx.features.context import AppContext, transaction
+from opencx.features.delivery.outbox import send_queued_message
 from opencx.features.directory.provider_settings import open_secret, seal_secret
+from opencx.features.public_channels import polling
+from opencx.features.public_channels._credentials import AccountSecrets
+from opencx.features.public_channels._sources import Source, source_for
+from opencx.features.public_channels._x_auth import XAuth
+from opencx.features.transports import http_client
 from opencx.settings import PublicChannelSettings
 from opencx.testing import FakeClock
 from tests.conftest import Caller
@@ -34,7 +35,7 @@ from tests.integration.public_providers import (
     X_TOKEN_LIFETIME,
     PublicProviders,
     google_error_body,
-    serve_public_providers,
+    public_providers_on,
 )
 from tests.integration.test_directory_api import list_all
 from tests.integration.test_public_channels import (
@@ -55,7 +56,7 @@ EXPIRED = X_TOKEN_LIFETIME.total_seconds() + 1
 
 @pytest.fixture
 async def fake(ctx: AppContext) -> AsyncIterator[PublicProviders]:
-    async with serve_public_providers() as providers:
+    async with public_providers_on(ctx) as providers:
         ctx.settings.public_channels = PublicChannelSettings(
             google_api_base=providers.url,
             google_token_url=f"{providers.url}/token",
@@ -261,7 +262,7 @@ async def test_two_workers_holding_the_old_credential_share_one_refresh(
     first, second = [await source(ctx, account_id) for _ in range(2)]  # both read it now
     fake.x_token_gate = asyncio.Event()
 
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with http_client(ctx.http, timeout=5) as http:
         both = asyncio.gather(first.authorize(http), second.authorize(http))
         await fake.x_token_waiting.wait()  # one refresh is under way, held at X
         fake.x_token_gate.set()
@@ -341,7 +342,7 @@ async def test_a_refresh_stored_first_by_another_process_is_the_one_used(
     auth = make()
 
     with capture_logs() as logs:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with http_client(ctx.http, timeout=5) as http:
             token = await auth.token(http)
 
     assert token == theirs["access_token"]
@@ -357,7 +358,7 @@ async def test_a_refresh_x_refuses_because_another_process_rotated_it_uses_their
     auth = make()
     fake.x_refresh.clear()  # the other process has used our refresh token already
 
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with http_client(ctx.http, timeout=5) as http:
         token = await auth.token(http)
 
     assert token == theirs["access_token"]

@@ -17,17 +17,18 @@ from structlog.testing import capture_logs
 from opencx.core.enums import ConversationStatus, Role
 from opencx.core.permissions import Principal
 from opencx.db.models import ChannelAccount
-from opencx.features.channels import outbound
-from opencx.features.channels.outbound import queued_message_ids, send_queued_message
-from opencx.features.channels.public import (
+from opencx.features.context import AppContext, transaction
+from opencx.features.conversations.conversations import StatusChange, change_conversation_status
+from opencx.features.delivery import outbox
+from opencx.features.delivery.outbox import queued_message_ids, send_queued_message
+from opencx.features.public_channels import (
     PUBLIC_CHANNELS,
     PUBLIC_SENDER,
     PollResult,
     poll_public_channels,
     polling,
 )
-from opencx.features.context import AppContext, transaction
-from opencx.features.conversations.conversations import StatusChange, change_conversation_status
+from opencx.features.transports import SharedHttp
 from opencx.jobs.registry import default_registry
 from opencx.settings import PublicChannelSettings
 from opencx.testing import FakeClock
@@ -42,6 +43,7 @@ from tests.integration.public_providers import (
     PublicProviders,
     apple_error_body,
     google_error_body,
+    public_providers_on,
     serve_public_providers,
 )
 from tests.integration.test_directory_api import API, list_all, post
@@ -53,7 +55,7 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # FakeClock's start
 
 @pytest.fixture
 async def providers(ctx: AppContext) -> AsyncIterator[PublicProviders]:
-    async with serve_public_providers() as fake:
+    async with public_providers_on(ctx) as fake:
         ctx.settings.public_channels = PublicChannelSettings(
             google_api_base=fake.url,
             google_token_url=f"{fake.url}/token",
@@ -70,7 +72,7 @@ async def providers(ctx: AppContext) -> AsyncIterator[PublicProviders]:
 def sending() -> None:
     """The outbound queue sends review and X answers through ``PUBLIC_SENDER``."""
     for channel in PUBLIC_CHANNELS:
-        assert outbound.SENDERS[channel] is PUBLIC_SENDER
+        assert outbox.SENDERS[channel] is PUBLIC_SENDER
 
 
 # --- what the providers hold --------------------------------------------------------------
@@ -407,6 +409,32 @@ async def test_an_answer_to_a_play_review_is_posted_as_its_reply_and_marked_sent
     assert sent["provider_message_id"].startswith(f"{CAMILLE}#reply@")
     review_seen_at = int((NOW - timedelta(hours=2)).timestamp())
     assert sent["metadata"]["in_reply_to"] == f"{CAMILLE}@{review_seen_at}"  # the version answered
+
+
+async def test_play_reviews_are_read_and_answered_over_real_http_through_the_shared_pool(
+    ctx: AppContext, client: httpx.AsyncClient, admin: Caller, sending: None
+) -> None:
+    """The process's own transport, not the test's: the doubles on a local port."""
+    async with serve_public_providers() as network:
+        ctx.http = SharedHttp()
+        ctx.settings.public_channels = PublicChannelSettings(
+            google_api_base=network.url, google_token_url=f"{network.url}/token"
+        )
+        network.play_reviews = three_play_reviews()
+        _, queue_id = await play_account(client, admin, network)
+        try:
+            await poll_one(ctx)
+            first, *_ = await conversations(client, admin, queue_id)
+            reply = await answer(client, admin, first["id"], "review", "Merci !")
+            assert await send_queued_message(ctx, reply["id"])
+        finally:
+            await ctx.http.aclose()
+
+    assert len(await conversations(client, admin, queue_id)) == 3
+    (call,) = network.calls_to("google", "POST")
+    assert call.json == {"replyText": "Merci !"}
+    assert (await message(client, admin, reply["id"]))["delivery_status"] == "sent"
+    assert network.refused == []
 
 
 async def test_a_server_error_is_retried_later_and_a_refusal_fails_with_googles_words(

@@ -573,3 +573,31 @@ async def test_a_task_for_an_unknown_queue_or_agent_is_refused_and_the_interacti
         client, floor.admin, "POST", "/tasks", {"interaction_id": interaction}, expect=201
     )
     assert task["status"] == "new"
+
+
+async def test_an_interaction_its_task_routes_is_ended_through_the_task_not_by_hand(
+    client: httpx.AsyncClient, admin: Caller, make_caller: MakeCaller, router: None
+) -> None:
+    floor = await build_floor(client, admin, wrap_up_seconds=0)
+    agent = await agent_on(client, make_caller, floor)
+    task = await task_when(client, admin, (await new_task(client, floor))["id"], "reserved")
+    path = f"/interactions/{task['interaction_id']}/state"
+
+    for state in ("ended", "abandoned", "active"):
+        response = await client.post(f"{API}{path}", json={"state": state}, headers=admin.headers)
+        assert response.status_code == 409, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        problem = response.json()
+        assert problem["code"] == "opencx.illegal_transition"
+        assert f"/tasks/{task['id']}/cancel" in problem["detail"]
+    assert (await interaction(client, admin, task))["state"] == "offered"
+    [offer] = await offers(client, agent, state="pending")
+    assert offer["task_id"] == task["id"]
+
+    # Once an agent has it, hold and resume are theirs; ending goes through complete.
+    await call(client, agent, "POST", f"/reservations/{offer['id']}/accept")
+    await call(client, agent, "POST", path, {"state": "held"})
+    await call(client, agent, "POST", path, {"state": "active"})
+    await call(client, agent, "POST", path, {"state": "ended"}, expect=409)
+    await call(client, agent, "POST", f"/tasks/{task['id']}/complete")
+    assert (await interaction(client, agent, task))["state"] == "ended"

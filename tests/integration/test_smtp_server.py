@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from opencx.db.models import Attachment, Message
-from opencx.features.channels.intake_metrics import intake_metrics
-from opencx.features.channels.smtp_server import start_smtp_server
+from opencx.features.contacts.metrics import intake_metrics
 from opencx.features.context import AppContext, transaction
+from opencx.features.sources.smtp_server import start_smtp_server
 from opencx.settings import SmtpSettings
 
 pytestmark = pytest.mark.timeout(60)
@@ -124,3 +124,51 @@ async def test_mail_taken_for_no_mailbox_is_counted_as_a_stray(
     assert len(await stored(ctx)) == 1
     counter = intake_metrics(ctx).unknown_account
     assert counter.labels(provider="smtp", channel="email", outcome="unrouted")._value.get() == 1
+
+
+def dotted_email(lines: int) -> bytes:
+    """An e-mail whose lines begin with dots: a lone one, two, one before text."""
+    body = "".join(f"{dots}line {n}\n" for n in range(lines) for dots in (".", "..", ""))
+    message = EmailMessage()
+    message["From"] = "Ada Lovelace <ada@example.com>"
+    message["To"] = MAILBOX
+    message["Subject"] = "Dots"
+    message["Message-ID"] = "<dots@example.com>"
+    message.set_content(body + ".\n..\n", cte="8bit")
+    return message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+
+
+async def test_lines_sent_together_are_stored_with_their_dots_and_the_next_command_read(
+    ctx: AppContext, smtp_port: int
+) -> None:
+    """The whole message and the command after it in one write, as a pipelining sender
+    does: the doubled dots are undone, the end of data is found, QUIT is answered."""
+    raw = dotted_email(2000)
+    stuffed = b"".join(
+        b"." + line if line.startswith(b".") else line for line in raw.splitlines(keepends=True)
+    )
+
+    def session() -> list[bytes]:
+        with socket.create_connection(("127.0.0.1", smtp_port), timeout=30) as sock:
+            replies = sock.makefile("rb")
+            replies.readline()  # the greeting
+            for command in (
+                b"HELO client",
+                b"MAIL FROM:<ada@example.com>",
+                f"RCPT TO:<{MAILBOX}>".encode(),
+                b"DATA",
+            ):
+                sock.sendall(command + b"\r\n")
+                replies.readline()
+            sock.sendall(stuffed + b".\r\nQUIT\r\n")
+            return [replies.readline(), replies.readline()]
+
+    stored_reply, quit_reply = await asyncio.to_thread(session)
+    assert stored_reply.startswith(b"250 "), stored_reply
+    assert quit_reply.startswith(b"221 "), quit_reply
+    async with transaction(ctx) as session_:
+        original = await session_.scalar(
+            select(Attachment).where(Attachment.filename == "original.eml")
+        )
+    assert original is not None
+    assert await ctx.blobs.get(original.storage_key) == raw

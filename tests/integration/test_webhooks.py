@@ -20,7 +20,7 @@ from opencx.features.context import AppContext, transaction
 from opencx.settings import MetaSettings, ServerSettings, TwilioSettings
 from opencx.web import create_app
 
-PAYLOADS = Path(__file__).parents[1] / "unit" / "channels"
+PAYLOADS = Path(__file__).parents[1] / "unit" / "providers"
 META = sorted(
     p
     for p in (PAYLOADS / "meta" / "payloads").glob("*.request.json")

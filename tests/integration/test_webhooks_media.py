@@ -20,10 +20,11 @@ from pydantic import SecretStr
 
 from opencx.core.enums import Role
 from opencx.core.events import EventType
-from opencx.features.channels.inbound_media import FETCH_MEDIA_JOB
+from opencx.features.contacts.media import FETCH_MEDIA_JOB
 from opencx.features.context import AppContext, transaction
 from opencx.features.routing.commands import CommandKind, await_outcome, enqueue
 from opencx.features.routing.engine import routing_service
+from opencx.features.transports import SharedHttp
 from opencx.jobs.channels import fetch_inbound_media, fetch_pending_media
 from opencx.realtime.bus import InProcessBus
 from opencx.settings import IntakeSettings, MetaSettings, ServerSettings, TwilioSettings
@@ -35,6 +36,7 @@ from tests.integration.messaging_providers import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     Providers,
+    providers_on,
     serve_providers,
 )
 from tests.integration.test_websockets import AsgiWebSocket
@@ -54,8 +56,8 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 
 @pytest.fixture
-async def providers() -> AsyncIterator[Providers]:
-    async with serve_providers() as doubles:
+async def providers(ctx: AppContext) -> AsyncIterator[Providers]:
+    async with providers_on(ctx) as doubles:
         yield doubles
 
 
@@ -165,6 +167,31 @@ async def test_an_mms_with_an_image_and_a_pdf_ends_with_both_files_stored(
     # A repeated job (at least once) fetches nothing again.
     await run_fetch_jobs(ctx)
     assert len(providers.media_requests) == 2
+
+
+async def test_a_file_is_fetched_over_real_http_through_the_shared_pool(
+    api: httpx.AsyncClient, admin: Caller, ctx: AppContext, providers: Providers
+) -> None:
+    """The process's own transport, not the test's: Twilio's media on a local port."""
+    await account(api, admin, "sms", "twilio", OUR_NUMBER)
+    async with serve_providers() as network:
+        ctx.http = SharedHttp()
+        image = network.twilio_media_url("ME1")
+        network.media[httpx.URL(image).path] = ("image/png", PNG)
+        response = await post_sms(
+            api, AUTH_TOKEN, sender="+33612345678", to=OUR_NUMBER, media=[(image, "image/png")]
+        )
+        assert response.status_code == 200, response.text
+        try:
+            await run_fetch_jobs(ctx)
+        finally:
+            await ctx.http.aclose()
+
+    (stored,) = (await only_message(api, admin))["attachments"]
+    assert stored["status"] == "stored"
+    assert (await content(api, admin, stored["id"])).content == PNG
+    assert [path for path, _ in network.media_requests] == [httpx.URL(image).path]
+    assert providers.media_requests == []
 
 
 async def test_a_missing_or_oversized_file_fails_with_its_reason(

@@ -15,8 +15,8 @@ import pytest
 from pydantic import SecretStr
 
 from opencx.core.enums import Role
-from opencx.features.channels.outbound import send_queued_message
 from opencx.features.context import AppContext, transaction
+from opencx.features.delivery.outbox import send_queued_message
 from opencx.features.routing.commands import CommandKind, await_outcome, enqueue
 from opencx.features.routing.engine import routing_service
 from opencx.settings import IntakeSettings, ServerSettings, TwilioSettings
@@ -26,7 +26,7 @@ from tests.integration.messaging_providers import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     Providers,
-    serve_providers,
+    providers_on,
 )
 from tests.integration.test_routing_api import call, eventually
 from tests.integration.twilio_webhooks import PUBLIC_URL, post_sms
@@ -38,8 +38,8 @@ OUR_NUMBER = "+33644600000"
 
 
 @pytest.fixture
-async def providers() -> AsyncIterator[Providers]:
-    async with serve_providers() as doubles:
+async def providers(ctx: AppContext) -> AsyncIterator[Providers]:
+    async with providers_on(ctx) as doubles:
         yield doubles
 
 

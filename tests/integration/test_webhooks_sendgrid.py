@@ -18,7 +18,7 @@ from opencx.features.context import AppContext, transaction
 from opencx.settings import SendGridSettings
 from tests.conftest import Caller
 from tests.integration.test_directory_api import assert_problem, post
-from tests.unit.channels.sendgrid.recorded import load
+from tests.unit.providers.sendgrid.recorded import load
 
 TOKEN = "inbound-parse-token-0123456789"
 URL = "/webhooks/sendgrid/inbound"

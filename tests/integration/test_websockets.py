@@ -8,6 +8,7 @@ import contextlib
 import json
 from base64 import b64encode
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -16,37 +17,74 @@ import pytest
 from fastapi import FastAPI
 from itsdangerous import TimestampSigner
 
-from opencx.core.enums import Channel, Direction, PresenceState, Role, SiteKind
+from opencx.core.enums import Channel, Direction, InteractionState, PresenceState, Role, SiteKind
+from opencx.core.errors import NotFound
 from opencx.core.events import DomainEvent
-from opencx.core.live_views import AgentView, SnapshotMark, SupervisorView, View, apply, relevant
+from opencx.core.live_views import (
+    AgentView,
+    SnapshotMark,
+    SupervisorView,
+    View,
+    WorkState,
+    apply,
+    relevant,
+    view_json,
+)
 from opencx.core.permissions import Principal
+from opencx.core.routing.model import SiteState
 from opencx.features.auth import create_api_token, end_session, list_api_tokens, start_session
+from opencx.features.chat.visitors import publish_typing
 from opencx.features.context import AppContext
 from opencx.features.conversations.conversations import ConversationCreate, create_conversation
-from opencx.features.conversations.interactions import InteractionCreate, create_interaction
+from opencx.features.conversations.help_requests import (
+    HelpAnswer,
+    HelpRequestCreate,
+    answer_help_request,
+    ask_for_help,
+)
+from opencx.features.conversations.interactions import (
+    InteractionCreate,
+    StateChange,
+    change_interaction_state,
+    create_interaction,
+)
 from opencx.features.customers.schemas import CustomerCreate
 from opencx.features.customers.service import create_customer
 from opencx.features.directory.queues import QueueCreate, create_queue
 from opencx.features.directory.sites import SiteCreate, SiteUpdate, create_site, update_site
-from opencx.features.live import read_agent_view, read_supervisor_view
+from opencx.features.live import read_agent_view, read_details, read_supervisor_view
 from opencx.features.routing.engine import routing_service
+from opencx.features.routing.insight import SiteRoutingUpdate, set_site_routing_state
 from opencx.features.routing.tasks import TaskCreate, create_task
 from opencx.features.users.presence import PresenceUpdate, set_agent_presence
 from opencx.features.users.service import UserCreate, UserOut, create_user_as_system
 from opencx.realtime.bus import InProcessBus
 from opencx.testing import FakeClock, RecordingPublisher
 from opencx.web import create_app
+from tests.conftest import Caller, MakeCaller
+from tests.integration.test_routing_api import (
+    Floor,
+    agent_on,
+    build_floor,
+    call,
+    offers,
+    task_when,
+)
+from tests.integration.test_routing_api import router as router  # a fixture
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def replay(view: View, mark: SnapshotMark, events: list[DomainEvent], viewer: Principal) -> View:
-    """What a client holds: the snapshot, then each event the server would send."""
+async def replay(
+    ctx: AppContext, view: View, mark: SnapshotMark, events: list[DomainEvent], viewer: Principal
+) -> View:
+    """What a client holds: the snapshot, then each event the server would send, with
+    the details the server would send beside it."""
     for event in events:
         if event.id is not None and mark.covers(event.id):
             continue
         if relevant(view, event, viewer):
-            view = apply(view, event)
+            view = apply(view, event, await read_details(ctx, view, event))
             assert not view.needs_resync, event
     return view
 
@@ -104,13 +142,143 @@ async def test_supervisor_views_converge(
 
     for viewer, (view, mark) in stale.items():
         # Every event since the start, including those the snapshot already reflects.
-        replayed = replay(view, mark, publisher.events, viewer)
+        replayed = await replay(ctx, view, mark, publisher.events, viewer)
         fresh, _ = await read_supervisor_view(ctx, viewer)
         assert replayed == fresh
         assert replayed != view
     partner_view, _ = await read_supervisor_view(ctx, partner)
     assert sorted(partner_view.agents) == [bob.id, partner_boss.id]
     assert sorted(partner_view.sites) == [dakar.id]
+
+
+async def test_queues_converge_and_a_partner_supervisor_sees_only_their_sites(
+    ctx: AppContext, publisher: RecordingPublisher, clock: FakeClock
+) -> None:
+    """Contacts queued, offered and ended by hand in two sites' queues: stale views plus
+    events equal fresh ones; the partner's shows their queue alone, and they may not
+    steer the other site."""
+    admin = await system_admin(ctx)
+    lyon = await create_site(ctx, admin, SiteCreate(name="Lyon"))
+    dakar = await create_site(ctx, admin, SiteCreate(name="Dakar", kind=SiteKind.PARTNER))
+    boss = await user(ctx, "boss@example.com", Role.SUPERVISOR, lyon.id)
+    partner_boss = await user(ctx, "pboss@example.com", Role.SUPERVISOR, dakar.id)
+    internal = Principal(user_id=boss.id, role=Role.SUPERVISOR, site_id=lyon.id)
+    partner = Principal(
+        user_id=partner_boss.id, role=Role.SUPERVISOR, site_id=dakar.id, site_kind=SiteKind.PARTNER
+    )
+    contacts: dict[int, list[int]] = {}
+    for site in (lyon, dakar):
+        queue = await create_queue(
+            ctx, admin, QueueCreate(name=f"Chat {site.name}", channel=Channel.CHAT, site_id=site.id)
+        )
+        customer = await create_customer(ctx, admin, CustomerCreate(display_name="Ada"))
+        conversation = await create_conversation(
+            ctx, admin, ConversationCreate(customer_id=customer.id, queue_id=queue.id)
+        )
+        contacts[queue.id] = []
+        for _ in range(2):
+            made = await create_interaction(
+                ctx,
+                admin,
+                conversation.id,
+                InteractionCreate(
+                    channel=Channel.CHAT, direction=Direction.INBOUND, queue_id=queue.id
+                ),
+            )
+            contacts[queue.id].append(made.id)
+    lyon_queue, dakar_queue = sorted(contacts)
+    first = contacts[lyon_queue][0]
+    await change_interaction_state(ctx, admin, first, StateChange(state=InteractionState.QUEUED))
+    stale = {p: await read_supervisor_view(ctx, p) for p in (internal, partner)}
+
+    clock.advance(10)
+    for interaction_id in (contacts[lyon_queue][1], *contacts[dakar_queue]):
+        await change_interaction_state(
+            ctx, admin, interaction_id, StateChange(state=InteractionState.QUEUED)
+        )
+    clock.advance(10)
+    await change_interaction_state(ctx, admin, first, StateChange(state=InteractionState.ACTIVE))
+    await change_interaction_state(
+        ctx, admin, contacts[dakar_queue][0], StateChange(state=InteractionState.ABANDONED)
+    )
+
+    for viewer, (view, mark) in stale.items():
+        replayed = await replay(ctx, view, mark, publisher.events, viewer)
+        fresh, _ = await read_supervisor_view(ctx, viewer)
+        assert replayed == fresh
+        assert replayed != view
+    internal_view, _ = await read_supervisor_view(ctx, internal)
+    assert isinstance(internal_view, SupervisorView)
+    assert sorted(internal_view.queues) == [lyon_queue, dakar_queue]
+    assert sorted(internal_view.waiting) == [contacts[lyon_queue][1], contacts[dakar_queue][1]]
+    partner_view, _ = await read_supervisor_view(ctx, partner)
+    assert list(partner_view.queues) == [dakar_queue]
+    [(waiting_id, waiting)] = partner_view.waiting.items()
+    assert (waiting_id, waiting.queue_id) == (contacts[dakar_queue][1], dakar_queue)
+    assert waiting.since == clock.now() - timedelta(seconds=10)
+    json_queues = view_json(partner_view)["queues"]
+    assert [q["name"] for q in json_queues] == ["Chat Dakar"]
+    with pytest.raises(NotFound):
+        await set_site_routing_state(
+            ctx, partner, lyon.id, SiteRoutingUpdate(state=SiteState.CLOSED)
+        )
+
+
+async def test_help_requests_converge_for_supervisors_and_the_asking_agent(
+    ctx: AppContext, publisher: RecordingPublisher
+) -> None:
+    admin = await system_admin(ctx)
+    lyon = await create_site(ctx, admin, SiteCreate(name="Lyon"))
+    dakar = await create_site(ctx, admin, SiteCreate(name="Dakar", kind=SiteKind.PARTNER))
+    ana = await user(ctx, "ana@example.com", Role.AGENT, lyon.id)
+    boss = await user(ctx, "boss@example.com", Role.SUPERVISOR, lyon.id)
+    partner_boss = await user(ctx, "pboss@example.com", Role.SUPERVISOR, dakar.id)
+    asking = Principal(user_id=ana.id, role=Role.AGENT, site_id=lyon.id)
+    internal = Principal(user_id=boss.id, role=Role.SUPERVISOR, site_id=lyon.id)
+    partner = Principal(
+        user_id=partner_boss.id, role=Role.SUPERVISOR, site_id=dakar.id, site_kind=SiteKind.PARTNER
+    )
+    conversations = {}
+    for site in (lyon, dakar):
+        queue = await create_queue(
+            ctx, admin, QueueCreate(name=f"Chat {site.name}", channel=Channel.CHAT, site_id=site.id)
+        )
+        customer = await create_customer(ctx, admin, CustomerCreate(display_name="Ada"))
+        created = await create_conversation(
+            ctx, admin, ConversationCreate(customer_id=customer.id, queue_id=queue.id)
+        )
+        conversations[site.id] = created.id
+    first = await ask_for_help(
+        ctx, asking, HelpRequestCreate(conversation_id=conversations[lyon.id], question="One?")
+    )
+    stale = {p: await read_supervisor_view(ctx, p) for p in (internal, partner)}
+    stale_agent = await read_agent_view(ctx, asking)
+
+    second = await ask_for_help(
+        ctx, asking, HelpRequestCreate(conversation_id=conversations[dakar.id], question="Two?")
+    )
+    await ask_for_help(
+        ctx, asking, HelpRequestCreate(conversation_id=conversations[lyon.id], question="Three?")
+    )
+    await answer_help_request(ctx, internal, first.id, HelpAnswer(answer="Yes"))
+    await answer_help_request(ctx, partner, second.id, HelpAnswer(answer="No"))
+
+    for viewer, (view, mark) in [*stale.items(), (asking, stale_agent)]:
+        replayed = await replay(ctx, view, mark, publisher.events, viewer)
+        fresh = (
+            await read_agent_view(ctx, viewer)
+            if viewer is asking
+            else await read_supervisor_view(ctx, viewer)
+        )[0]
+        assert replayed == fresh
+        # The partner's one request came and went: their view is back where it was.
+        assert (replayed != view) is (viewer is not partner)
+    internal_view, _ = await read_supervisor_view(ctx, internal)
+    assert [r.question for r in internal_view.help_requests.values()] == ["Three?"]
+    partner_view, _ = await read_supervisor_view(ctx, partner)
+    assert partner_view.help_requests == {}
+    agent_view, _ = await read_agent_view(ctx, asking)
+    assert len(agent_view.help_pending) == 1
 
 
 async def test_agent_view_converges(
@@ -129,7 +297,7 @@ async def test_agent_view_converges(
         clock.advance(10)
         await presence(ctx, ana.id, *mine)
         await presence(ctx, bob.id, *theirs)
-    replayed = replay(view, mark, publisher.events, viewer)
+    replayed = await replay(ctx, view, mark, publisher.events, viewer)
     fresh, _ = await read_agent_view(ctx, viewer)
     assert isinstance(replayed, AgentView)
     assert replayed == fresh
@@ -150,6 +318,174 @@ async def test_new_users_make_the_view_resync(
     fresh, _ = await read_supervisor_view(ctx, viewer)
     assert isinstance(fresh, SupervisorView)
     assert len(fresh.agents) == len(view.agents) + 1
+
+
+async def chat_for(client: httpx.AsyncClient, floor: Floor, customer: dict[str, Any]) -> int:
+    """A chat of ``customer`` (a customer's body) waiting in the floor's queue, routed."""
+    admin = floor.admin
+    created = await call(client, admin, "POST", "/customers", customer, expect=201)
+    body = {"customer_id": created["id"], "queue_id": floor.queue_id, "subject": "Colis"}
+    conversation = await call(client, admin, "POST", "/conversations", body, expect=201)
+    interaction = await call(
+        client,
+        admin,
+        "POST",
+        f"/conversations/{conversation['id']}/interactions",
+        {"channel": "chat", "direction": "inbound"},
+        expect=201,
+    )
+    task = await call(
+        client, admin, "POST", "/tasks", {"interaction_id": interaction["id"]}, expect=201
+    )
+    return int(task["id"])
+
+
+async def pending_offer(
+    client: httpx.AsyncClient, floor: Floor, agent: Caller, task_id: int
+) -> int:
+    reserved = await task_when(client, floor.admin, task_id, "reserved")
+    assert reserved["worker_id"] == agent.user.id
+    [offer] = [o for o in await offers(client, agent, state="pending") if o["task_id"] == task_id]
+    return int(offer["id"])
+
+
+@pytest.mark.usefixtures("router")
+async def test_the_agent_desk_converges_through_routing(
+    ctx: AppContext,
+    client: httpx.AsyncClient,
+    admin: Caller,
+    make_caller: MakeCaller,
+    publisher: RecordingPublisher,
+) -> None:
+    """Offers with their customer and queue, work in hand held, resumed, wrapped up,
+    handed on with a note, rejected and ended: events applied to stale views equal
+    fresh ones, for the agent who hands on and the one who takes over."""
+    floor = await build_floor(client, admin)
+    ana = await agent_on(client, make_caller, floor)
+    bob = await agent_on(client, make_caller, floor, presence="not_ready")
+    viewers = [Principal(user_id=who.user.id, role=Role.AGENT) for who in (ana, bob)]
+    stale = [await read_agent_view(ctx, viewer) for viewer in viewers]
+    supervisor = Principal(user_id=admin.user.id, role=Role.ADMIN)
+    supervised = await read_supervisor_view(ctx, supervisor)
+
+    first = await chat_for(
+        client, floor, {"identities": [{"kind": "email", "value": "zoe@example.com"}]}
+    )
+    await call(
+        client,
+        ana,
+        "POST",
+        f"/reservations/{await pending_offer(client, floor, ana, first)}/accept",
+    )
+    interaction = (await call(client, ana, "GET", f"/tasks/{first}"))["interaction_id"]
+    for state in ("held", "active", "held"):
+        path = f"/interactions/{interaction}/state"
+        await call(client, ana, "POST", path, {"state": state})
+    held, _ = await read_agent_view(ctx, viewers[0])
+    assert held.conversations[first].state is WorkState.HELD
+    await call(client, ana, "POST", f"/tasks/{first}/complete")  # from hold: wraps up
+    wrapping, _ = await read_agent_view(ctx, viewers[0])
+    assert wrapping.conversations[first].state is WorkState.WRAP_UP
+
+    second = await chat_for(client, floor, {"display_name": "Marc"})
+    await call(
+        client,
+        ana,
+        "POST",
+        f"/reservations/{await pending_offer(client, floor, ana, second)}/accept",
+    )
+    conversation = (await call(client, ana, "GET", f"/interactions/{interaction}"))[
+        "conversation_id"
+    ]
+    message = {
+        "body_text": "Bonjour",
+        "channel": "chat",
+        "direction": "outbound",
+        "author_kind": "agent",
+    }
+    await call(client, ana, "POST", f"/conversations/{conversation}/messages", message, expect=201)
+    await call(client, bob, "PUT", f"/users/{bob.user.id}/presence", {"state": "available"})
+    handover = {"worker_ids": [bob.user.id], "note": "Client VIP, colis perdu deux fois"}
+    await call(client, ana, "POST", f"/tasks/{second}/transfer", handover)
+    bob_offer = await pending_offer(client, floor, bob, second)
+    midway, _ = await read_agent_view(ctx, viewers[1])
+    assert midway.offers[bob_offer].transfer_note == handover["note"]
+    assert (midway.offers[bob_offer].customer_name, midway.offers[bob_offer].subject) == (
+        "Marc",
+        "Colis",
+    )
+    await call(client, bob, "POST", f"/reservations/{bob_offer}/accept")
+    reason = {"state": "not_ready", "reason": "break"}
+    await call(client, bob, "PUT", f"/users/{bob.user.id}/presence", reason)
+
+    third = await chat_for(client, floor, {"display_name": "Léa"})
+    await call(
+        client,
+        ana,
+        "POST",
+        f"/reservations/{await pending_offer(client, floor, ana, third)}/reject",
+    )
+    fourth = await chat_for(client, floor, {"display_name": "Paul"})
+    await pending_offer(client, floor, ana, fourth)  # left pending
+    await call(client, ana, "POST", f"/tasks/{first}/end-wrap-up")
+
+    for viewer, (view, mark) in zip(viewers, stale, strict=True):
+        replayed = await replay(ctx, view, mark, publisher.events, viewer)
+        fresh, _ = await read_agent_view(ctx, viewer)
+        assert replayed == fresh
+        assert replayed != view
+    # The supervisor's queues and agents' contacts in hand converge the same way.
+    replayed = await replay(ctx, *supervised, publisher.events, supervisor)
+    fresh_floor, _ = await read_supervisor_view(ctx, supervisor)
+    assert replayed == fresh_floor
+    assert isinstance(fresh_floor, SupervisorView)
+    # The third (declined, queued again) and the fourth (offered to Ana, not taken) wait.
+    assert len(fresh_floor.waiting) == 2
+    assert {c.queue_id for c in fresh_floor.waiting.values()} == {floor.queue_id}
+    assert fresh_floor.handling == {second: bob.user.id}
+    mine, _ = await read_agent_view(ctx, viewers[0])
+    assert isinstance(mine, AgentView)
+    assert [o.task_id for o in mine.offers.values()] == [fourth]
+    assert mine.conversations == {}  # wrapped up, handed on
+    theirs, _ = await read_agent_view(ctx, viewers[1])
+    [taken] = theirs.conversations.values()
+    assert (taken.task_id, taken.state, taken.customer_name) == (second, WorkState.ACTIVE, "Marc")
+
+
+@pytest.mark.usefixtures("router")
+async def test_a_wrap_up_shows_until_when_and_a_customer_without_a_name_by_their_address(
+    ctx: AppContext,
+    client: httpx.AsyncClient,
+    admin: Caller,
+    make_caller: MakeCaller,
+    publisher: RecordingPublisher,
+) -> None:
+    floor = await build_floor(client, admin, wrap_up_seconds=45)
+    ana = await agent_on(client, make_caller, floor)
+    viewer = Principal(user_id=ana.user.id, role=Role.AGENT)
+    stale, mark = await read_agent_view(ctx, viewer)
+    customer = {
+        "identities": [
+            {"kind": "web", "value": "visitor-81"},
+            {"kind": "phone", "value": "+33612345678"},
+        ]
+    }
+    task_id = await chat_for(client, floor, customer)
+    await call(
+        client,
+        ana,
+        "POST",
+        f"/reservations/{await pending_offer(client, floor, ana, task_id)}/accept",
+    )
+    await call(client, ana, "POST", f"/tasks/{task_id}/complete")
+    fresh, _ = await read_agent_view(ctx, viewer)
+    assert await replay(ctx, stale, mark, publisher.events, viewer) == fresh
+    data = view_json(fresh)["conversations"]
+    assert [(c["task_id"], c["state"], c["customer_name"]) for c in data] == [
+        (task_id, "wrap_up", "+33612345678")
+    ]
+    assert data[0]["since"] == "2026-01-05T09:00:00+00:00"
+    assert data[0]["wrap_up_until"] == "2026-01-05T09:00:45+00:00"
 
 
 # --- the WebSocket protocol through the ASGI app --------------------------------------
@@ -273,7 +609,7 @@ async def test_supervisor_gets_a_snapshot_then_numbered_events(live: Live) -> No
         assert snapshot["seq"] == 0
         assert "resync" not in snapshot
         assert snapshot["data"]["sites"] == [
-            {"id": site_id, "name": "Lyon", "kind": "internal", "is_open": True}
+            {"id": site_id, "name": "Lyon", "kind": "internal", "is_open": True, "state": "open"}
         ]
         assert [a["display_name"] for a in snapshot["data"]["agents"]] == ["ana", "boss"]
 
@@ -326,6 +662,32 @@ async def test_agent_gets_only_their_own_presence(live: Live) -> None:
         assert message["event"]["entity_id"] == ana.id
 
 
+async def test_an_agent_socket_once_up_to_date_is_handed_only_what_concerns_them(
+    live: Live,
+) -> None:
+    ana, ana_token = await live.caller("ana@example.com", Role.AGENT)
+    bob, bob_token = await live.caller("bob@example.com", Role.AGENT)
+    bus = live.ctx.publisher
+    assert isinstance(bus, InProcessBus)
+    async with live.connect(f"/ws/agent?token={ana_token}") as ws:
+        await ws.receive_json()
+        async with asyncio.timeout(5):
+            while bus.narrowed_count != 1:  # noqa: ASYNC110 - the server narrows on its own time
+                await asyncio.sleep(0.01)
+        for who, token in [(bob, bob_token), (ana, ana_token)]:
+            response = await live.http.put(
+                f"/api/v1/users/{who.id}/presence",
+                json={"state": "available"},
+                headers=bearer(token),
+            )
+            assert response.status_code == 200, response.text
+        message = await ws.receive_json()
+        assert (message["seq"], message["event"]["entity_id"]) == (1, ana.id)
+    async with asyncio.timeout(5):
+        while bus.narrowed_count:  # noqa: ASYNC110 - closing is the server's
+            await asyncio.sleep(0.01)
+
+
 async def test_partner_supervisor_sees_only_their_sites(live: Live) -> None:
     own = await live.site("Dakar", SiteKind.PARTNER)
     other = await live.site("Lyon")
@@ -367,7 +729,8 @@ async def test_bus_overflow_sends_a_resync_snapshot_and_goes_on(live: Live) -> N
         assert (message["type"], message["seq"], message["resync"]) == ("snapshot", 1, True)
         await live.http.patch(f"/api/v1/sites/{site_id}", json={"name": "L"}, headers=bearer(token))
         assert (await ws.receive_json())["seq"] == 2  # subscribed again
-    assert bus.subscriber_count == 0  # and unsubscribed when the client left
+        with_the_client = bus.subscriber_count  # the socket, and the token cache
+    assert bus.subscriber_count == with_the_client - 1  # unsubscribed when the client left
 
 
 async def test_unauthenticated_and_forbidden_are_closed_with_4401_and_4403(live: Live) -> None:
@@ -436,8 +799,11 @@ async def test_an_agent_is_offered_a_task_live_and_finds_it_again_on_reconnectin
     live: Live,
 ) -> None:
     admin = await system_admin(live.ctx)
-    queue = await create_queue(live.ctx, admin, QueueCreate(name="Support", channel=Channel.VOICE))
+    queue = await create_queue(
+        live.ctx, admin, QueueCreate(name="Support", channel=Channel.VOICE, auto_accept=True)
+    )
     ana, ana_token = await live.caller("ana@example.com", Role.AGENT)
+    _, admin_token = await live.caller("admin@example.com", Role.ADMIN)
     customer = await create_customer(live.ctx, admin, CustomerCreate(display_name="Ada"))
     conversation = await create_conversation(
         live.ctx, admin, ConversationCreate(customer_id=customer.id, queue_id=queue.id)
@@ -451,23 +817,89 @@ async def test_an_agent_is_offered_a_task_live_and_finds_it_again_on_reconnectin
     router = asyncio.create_task(routing_service(live.ctx))
     try:
         async with live.connect(f"/ws/agent?token={ana_token}") as ws:
-            assert (await ws.receive_json())["data"]["offers"] == []
+            snapshot = (await ws.receive_json())["data"]
+            assert (snapshot["offers"], snapshot["conversations"]) == ([], [])
+            assert snapshot["help_answers_pending"] == []
             await presence(live.ctx, ana.id, "available")
-            await create_task(live.ctx, admin, TaskCreate(interaction_id=interaction.id))
-            while True:
-                message = await asyncio.wait_for(ws.receive_json(), 10)
-                if message["event"]["type"] == "reservation.created":
-                    break
+            task = await create_task(live.ctx, admin, TaskCreate(interaction_id=interaction.id))
+            message = await next_event(ws, "reservation.created")
             offer = message["event"]["payload"]
             assert offer["worker_id"] == ana.id
             assert offer["interaction_id"] == interaction.id
             assert offer["conversation_id"] == conversation.id
             assert offer["state"] == "pending"
+            assert "customer_name" not in offer  # no personal data in events
+            assert message["details"] == {
+                "reservation_id": offer["reservation_id"],
+                "task_id": task.id,
+                "interaction_id": interaction.id,
+                "conversation_id": conversation.id,
+                "channel": "voice",
+                "queue_id": queue.id,
+                "expires_at": offer["expires_at"],
+                "callback": False,
+                "customer_id": customer.id,
+                "customer_name": "Ada",
+                "queue_name": "Support",
+                "waiting_since": "2026-01-05T09:00:00+00:00",
+                "auto_accept": True,
+                "transfer_note": None,
+                "subject": None,
+            }
+
+            # The customer typing and writing reach the agent the contact is offered to.
+            await publish_typing(live.ctx, conversation.id, who="agent", name="Ana")
+            await publish_typing(live.ctx, conversation.id, who="visitor", name="Ada")
+            typing = await ws.receive_json()
+            assert typing["event"]["type"] == "chat.typing"
+            assert typing["event"]["payload"]["who"] == "visitor"
+            said = {"channel": "voice", "direction": "inbound", "author_kind": "customer"}
+            posted = await live.http.post(
+                f"/api/v1/conversations/{conversation.id}/messages",
+                json={**said, "body_text": "Allô ?"},
+                headers=bearer(admin_token),
+            )
+            assert posted.status_code == 201, posted.text
+            news = await next_event(ws, "message.created")
+            assert news["event"]["entity_id"] == posted.json()["id"]
+
+            accepted = await live.http.post(
+                f"/api/v1/reservations/{offer['reservation_id']}/accept",
+                headers=bearer(ana_token),
+            )
+            assert accepted.status_code == 200, accepted.text
+            taken = await next_event(ws, "reservation.updated")
+            assert taken["event"]["payload"]["state"] == "accepted"
+            assert taken["event"]["payload"]["accepted_at"] == "2026-01-05T09:00:00+00:00"
         async with live.connect(f"/ws/agent?token={ana_token}") as ws:
-            (again,) = (await ws.receive_json())["data"]["offers"]
-            assert again["reservation_id"] == offer["reservation_id"]
-            assert again["expires_at"] == offer["expires_at"]
+            data = (await ws.receive_json())["data"]
+            assert data["offers"] == []
+            assert data["conversations"] == [
+                {
+                    "task_id": task.id,
+                    "interaction_id": interaction.id,
+                    "conversation_id": conversation.id,
+                    "channel": "voice",
+                    "queue_id": queue.id,
+                    "queue_name": "Support",
+                    "customer_id": customer.id,
+                    "customer_name": "Ada",
+                    "subject": None,
+                    "state": "active",
+                    "since": "2026-01-05T09:00:00+00:00",
+                    "wrap_up_until": None,
+                }
+            ]
     finally:
         router.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await router
+
+
+async def next_event(ws: AsgiWebSocket, type_: str) -> dict[str, Any]:
+    """The next event message of ``type_``, skipping the others the router sends."""
+    while True:
+        message: dict[str, Any] = await asyncio.wait_for(ws.receive_json(), 10)
+        assert message["type"] == "event", message  # no resync: the reducers kept up
+        if message["event"]["type"] == type_:
+            return message

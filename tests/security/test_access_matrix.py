@@ -33,15 +33,19 @@ from opencx.core.enums import (
     Role,
     SiteKind,
 )
+from opencx.core.knowledge import CannedScope, ContentLocale
 from opencx.core.permissions import Principal
 from opencx.db.models import RoutingReservation
 from opencx.features.auth import create_api_token
 from opencx.features.auth.tokens import list_tokens_as_system
+from opencx.features.connectors import ConnectorCreate, create_connector
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.attachments import add_attachment
 from opencx.features.conversations.conversations import ConversationCreate, create_conversation
+from opencx.features.conversations.help_requests import HelpRequestCreate, ask_for_help
 from opencx.features.conversations.interactions import InteractionCreate, create_interaction
 from opencx.features.conversations.messages import MessageCreate, post_message
+from opencx.features.conversations.notes import NoteCreate, post_note
 from opencx.features.customers.schemas import CustomerCreate, IdentityIn
 from opencx.features.customers.service import create_customer
 from opencx.features.directory.business_hours import (
@@ -56,6 +60,13 @@ from opencx.features.directory.queues import QueueCreate, create_queue
 from opencx.features.directory.sites import SiteCreate, create_site
 from opencx.features.directory.skills import SkillCreate, create_skill
 from opencx.features.directory.teams import TeamCreate, create_team
+from opencx.features.directory.whatsapp_templates import TemplateCreate, create_template
+from opencx.features.knowledge import (
+    ArticleCreate,
+    CannedCreate,
+    create_article,
+    create_canned_response,
+)
 from opencx.features.routing.engine import RoutingEngine, routing_service
 from opencx.features.routing.leadership import Leadership
 from opencx.features.routing.tasks import TaskCreate, create_task
@@ -65,6 +76,7 @@ from opencx.features.users.service import UserCreate, create_user_as_system
 from opencx.jobs.backends import apply_job_schema
 from opencx.runtime import build_context
 from opencx.settings import Settings
+from opencx.testing import FakeHttp
 from opencx.web import create_app
 from tests.contract.test_openapi_contract import SCHEMA_TIMEOUT, _operation_labels
 
@@ -122,6 +134,14 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "DELETE /api/v1/customers/{customer_id}/identities/{identity_id}": ALL,
     "POST /api/v1/customers/{customer_id}/identities/{identity_id}/confirm": ALL,
     "POST /api/v1/customers/{customer_id}/merge": SUPERVISOR_UP,
+    "GET /api/v1/customers/{customer_id}/overview": ALL,
+    "GET /api/v1/customers/{customer_id}/connectors": ALL,
+    # A connector's configuration says where the company's systems are and how to
+    # enter them: admins only, reading included.
+    "GET /api/v1/connectors": ADMIN,
+    "POST /api/v1/connectors": ADMIN,
+    **{f"{m} /api/v1/connectors/{{connector_id}}": ADMIN for m in ("GET", "PATCH", "DELETE")},
+    "POST /api/v1/connectors/{connector_id}/test": ADMIN,
     "GET /api/v1/customers/{customer_id}/merges": ALL,
     "GET /api/v1/conversations": ALL,
     "POST /api/v1/conversations": ALL,
@@ -136,6 +156,20 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "POST /api/v1/conversations/{conversation_id}/interactions": ALL,
     "GET /api/v1/interactions/{interaction_id}": ALL,
     "POST /api/v1/interactions/{interaction_id}/state": ALL,
+    # Agents code the contacts they handled (another's is a 409); supervisors any.
+    "POST /api/v1/interactions/{interaction_id}/wrap-up": ALL,
+    "GET /api/v1/conversations/{conversation_id}/notes": ALL,
+    "POST /api/v1/conversations/{conversation_id}/notes": ALL,
+    "GET /api/v1/notes/{note_id}": ALL,
+    # Agents ask and read their own requests (another's is a 404); supervisors answer.
+    "GET /api/v1/help-requests": ALL,
+    "POST /api/v1/help-requests": ALL,
+    "GET /api/v1/inbox": ALL,
+    "POST /api/v1/conversations/{conversation_id}/snooze": ALL,
+    "DELETE /api/v1/conversations/{conversation_id}/snooze": ALL,
+    "GET /api/v1/colleagues": ALL,
+    "GET /api/v1/help-requests/{request_id}": ALL,
+    "POST /api/v1/help-requests/{request_id}/answer": SUPERVISOR_UP,
     "GET /api/v1/conversations/{conversation_id}/messages": ALL,
     "POST /api/v1/conversations/{conversation_id}/messages": ALL,
     "POST /api/v1/conversations/{conversation_id}/typing": ALL,
@@ -146,6 +180,7 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "GET /api/v1/attachments/{attachment_id}/content": ALL,
     "GET /api/v1/events": SUPERVISOR_UP,
     "GET /api/v1/audit": ADMIN,
+    "GET /api/v1/reports/intervals": SUPERVISOR_UP,
     "GET /api/v1/routing/workflow": ALL,
     "PUT /api/v1/routing/workflow": ADMIN,
     # Agents act only on their own tasks and offers: the services check that, and
@@ -163,6 +198,28 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "POST /api/v1/reservations/{reservation_id}/reject": ALL,
     "GET /api/v1/queues/{queue_id}/wait": ALL,
     "POST /api/v1/sites/{site_id}/routing-state": SUPERVISOR_UP,
+    # Agents manage their personal responses, supervisors their team's: the world's
+    # response is the company's, which only admins manage.
+    "GET /api/v1/canned-responses": ALL,
+    "POST /api/v1/canned-responses": ALL,
+    "GET /api/v1/canned-responses/{response_id}": ALL,
+    "PATCH /api/v1/canned-responses/{response_id}": ADMIN,
+    "DELETE /api/v1/canned-responses/{response_id}": ADMIN,
+    "POST /api/v1/canned-responses/{response_id}/render": ALL,
+    "GET /api/v1/knowledge/articles": ALL,
+    "POST /api/v1/knowledge/articles": SUPERVISOR_UP,
+    "GET /api/v1/knowledge/articles/{article_id}": ALL,
+    "PATCH /api/v1/knowledge/articles/{article_id}": SUPERVISOR_UP,
+    "DELETE /api/v1/knowledge/articles/{article_id}": SUPERVISOR_UP,
+    "GET /api/v1/conversations/{conversation_id}/suggestions": ALL,
+    # Admins keep each WhatsApp account's approved templates; everyone who sees the
+    # account reads them, and agents the ones a conversation's answer may use.
+    "GET /api/v1/channel-accounts/{account_id}/whatsapp-templates": ALL,
+    "POST /api/v1/channel-accounts/{account_id}/whatsapp-templates": ADMIN,
+    "GET /api/v1/whatsapp-templates/{template_id}": ALL,
+    "PATCH /api/v1/whatsapp-templates/{template_id}": ADMIN,
+    "DELETE /api/v1/whatsapp-templates/{template_id}": ADMIN,
+    "GET /api/v1/conversations/{conversation_id}/whatsapp-templates": ALL,
 }
 PUBLIC = {"GET /healthz", "GET /readyz"}
 #: Bodies whose rules the schema cannot express (cross-field checks), given outright.
@@ -177,6 +234,14 @@ BODIES: dict[str, dict[str, Any]] = {
         "direction": "outbound",
         "author_kind": "agent",
     },
+    # The account in the world is a WhatsApp number: Meta's, so no Content SID needed.
+    "POST /api/v1/channel-accounts/{account_id}/whatsapp-templates": {
+        "name": "order_update",
+        "language": "fr",
+        "body": "Commande {{1}}",
+    },
+    # A personal response, which every role may write (company and team ones are not).
+    "POST /api/v1/canned-responses": {"title": "x", "body": "y", "locale": "en"},
 }
 API_LABELS = [label for label in _operation_labels() if label not in PUBLIC]
 
@@ -225,7 +290,7 @@ async def _populate(ctx: AppContext) -> World:
     queue_b = await create_queue(
         ctx, admin, QueueCreate(name="B phone", channel=Channel.VOICE, site_id=partner_b.id)
     )
-    account = await create_account(
+    await create_account(
         ctx,
         admin,
         ChannelAccountCreate(
@@ -235,6 +300,28 @@ async def _populate(ctx: AppContext) -> World:
             name="B mail",
             queue_id=queue_b.id,
         ),
+    )
+    account = await create_account(
+        ctx,
+        admin,
+        ChannelAccountCreate(
+            channel=Channel.WHATSAPP,
+            provider="meta",
+            address="106540352242922",
+            name="B WhatsApp",
+            queue_id=queue_b.id,
+        ),
+    )
+    template = await create_template(
+        ctx,
+        admin,
+        account.id,
+        TemplateCreate(name="welcome", language="en", body="Hello {{1}}"),
+    )
+    connector = await create_connector(
+        ctx,
+        admin,
+        ConnectorCreate(name="CRM", url_template="https://crm.example.com/c/{customer.id}"),
     )
     customer = await create_customer(
         ctx,
@@ -266,6 +353,10 @@ async def _populate(ctx: AppContext) -> World:
         ),
     )
 
+    note = await post_note(ctx, admin, conversation.id, NoteCreate(body="Checked the invoice"))
+    asked = await ask_for_help(
+        ctx, admin, HelpRequestCreate(conversation_id=conversation.id, question="Refund?")
+    )
     attachment = await add_attachment(
         ctx,
         admin,
@@ -273,6 +364,21 @@ async def _populate(ctx: AppContext) -> World:
         filename="invoice.pdf",
         content_type="application/pdf",
         read=_reader(b"%PDF-1.4 invoice"),
+    )
+    canned = await create_canned_response(
+        ctx,
+        admin,
+        CannedCreate(
+            title="Hello",
+            body="Hello {{ customer.name }}",
+            locale=ContentLocale.EN,
+            scope=CannedScope.COMPANY,
+        ),
+    )
+    article = await create_article(
+        ctx,
+        admin,
+        ArticleCreate(title="Refunds", body="Five days.", locale=ContentLocale.EN, published=True),
     )
     tokens: dict[str, str] = {}
     own_ids: dict[str, int] = {}
@@ -305,6 +411,7 @@ async def _populate(ctx: AppContext) -> World:
         "holiday_id": holiday.id,
         "reason_id": reason.id,
         "account_id": account.id,
+        "connector_id": connector.id,
         "user_id": user_on_b.id,
         "customer_id": customer.id,
         "identity_id": customer.identities[0].id,
@@ -312,9 +419,14 @@ async def _populate(ctx: AppContext) -> World:
         "interaction_id": interaction.id,
         "message_id": message.id,
         "attachment_id": attachment.id,
+        "note_id": note.id,
+        "request_id": asked.id,
         "task_id": task_id,
         "reservation_id": reservation_id,
         "token_id": b_token.id,
+        "response_id": canned.id,
+        "article_id": article.id,
+        "template_id": template.id,
     }
     return World(ids=ids, tokens=tokens, own_ids=own_ids)
 
@@ -375,6 +487,7 @@ def _reader(data: bytes) -> Any:
 def world(settings: Settings) -> Iterator[tuple[FastAPI, World]]:
     built = asyncio.run(_build_world(settings))
     ctx = build_context(settings)
+    ctx.http = FakeHttp()  # a connector's business system: nothing leaves the test
     # Task and offer actions wait for the router: the app runs one, as the server does.
     yield create_app(ctx, background=[functools.partial(routing_service, ctx)]), built
     # schemathesis keeps every app it started running until the process exits: stop
@@ -450,6 +563,8 @@ HIDDEN_FROM_PARTNER = [
     "/api/v1/channel-accounts/{account_id}",
     "/api/v1/users/{user_id}",
     "/api/v1/customers/{customer_id}",
+    "/api/v1/customers/{customer_id}/overview",
+    "/api/v1/customers/{customer_id}/connectors",
     "/api/v1/conversations/{conversation_id}",
     "/api/v1/conversations/{conversation_id}/timeline",
     "/api/v1/conversations/{conversation_id}/reply-windows",
@@ -458,6 +573,13 @@ HIDDEN_FROM_PARTNER = [
     "/api/v1/messages/{message_id}",
     "/api/v1/attachments/{attachment_id}/content",
     "/api/v1/tasks/{task_id}",
+    "/api/v1/conversations/{conversation_id}/notes",
+    "/api/v1/notes/{note_id}",
+    "/api/v1/help-requests/{request_id}",
+    "/api/v1/conversations/{conversation_id}/suggestions",
+    "/api/v1/channel-accounts/{account_id}/whatsapp-templates",
+    "/api/v1/whatsapp-templates/{template_id}",
+    "/api/v1/conversations/{conversation_id}/whatsapp-templates",
 ]
 
 
@@ -485,6 +607,7 @@ def test_partner_lists_leave_out_another_sites_rows(world: tuple[FastAPI, World]
         "users": "user_id",
         "tasks": "task_id",
         "reservations": "reservation_id",
+        "help-requests": "request_id",
     }
     for caller in ("partner_agent", "partner_supervisor"):
         for resource, key in keys.items():

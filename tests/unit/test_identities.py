@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from opencx.core.enums import IdentityKind
 from opencx.core.errors import InvalidInput
 from opencx.core.identities import (
+    LABEL_ORDER,
     MAX_IDENTITY_LENGTH,
+    customer_label,
     normalise_email,
     normalise_handle,
     parse_identity_kind,
@@ -92,8 +96,8 @@ def test_numbers_that_do_not_parse_are_kept_as_given_each_its_own(raw: str) -> N
 
 
 def test_one_phone_rule_for_intake_identities_and_accounts() -> None:
-    from opencx.channels.twilio import parse_message
     from opencx.features.directory.channel_accounts import normalise_address
+    from opencx.providers.twilio import parse_message
 
     for raw in ["+33 6 12 34 56 78", "12345", "+999123456789"]:
         sender = parse_message([("MessageSid", "SM1"), ("From", raw), ("To", "+1")]).sender
@@ -121,3 +125,37 @@ def test_normalise_identity_dispatches_on_kind() -> None:
     assert normalise_identity(IdentityKind.EMAIL, " A@B.CO ") == "a@b.co"
     assert normalise_identity(IdentityKind.PHONE, "06 12 34 56 78", region="FR") == "+33612345678"
     assert normalise_identity(IdentityKind.MESSENGER, " PSID-ABC ") == "PSID-ABC"
+
+
+def test_a_customer_is_named_by_their_name_else_their_best_identity() -> None:
+    identities = [
+        (IdentityKind.WEB, "visitor-1", True),
+        (IdentityKind.EMAIL, "old@example.com", False),  # a Reply-To not confirmed
+        (IdentityKind.PHONE, "+33612345678", True),
+        (IdentityKind.PHONE, "+33700000000", True),
+    ]
+    assert customer_label("Ada", identities) == "Ada"
+    assert customer_label("  ", identities) == "+33612345678"
+    assert customer_label("", identities[:2]) == "visitor-1"
+    assert customer_label("", []) is None
+
+
+_IDENTITIES = st.lists(
+    st.tuples(st.sampled_from(list(IdentityKind)), st.text(min_size=1, max_size=5), st.booleans()),
+    max_size=6,
+)
+
+
+@given(name=st.text(max_size=5), identities=_IDENTITIES)
+def test_the_label_is_the_name_or_the_first_of_the_best_ranked_identities(
+    name: str, identities: list[tuple[IdentityKind, str, bool]]
+) -> None:
+    label = customer_label(name, identities)
+    if name.strip():
+        assert label == name
+    elif not identities:
+        assert label is None
+    else:
+        best = min(identities, key=lambda i: (not i[2], LABEL_ORDER.index(i[0])))
+        first = next(i for i in identities if (not i[2], i[0]) == (not best[2], best[0]))
+        assert label == first[1]

@@ -7,18 +7,25 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from opencx.core.enums import PresenceState, Role, SiteKind
 from opencx.core.events import DomainEvent, EventType
 from opencx.core.live_views import (
     AgentStatus,
     AgentView,
+    HelpRequestStatus,
     OfferStatus,
     SiteStatus,
     SnapshotMark,
     SupervisorView,
+    View,
+    WorkState,
     answer_client,
     apply,
+    needs_details,
+    offer_json,
     relevant,
     view_json,
 )
@@ -152,10 +159,11 @@ def test_malformed_presence_asks_for_a_resync(payload: dict[str, Any]) -> None:
 def test_site_update_reads_fields_from_the_payload_strings() -> None:
     after = apply(supervisor_view(), site_event(1, action="site.update", is_open="False"))
     assert isinstance(after, SupervisorView)
-    assert after.sites[1] == SiteStatus(1, "Lyon", SiteKind.INTERNAL, is_open=False)
+    closed = SiteStatus(1, "Lyon", SiteKind.INTERNAL, is_open=False, routing_state="closed")
+    assert after.sites[1] == closed
     renamed = apply(after, site_event(1, action="site.update", name="Lyon 2", kind="partner"))
     assert isinstance(renamed, SupervisorView)
-    assert renamed.sites[1] == SiteStatus(1, "Lyon 2", SiteKind.PARTNER, is_open=False)
+    assert renamed.sites[1] == replace(closed, name="Lyon 2", kind=SiteKind.PARTNER)
 
 
 def test_site_creation_adds_an_open_site() -> None:
@@ -275,8 +283,15 @@ def test_view_json_is_sorted_and_plain() -> None:
         "presence": "offline",
         "reason": None,
         "since": "2026-01-05T09:00:00+00:00",
+        "contacts": [],
     }
-    assert data["sites"][1] == {"id": 2, "name": "Dakar", "kind": "partner", "is_open": True}
+    assert data["sites"][1] == {
+        "id": 2,
+        "name": "Dakar",
+        "kind": "partner",
+        "is_open": True,
+        "state": "open",
+    }
     assert view_json(AgentView(me=agent(1)))["presence"] == "offline"
 
 
@@ -284,3 +299,220 @@ def test_client_messages_get_pong_or_an_error() -> None:
     assert answer_client({"type": "ping"}) == {"type": "pong"}
     assert answer_client({"type": "subscribe"})["type"] == "error"
     assert answer_client(None)["code"] == "opencx.invalid_input"
+
+
+# --- the agent's work in hand, and help requests --------------------------------------
+
+AGENT = Principal(user_id=1, role=Role.AGENT)
+
+
+def offered(reservation_id: int = 5, task_id: int = 6, **changes: Any) -> OfferStatus:
+    base = OfferStatus(
+        reservation_id=reservation_id,
+        task_id=task_id,
+        interaction_id=task_id + 1,
+        conversation_id=task_id + 2,
+        channel="chat",
+        queue_id=3,
+        expires_at="2026-01-05T09:00:20+00:00",
+        callback=False,
+        customer_id=40,
+        customer_name="Ada",
+        queue_name="Billing",
+        waiting_since="2026-01-05T08:59:00+00:00",
+        subject="Parcel",
+    )
+    return replace(base, **changes)
+
+
+def event(type_: EventType, entity_id: int, entity_kind: str = "x", **payload: Any) -> DomainEvent:
+    return DomainEvent(
+        type=type_, entity_kind=entity_kind, entity_id=entity_id, occurred_at=T0, payload=payload
+    )
+
+
+def reservation(reservation_id: int, state: str, **payload: Any) -> DomainEvent:
+    created = EventType.RESERVATION_CREATED if state == "pending" else EventType.RESERVATION_UPDATED
+    return event(created, reservation_id, "reservation", worker_id=1, state=state, **payload)
+
+
+def moved(interaction_id: int, state: str, **payload: Any) -> DomainEvent:
+    return event(
+        EventType.INTERACTION_STATE_CHANGED, interaction_id, "interaction", state=state, **payload
+    )
+
+
+def test_an_offer_needs_its_details_and_asks_for_a_resync_without_them() -> None:
+    view = AgentView(me=agent(1))
+    new = reservation(5, "pending", task_id=6)
+    assert relevant(view, new, AGENT)
+    assert needs_details(view, new)
+    assert apply(view, new).needs_resync
+    details = offer_json(offered())
+    after = apply(view, new, details)
+    assert isinstance(after, AgentView)
+    assert after.offers == {5: offered()}
+    assert view_json(after)["offers"] == [details]
+    someone_else = event(EventType.RESERVATION_CREATED, 9, worker_id=2, state="pending")
+    assert not relevant(view, someone_else, AGENT)
+    assert not needs_details(view, reservation(5, "accepted"))
+
+
+def test_an_accepted_offer_becomes_work_that_follows_its_interaction() -> None:
+    view: View = AgentView(me=agent(1), offers={5: offered()})
+    accepted_at = (T0 + timedelta(seconds=5)).isoformat()
+    view = apply(view, reservation(5, "accepted", task_id=6, accepted_at=accepted_at))
+    assert isinstance(view, AgentView)
+    assert view.offers == {}
+    item = view.conversations[6]
+    assert (item.state, item.since, item.customer_name) == (
+        WorkState.ACTIVE,
+        T0 + timedelta(seconds=5),
+        "Ada",
+    )
+    view = apply(view, moved(7, "held"))
+    assert isinstance(view, AgentView)
+    assert view.conversations[6].state is WorkState.HELD
+    until = (T0 + timedelta(seconds=60)).isoformat()
+    view = apply(view, moved(7, "wrap_up", wrap_up_until=until))
+    view = apply(view, reservation(5, "completed", task_id=6))  # stays: wrapping up
+    assert isinstance(view, AgentView)
+    assert view_json(view)["conversations"][0]["wrap_up_until"] == until
+    view = apply(view, moved(7, "ended"))
+    assert isinstance(view, AgentView)
+    assert view.conversations == {}
+
+
+def test_work_handed_on_or_completed_without_a_move_leaves_the_view() -> None:
+    start = apply(
+        AgentView(me=agent(1), offers={5: offered()}),
+        reservation(5, "accepted", task_id=6, accepted_at=T0.isoformat()),
+    )
+    assert isinstance(start, AgentView)
+    transferred = apply(start, moved(7, "queued"))
+    assert isinstance(transferred, AgentView)
+    assert transferred.conversations == {}
+    # An interaction over already does not move: the completed reservation says it.
+    completed = apply(start, reservation(5, "completed", task_id=6))
+    assert isinstance(completed, AgentView)
+    assert completed.conversations == {}
+    # An accept the view never saw offered cannot be shown: resync.
+    unknown = reservation(8, "accepted", task_id=9, accepted_at=T0.isoformat())
+    assert apply(start, unknown).needs_resync
+
+
+def test_news_of_followed_conversations_pass_through_and_renames_resync() -> None:
+    view = AgentView(me=agent(1), offers={5: offered()})
+    followed = offered().conversation_id
+    for news in (
+        event(EventType.MESSAGE_CREATED, 1, conversation_id=followed),
+        event(EventType.MESSAGE_DELIVERY_CHANGED, 1, conversation_id=followed),
+        event(EventType.CHAT_TYPING, followed, conversation_id=followed, who="visitor"),
+        event(EventType.NOTE_CREATED, 1, conversation_id=followed, mentions=[]),
+        event(EventType.NOTE_CREATED, 1, conversation_id=99, mentions=[1]),
+    ):
+        assert relevant(view, news, AGENT), news
+        assert apply(view, news) == view
+    for noise in (
+        event(EventType.MESSAGE_CREATED, 1, conversation_id=99),
+        event(EventType.CHAT_TYPING, followed, conversation_id=followed, who="agent"),
+        event(EventType.NOTE_CREATED, 1, conversation_id=99, mentions=[2]),
+        event(EventType.CUSTOMER_UPDATED, 40, "customer", fields=["segment"]),
+        event(EventType.CUSTOMER_UPDATED, 41, "customer", fields=["display_name"]),
+        event(
+            EventType.CONVERSATION_UPDATED, followed, conversation_id=followed, fields=["priority"]
+        ),
+    ):
+        assert not relevant(view, noise, AGENT), noise
+        assert apply(view, noise) == view
+    for reshaping in (
+        event(EventType.CUSTOMER_UPDATED, 40, "customer", fields=["display_name"]),
+        event(EventType.IDENTITY_ADDED, 40, "customer"),
+        event(EventType.CUSTOMER_MERGED, 77, "customer", source_customer_id=40),
+        event(
+            EventType.CONVERSATION_UPDATED, followed, conversation_id=followed, fields=["subject"]
+        ),
+        event(
+            EventType.CONVERSATION_STATUS_CHANGED, followed, conversation_id=followed, merged_into=3
+        ),
+        event(EventType.QUEUE_CHANGED, 3, "queue", kind="queue", action="update"),
+    ):
+        assert relevant(view, reshaping, AGENT), reshaping
+        assert apply(view, reshaping).needs_resync
+
+
+def test_help_requests_wait_for_their_answer() -> None:
+    view = AgentView(me=agent(1))
+    asked = event(EventType.HELP_REQUESTED, 12, "help_request", agent_id=1, conversation_id=3)
+    after = apply(view, asked)
+    assert isinstance(after, AgentView)
+    assert view_json(after)["help_answers_pending"] == [12]
+    answered = event(EventType.HELP_ANSWERED, 12, "help_request", agent_id=1, conversation_id=3)
+    assert apply(after, answered) == view
+    theirs = event(EventType.HELP_REQUESTED, 13, "help_request", agent_id=2, conversation_id=3)
+    assert not relevant(view, theirs, AGENT)
+
+
+def help_requested(request_id: int, site_id: int | None) -> DomainEvent:
+    return replace(
+        event(EventType.HELP_REQUESTED, request_id, "help_request", agent_id=1, conversation_id=3),
+        site_id=site_id,
+    )
+
+
+def test_supervisors_see_the_help_requests_of_their_sites() -> None:
+    view = supervisor_view()
+    asked = help_requested(12, site_id=2)
+    assert relevant(view, asked, PARTNER_SUPERVISOR)
+    assert not relevant(view, help_requested(13, site_id=1), PARTNER_SUPERVISOR)
+    assert relevant(view, help_requested(13, site_id=None), INTERNAL_SUPERVISOR)
+    assert needs_details(view, asked)
+    assert apply(view, asked).needs_resync  # the question is in no event
+    details = {
+        "id": 12,
+        "conversation_id": 3,
+        "agent_id": 1,
+        "site_id": 2,
+        "question": "Refund twice?",
+        "created_at": T0.isoformat(),
+    }
+    after = apply(view, asked, details)
+    assert isinstance(after, SupervisorView)
+    assert view_json(after)["help_requests"] == [details]
+    assert after.help_requests[12] == HelpRequestStatus(12, 3, 1, 2, "Refund twice?", T0)
+    answered = replace(asked, type=EventType.HELP_ANSWERED)
+    assert relevant(after, answered, PARTNER_SUPERVISOR)
+    assert apply(after, answered) == view
+    assert apply(view, asked, {**details, "question": None}).needs_resync
+
+
+_TYPES = st.sampled_from(list(EventType))
+_PAYLOADS = st.fixed_dictionaries(
+    {},
+    optional={
+        "worker_id": st.sampled_from([1, 2]),
+        "agent_id": st.sampled_from([1, 2]),
+        "state": st.sampled_from(["pending", "accepted", "completed", "held", "ended"]),
+        "conversation_id": st.sampled_from([8, 9, 99]),
+        "mentions": st.lists(st.sampled_from([1, 2]), max_size=2),
+        "who": st.sampled_from(["visitor", "agent"]),
+        "fields": st.lists(st.sampled_from(["subject", "display_name", "priority"]), max_size=2),
+        "task_id": st.sampled_from([6, 7]),
+    },
+)
+
+
+@given(type_=_TYPES, entity_id=st.sampled_from([1, 5, 7, 12, 40]), payload=_PAYLOADS)
+def test_an_event_the_agent_is_not_sent_leaves_their_view_as_it_was(
+    type_: EventType, entity_id: int, payload: dict[str, Any]
+) -> None:
+    view = apply(
+        AgentView(me=agent(1), offers={5: offered()}, help_pending=frozenset({12})),
+        reservation(5, "accepted", task_id=6, accepted_at=T0.isoformat()),
+    )
+    assert isinstance(view, AgentView)
+    happened = DomainEvent(
+        type=type_, entity_kind="x", entity_id=entity_id, occurred_at=T0, payload=payload
+    )
+    if not relevant(view, happened, AGENT):
+        assert apply(view, happened, offer_json(offered(reservation_id=entity_id))) == view

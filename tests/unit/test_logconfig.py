@@ -1,4 +1,4 @@
-from opencx.logconfig import REDACTED, redact_secrets
+from opencx.structured_logging import REDACTED, redact_secrets
 
 
 def test_secret_looking_keys_are_redacted_and_others_kept() -> None:

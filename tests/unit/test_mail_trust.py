@@ -9,7 +9,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from opencx.channels.email import dkim_signatures, parse_email, trusted_results
 from opencx.core.mail_trust import (
     AuthVerdict,
     aligned_dkim_verdict,
@@ -19,6 +18,7 @@ from opencx.core.mail_trust import (
     sender_verdict,
     thread_subject,
 )
+from opencx.providers.email import dkim_signatures, parse_email, trusted_results
 
 RELAY = "mx.example.org"
 

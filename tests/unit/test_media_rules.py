@@ -1,13 +1,13 @@
 """Which media files customers send are kept (``opencx.core.media``), and the requests
-that fetch them from each provider (``opencx.channels``)."""
+that fetch them from each provider (``opencx.providers``)."""
 
 from __future__ import annotations
 
 import pytest
 
-from opencx.channels import meta, twilio
-from opencx.channels.base import UnreadablePayload
 from opencx.core.media import MediaVerdict, bare_type, judge_media
+from opencx.providers import meta, twilio
+from opencx.providers.base import UnreadablePayload
 
 ALLOWED = ["image/jpeg", "image/png", "audio/*", "application/pdf", "text/plain"]
 KNOWN = frozenset({"image/jpeg", "image/png", "audio/ogg", "application/pdf", "application/zip"})

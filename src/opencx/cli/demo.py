@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from opencx.channels.phones import is_valid_phone, normalise_phone
+from opencx.cli.demo_crm import demo_connectors
 from opencx.cli.demo_data import (
     AGENTS,
     BUSINESS_HOURS,
@@ -37,6 +37,7 @@ from opencx.cli.demo_data import (
     TEAMS,
     CountrySpec,
 )
+from opencx.cli.demo_toolbox import seed_toolbox
 from opencx.core.enums import (
     AuthorKind,
     Channel,
@@ -51,7 +52,7 @@ from opencx.core.enums import (
 )
 from opencx.core.permissions import Principal
 from opencx.db.models import Message, User
-from opencx.features.channels.delivery import set_delivery_status
+from opencx.features.connectors import ConnectorCreate, create_connector
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.conversations import (
     ConversationCreate,
@@ -70,6 +71,7 @@ from opencx.features.conversations.interactions import (
 from opencx.features.conversations.messages import SEND_JOB, MessageCreate, post_message
 from opencx.features.customers.schemas import CustomerCreate, IdentityIn
 from opencx.features.customers.service import create_customer
+from opencx.features.delivery.statuses import set_delivery_status
 from opencx.features.directory.business_hours import (
     BusinessHoursCreate,
     HolidayCreate,
@@ -86,10 +88,18 @@ from opencx.features.ports import JobQueue
 from opencx.features.users.agents import SkillLevel, set_user_skills
 from opencx.features.users.presence import PresenceUpdate, set_agent_presence
 from opencx.features.users.service import UserCreate, UserOut, create_user_as_system
+from opencx.providers.phones import is_valid_phone, normalise_phone
 from opencx.runtime import build_context
 from opencx.settings import Settings
 
-__all__ = ["DEMO_CUSTOMERS", "DEMO_LOGINS", "DEMO_PASSWORD", "ensure_demo", "seed_demo"]
+__all__ = [
+    "DEMO_CUSTOMERS",
+    "DEMO_LOGINS",
+    "DEMO_PASSWORD",
+    "crm_reference",
+    "ensure_demo",
+    "seed_demo",
+]
 
 #: The demo company's support mailbox: mail sent to it on the SMTP port becomes a ticket.
 DEMO_MAILBOX = "support@demo.opencx.dev"
@@ -116,6 +126,8 @@ DEMO_AGENT_SKILLS = (
     ("app_support", 8),
     ("social_media", 8),
 )
+#: The printed supervisor's team, whose canned responses they manage.
+DEMO_SUPERVISOR_TEAM = "Customer service"
 AGENT_CAPACITY = {"voice": 1, "chat": 3, "email": 5, "messenger": 3}
 #: Digits of a mobile number in E.164, country code included.
 E164_DIGITS = {"FR": 11, "BE": 11, "LU": 12, "NL": 11, "IT": 12, "ES": 11, "PL": 11}
@@ -197,9 +209,11 @@ async def seed_demo(
         directory = await _directory(ctx, admin)
         demo_agent = await _printed_staff(ctx, admin, directory)
         await _agents(ctx, admin, directory)
+        await seed_toolbox(ctx, admin, teams=directory.teams, agent=demo_agent)
         report = progress or (lambda _label, _done, _total: None)
+        await _connectors(ctx, admin)
         for n in range(customers):
-            await _customer_history(ctx, admin, directory, rng, clock, now)
+            await _customer_history(ctx, admin, directory, rng, clock, now, number=n + 1)
             report("customers", n + 1, customers)
         clock.current = now
         await set_agent_presence(
@@ -236,6 +250,7 @@ async def _printed_staff(ctx: AppContext, admin: Principal, d: Directory) -> Use
             password=DEMO_PASSWORD,
             display_name="Sam Supervisor",
             site_id=d.sites[DEMO_AGENT_SITE],
+            team_id=d.teams[DEMO_SUPERVISOR_TEAM],
         ),
     )
     agent = await create_user_as_system(
@@ -351,6 +366,17 @@ async def _directory(ctx: AppContext, admin: Principal) -> Directory:
     return d
 
 
+def crm_reference(number: int) -> str:
+    """The n-th demo customer's reference in the demo's simulated CRM."""
+    return f"VIG-{number:06d}"
+
+
+async def _connectors(ctx: AppContext, admin: Principal) -> None:
+    """The connectors to the demo's simulated CRM (``opencx.cli.demo_crm``)."""
+    for spec in demo_connectors():
+        await create_connector(ctx, admin, ConnectorCreate.model_validate(spec))
+
+
 async def _agents(ctx: AppContext, admin: Principal, d: Directory) -> None:
     for spec in AGENTS:
         local = spec.name.lower().replace(" ", ".")
@@ -388,6 +414,7 @@ class Person:
 
     first: str
     email: str
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -398,6 +425,7 @@ class Scenario:
     declaration: str
     qualification: str
     action: str
+    subject_fr: str = ""  # French-speaking customers write in French
 
 
 SCENARIOS: list[Scenario] = [
@@ -408,6 +436,7 @@ SCENARIOS: list[Scenario] = [
         "device.no_alerts",
         "device.firmware",
         "technical.remote_reset",
+        "Mon boîtier ne donne plus d'alertes",
     ),
     Scenario(
         "Charged twice this month",
@@ -416,6 +445,7 @@ SCENARIOS: list[Scenario] = [
         "billing.charged_twice",
         "payment.duplicate",
         "commercial.refund",
+        "J'ai été prélevé deux fois ce mois-ci",
     ),
     Scenario(
         "Cannot sign in to the app",
@@ -424,6 +454,7 @@ SCENARIOS: list[Scenario] = [
         "app.login",
         "account.locked",
         "account.password_reset",
+        "Je n'arrive pas à me connecter à l'application",
     ),
     Scenario(
         "Wants to cancel",
@@ -432,6 +463,7 @@ SCENARIOS: list[Scenario] = [
         "subscription.cancel",
         "payment.card_failed",
         "commercial.gesture",
+        "Je veux résilier mon abonnement",
     ),
     Scenario(
         "Device will not pair",
@@ -440,6 +472,7 @@ SCENARIOS: list[Scenario] = [
         "device.not_working",
         "device.not_paired",
         "technical.pairing_help",
+        "Mon boîtier ne s'appaire pas",
     ),
     Scenario(
         "Renewal call",
@@ -448,6 +481,7 @@ SCENARIOS: list[Scenario] = [
         "subscription.renew",
         "account.expired",
         "commercial.renewal_sold",
+        "Appel de renouvellement",
     ),
     Scenario(
         "Invoice request",
@@ -456,6 +490,7 @@ SCENARIOS: list[Scenario] = [
         "billing.invoice",
         "payment.card_failed",
         "account.escalated",
+        "J'ai besoin d'une facture",
     ),
 ]
 
@@ -469,6 +504,16 @@ AGENT_LINES: dict[Channel, str] = {
     Channel.CHAT: "Thanks {first}, I have done it for you: {action}.",
     Channel.MESSENGER: "Hi {first}, I will call you in a moment to sort it out.",
 }
+CUSTOMER_LINES_FR: dict[Channel, str] = {
+    Channel.EMAIL: "Bonjour, {subject_lower}. Pouvez-vous m'aider ? Merci.",
+    Channel.CHAT: "Bonjour ! {subject}. Quelqu'un peut m'aider ?",
+    Channel.MESSENGER: "Bonjour, {subject_lower}, j'ai tout essayé dans l'application.",
+}
+AGENT_LINES_FR: dict[Channel, str] = {
+    Channel.EMAIL: "Bonjour {first}, merci pour votre message. C'est réglé : {action}.",
+    Channel.CHAT: "Merci {first}, c'est fait : {action}.",
+    Channel.MESSENGER: "Bonjour {first}, je vous appelle dans un instant pour régler cela.",
+}
 
 
 async def _customer_history(
@@ -478,12 +523,16 @@ async def _customer_history(
     rng: random.Random,
     clock: ManualClock,
     now: datetime,
+    *,
+    number: int,
 ) -> None:
     country = rng.choices(COUNTRIES, weights=[c.weight for c in COUNTRIES])[0]
     first, last = rng.choice(country.first_names), rng.choice(country.last_names)
     profile = _customer_profile(rng, country, first, last, now)
+    # The reference the demo's simulated CRM knows them by (its connectors' placeholder).
+    profile.identities.append(IdentityIn(kind=IdentityKind.EXTERNAL, value=crm_reference(number)))
     customer = await create_customer(ctx, admin, profile)
-    person = Person(first, profile.identities[0].value)
+    person = Person(first, profile.identities[0].value, country.language)
     for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
         scenario = rng.choice(SCENARIOS)
         clock.current = _working_time(rng, now)
@@ -551,13 +600,14 @@ async def _conversation(
         admin,
         ConversationCreate(
             customer_id=customer_id,
-            subject=scenario.subject,
+            subject=_subject(scenario, person),
             intent=scenario.declaration.split(".")[0],
             queue_id=d.queues[queue_name],
             assignee_id=agent_id,
         ),
     )
-    action_label = next(r.en for r in REASONS if r.code == scenario.action).lower()
+    reason = next(r for r in REASONS if r.code == scenario.action)
+    action_label = (reason.fr if person.language == "fr" else reason.en).lower()
     abandoned = scenario.steps == (Channel.VOICE,) and rng.random() < 0.08
     for index, channel in enumerate(scenario.steps):
         outbound = queue_name.startswith("Renewals") or (index > 0 and channel is Channel.VOICE)
@@ -572,7 +622,7 @@ async def _conversation(
             d.queues[queue_name],
             outbound=outbound,
             abandoned=abandoned,
-            lines=(person, scenario.subject, action_label),
+            lines=(person, _subject(scenario, person), action_label),
         )
         clock.current += timedelta(minutes=rng.randrange(5, 240))
     if abandoned:
@@ -590,6 +640,10 @@ async def _conversation(
     if clock.current < now - timedelta(days=2) or rng.random() < 0.6:
         final = ConversationStatus.CLOSED if rng.random() < 0.7 else ConversationStatus.RESOLVED
         await change_conversation_status(ctx, agent, conversation.id, StatusChange(status=final))
+
+
+def _subject(scenario: Scenario, person: Person) -> str:
+    return scenario.subject_fr if person.language == "fr" else scenario.subject
 
 
 async def _interaction(
@@ -619,8 +673,11 @@ async def _interaction(
         clock.current += timedelta(seconds=after_seconds)
         await change_interaction_state(ctx, admin, interaction.id, StateChange(state=state))
 
-    if not outbound and channel in CUSTOMER_LINES:
-        text = CUSTOMER_LINES[channel].format(subject=subject, subject_lower=subject.lower())
+    french = person.language == "fr"
+    customer_lines = CUSTOMER_LINES_FR if french else CUSTOMER_LINES
+    agent_lines = AGENT_LINES_FR if french else AGENT_LINES
+    if not outbound and channel in customer_lines:
+        text = customer_lines[channel].format(subject=subject, subject_lower=subject.lower())
         said, _ = await post_message(
             ctx,
             admin,
@@ -641,14 +698,14 @@ async def _interaction(
         return
     await move(InteractionState.OFFERED, rng.expovariate(1 / 40))
     await move(InteractionState.ACTIVE, rng.uniform(3, 12))
-    if channel in AGENT_LINES:
+    if channel in agent_lines:
         clock.current += timedelta(seconds=rng.uniform(60, 400))
         answer, _ = await post_message(
             ctx,
             agent,
             conversation_id,
             MessageCreate(
-                body_text=AGENT_LINES[channel].format(first=person.first, action=action),
+                body_text=agent_lines[channel].format(first=person.first, action=action),
                 channel=channel,
                 direction=Direction.OUTBOUND,
                 author_kind=AuthorKind.AGENT,
@@ -663,9 +720,10 @@ async def _interaction(
 async def _received_by_email(
     ctx: AppContext, message_id: int, *, sender: str, subject: str
 ) -> None:
-    """What the SMTP intake keeps of a received e-mail (``inbound_store``), so that an
-    answer to a seeded conversation has an address to go to, and the message says where
-    it came from."""
+    """What the SMTP intake keeps of a received e-mail (``contacts.store``), so that an answer
+    to a seeded conversation has an address to go to, and the message says where it
+    came from. No reply route: the sender reads these strings, as it does for messages
+    received before routes were kept."""
     async with transaction(ctx) as session:
         message = await session.get(Message, message_id)
         assert message is not None

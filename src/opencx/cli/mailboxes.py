@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from opencx.core.errors import OpenCXError
-from opencx.features.channels.imap_poller import PollResult, poll_mailbox, poll_mailboxes
+from opencx.features.sources.imap_poller import PollResult, poll_mailbox, poll_mailboxes
 from opencx.jobs.backends import close_job_queue
 from opencx.runtime import build_context, upgrade_database
 from opencx.settings import Settings

@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import socket
 import sys
-from datetime import datetime
+import time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from opencx import __version__
 from opencx.cli.demo import DEMO_CUSTOMERS, DEMO_MAILBOX, DEMO_WIDGET
+from opencx.cli.demo_crm import DEMO_CRM_HOST, DEMO_CRM_PATH, create_demo_crm
 from opencx.cli.mailboxes import mailboxes_app
 from opencx.cli.simulate import simulate_command
 from opencx.core.enums import Role
@@ -24,10 +27,11 @@ from opencx.core.errors import OpenCXError
 from opencx.db import migrate
 from opencx.features.auth import create_api_token
 from opencx.features.auth.tokens import TokenOut, list_tokens_as_system, revoke_token_as_system
+from opencx.features.reports import rebuild_intervals
 from opencx.features.users.service import UserCreate, create_user_as_system
-from opencx.logconfig import configure_logging
 from opencx.runtime import build_app, build_context, run_job_worker, upgrade_database
 from opencx.settings import Settings
+from opencx.structured_logging import configure_logging
 
 __all__ = ["app", "run"]
 
@@ -35,10 +39,12 @@ app = typer.Typer(help="OpenCX omnichannel contact center.", no_args_is_help=Tru
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+reports_app = typer.Typer(help="KPI reports.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(mailboxes_app, name="mailboxes")
+app.add_typer(reports_app, name="reports")
 app.command("simulate")(simulate_command)
 
 console = Console(stderr=True)
@@ -106,13 +112,22 @@ def _fail(exc: OpenCXError) -> None:
     raise typer.Exit(1)
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, app: FastAPI | None = None) -> None:
     uvicorn.run(
-        build_app(settings),
+        app or build_app(settings),
         host=settings.server.host,
         port=settings.server.port,
         log_level="info",
     )
+
+
+def _demo_app(settings: Settings) -> FastAPI:
+    """The server with the demo's simulated CRM: its connectors reach it in process, and
+    a person reads it under ``DEMO_CRM_PATH``. ``opencx serve`` has neither."""
+    crm = create_demo_crm(date.today)
+    app = build_app(settings, local_hosts={DEMO_CRM_HOST: crm})
+    app.mount(DEMO_CRM_PATH, crm)
+    return app
 
 
 @app.command()
@@ -174,11 +189,16 @@ def demo(
             soft_wrap=True,
         )
     console.print(f"  Web chat    {base}/chat/try/{DEMO_WIDGET}", soft_wrap=True)
+    console.print(
+        f"  Demo CRM    {base}{DEMO_CRM_PATH}/ (simulated; the Contract and Delivery "
+        "tracking connectors read it)",
+        soft_wrap=True,
+    )
     console.print("  Sign in with:")
     for role, email, password in logins:
         console.print(f"  {role:<11} {email:<32} password: {password}", soft_wrap=True)
     console.print()
-    _serve(settings)
+    _serve(settings, _demo_app(settings))
 
 
 def _free_or_any(host: str, port: int) -> int:
@@ -326,6 +346,27 @@ def token_revoke(token_id: Annotated[int, typer.Argument(min=1, help="The token'
         _fail(exc)
         return
     console.print(f"token {token.id} ({token.prefix}…) of user {token.user_id} is revoked")
+
+
+@reports_app.command("rebuild")
+def reports_rebuild() -> None:
+    """Recompute the 15-minute interval counters from the whole event log."""
+    settings = _settings()
+    _require_database(settings)
+
+    async def rebuild() -> int:
+        ctx = build_context(settings)
+        try:
+            return await rebuild_intervals(ctx, on_progress=progress)
+        finally:
+            await ctx.engine.dispose()
+
+    def progress(folded: int) -> None:
+        console.print(f"{folded} events folded ({time.perf_counter() - started:.0f} s)")
+
+    started = time.perf_counter()
+    folded = asyncio.run(rebuild())
+    console.print(f"folded {folded} events in {time.perf_counter() - started:.1f} s")
 
 
 def _when(moment: datetime | None) -> str:

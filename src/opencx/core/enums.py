@@ -10,12 +10,15 @@ __all__ = [
     "ConversationStatus",
     "DeliveryStatus",
     "Direction",
+    "HelpRequestState",
     "IdentityKind",
     "InteractionState",
     "PresenceState",
     "ReasonAxis",
+    "ReservationState",
     "Role",
     "SiteKind",
+    "TaskStatus",
 ]
 
 
@@ -76,6 +79,32 @@ class InteractionState(StrEnum):
     ABANDONED = "abandoned"
 
 
+class TaskStatus(StrEnum):
+    """A routing task: ``new`` until the router takes it in (or ``refused``, when it
+    cannot), then the router's (waiting, reserved, assigned), then how it ended."""
+
+    NEW = "new"
+    WAITING = "waiting"
+    RESERVED = "reserved"
+    ASSIGNED = "assigned"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+    FALLBACK = "fallback"
+    REFUSED = "refused"
+
+
+class ReservationState(StrEnum):
+    """One offer of a task to an agent: pending, then accepted or ended."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"
+    RESCINDED = "rescinded"
+    CANCELED = "canceled"
+    COMPLETED = "completed"
+
+
 class AuthorKind(StrEnum):
     CUSTOMER = "customer"
     AGENT = "agent"
@@ -104,3 +133,10 @@ class ReasonAxis(StrEnum):
     DECLARATION = "declaration"
     QUALIFICATION = "qualification"
     ACTION = "action"
+
+
+class HelpRequestState(StrEnum):
+    """An agent's question to a supervisor about a conversation: open until answered."""
+
+    OPEN = "open"
+    ANSWERED = "answered"

@@ -23,10 +23,17 @@ class EventType(StrEnum):
     CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
     INTERACTION_CREATED = "interaction.created"
     INTERACTION_STATE_CHANGED = "interaction.state_changed"
+    # The agent coded the contact (contact reasons on three axes, a summary).
+    INTERACTION_CODED = "interaction.coded"
     MESSAGE_CREATED = "message.created"
     MESSAGE_DELIVERY_CHANGED = "message.delivery_changed"
     # A file a provider held was fetched (``stored``) or could not be (``failed``).
     MESSAGE_ATTACHMENT_CHANGED = "message.attachment_changed"
+    # An internal note on a conversation (never shown to the customer).
+    NOTE_CREATED = "note.created"
+    # An agent asked a supervisor about a conversation; a supervisor answered.
+    HELP_REQUESTED = "help.requested"
+    HELP_ANSWERED = "help.answered"
     AGENT_PRESENCE_CHANGED = "agent.presence_changed"
     USER_CREATED = "user.created"
     USER_UPDATED = "user.updated"
@@ -36,6 +43,8 @@ class EventType(StrEnum):
     QUEUE_CHANGED = "queue.changed"
     DIRECTORY_CHANGED = "directory.changed"
     ROUTING_CHANGED = "routing.changed"
+    # A canned response or a knowledge-base article was created, changed or deleted.
+    KNOWLEDGE_CHANGED = "knowledge.changed"
     TASK_CREATED = "task.created"
     TASK_UPDATED = "task.updated"
     TASK_ENDED = "task.ended"
@@ -43,6 +52,12 @@ class EventType(StrEnum):
     RESERVATION_UPDATED = "reservation.updated"
     # Published, never stored: someone is typing in a chat.
     CHAT_TYPING = "chat.typing"
+    # Published, never stored: the router carried out these commands (their outcomes),
+    # for the callers waiting on any node.
+    ROUTING_COMMANDS_DONE = "routing.commands_done"
+    # Published, never stored: a caller on some node waits for a command it queued;
+    # the active router, wherever it runs, wakes up for it.
+    ROUTING_COMMANDS_QUEUED = "routing.commands_queued"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,18 +8,24 @@ Rules:
   (``opencx.features.customers.identities``), not here;
 - every other kind (Messenger PSID, WhatsApp id, web visitor id…) is an opaque handle:
   trimmed, non-empty, at most ``MAX_IDENTITY_LENGTH`` characters, no control characters;
-- ``kind:value`` is the textual reference used by lookups (``?identity=email:a@b.c``).
+- ``kind:value`` is the textual reference used by lookups (``?identity=email:a@b.c``);
+- a customer is named by their display name, else by their best identity
+  (``customer_label``): a confirmed one before an unconfirmed one, then by kind as
+  people recognise them (``LABEL_ORDER``), then the oldest.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from opencx.core.enums import IdentityKind
 from opencx.core.errors import InvalidInput
 
 __all__ = [
+    "LABEL_ORDER",
     "MAX_IDENTITY_LENGTH",
+    "customer_label",
     "normalise_email",
     "normalise_handle",
     "parse_identity_kind",
@@ -31,6 +37,31 @@ _MAX_LOCAL = 64
 _MAX_DOMAIN = 253
 _MAX_LABEL = 63
 _LOCAL_FORBIDDEN = frozenset(' "(),:;<>@[\\]')
+#: Which identity names a customer who has no display name, best first.
+LABEL_ORDER = (
+    IdentityKind.EMAIL,
+    IdentityKind.PHONE,
+    IdentityKind.WHATSAPP,
+    IdentityKind.MESSENGER,
+    IdentityKind.INSTAGRAM,
+    IdentityKind.TWITTER,
+    IdentityKind.WEB,
+    IdentityKind.EXTERNAL,
+)
+
+
+def customer_label(
+    display_name: str, identities: Iterable[tuple[IdentityKind, str, bool]]
+) -> str | None:
+    """The customer's display name, else the value of their best identity, given as
+    ``(kind, value, confirmed)`` oldest first; ``None`` when they have neither."""
+    if display_name.strip():
+        return display_name
+    ranked = sorted(
+        enumerate(identities),
+        key=lambda item: (not item[1][2], LABEL_ORDER.index(item[1][0]), item[0]),
+    )
+    return ranked[0][1][1] if ranked else None
 
 
 def parse_identity_kind(raw: str) -> IdentityKind:

@@ -46,7 +46,16 @@ class Permission(StrEnum):
     EVENTS_READ = "events.read"
     AUDIT_READ = "audit.read"
     SUPERVISE = "supervise"  # live supervisor views
+    REPORTS_READ = "reports.read"  # KPI reports (interval figures)
     CHANNELS_INGEST = "channels.ingest"  # write messages as a channel received them
+    # Configure connectors to business systems (their URLs and credentials): admins.
+    CONNECTORS_MANAGE = "connectors.manage"
+    CANNED_READ = "canned.read"  # company, own team's and own canned responses
+    CANNED_WRITE_OWN = "canned.write_own"  # one's personal canned responses
+    CANNED_WRITE_TEAM = "canned.write_team"  # one's team's canned responses
+    CANNED_WRITE_ANY = "canned.write_any"  # company responses, any team's, anyone's
+    KNOWLEDGE_READ = "knowledge.read"  # published knowledge-base articles
+    KNOWLEDGE_WRITE = "knowledge.write"  # write, publish and read unpublished articles
 
 
 _AGENT = frozenset(
@@ -57,6 +66,9 @@ _AGENT = frozenset(
         Permission.CONVERSATIONS_READ,
         Permission.CONVERSATIONS_WRITE,
         Permission.PRESENCE_SET_OWN,
+        Permission.CANNED_READ,
+        Permission.CANNED_WRITE_OWN,
+        Permission.KNOWLEDGE_READ,
     }
 )
 _SUPERVISOR = _AGENT | {
@@ -66,6 +78,9 @@ _SUPERVISOR = _AGENT | {
     Permission.SITES_STEER,
     Permission.EVENTS_READ,
     Permission.SUPERVISE,
+    Permission.REPORTS_READ,
+    Permission.CANNED_WRITE_TEAM,
+    Permission.KNOWLEDGE_WRITE,
 }
 ROLE_PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.AGENT: _AGENT,

@@ -36,12 +36,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def str_enum(enum_cls: type[Any]) -> Enum:
+def str_enum(enum_cls: type[Any], *, length: int = 32) -> Enum:
     """A VARCHAR column storing a ``StrEnum`` by value (no native enum: easy migrations)."""
     return Enum(
         enum_cls,
         native_enum=False,
-        length=32,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

@@ -11,7 +11,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from opencx.core.events import DomainEvent, EventType
-from opencx.features.ports import BlobStore, Clock, JobQueue, Publisher
+from opencx.features.ports import (
+    BlobStore,
+    Clock,
+    HttpTransport,
+    JobQueue,
+    MailTransport,
+    Publisher,
+)
+from opencx.features.transports import SharedHttp
 from opencx.settings import Settings
 
 __all__ = ["AppContext", "OutboxEvent", "SystemClock", "transaction"]
@@ -23,7 +31,8 @@ OUTBOX = "opencx.outbox"
 class OutboxEvent:
     """An event row being written in this transaction, published once it commits. A
     plain record rather than an ORM instance: a busy writer records thousands, and
-    they are inserted with Core (``eventlog``), which gives them their ``id``."""
+    they are inserted with Core (``opencx.features.events.record``), which gives them
+    their ``id``."""
 
     type: str
     entity_kind: str
@@ -49,6 +58,10 @@ class AppContext:
     jobs: JobQueue
     blobs: BlobStore
     clock: Clock
+    #: Where e-mail leaves (the relay of ``smtp_out``, ``SmtpRelay``).
+    mail: MailTransport
+    #: Every HTTP request to the outside goes through it (``transports.http_client``).
+    http: HttpTransport = field(default_factory=SharedHttp)
     #: What services keep per process beside the wiring (the intake's writer), by name.
     local: dict[str, Any] = field(default_factory=dict)
 

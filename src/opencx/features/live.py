@@ -1,44 +1,34 @@
 """Live views over WebSockets: a snapshot, then the relevant events in order.
 
 The protocol is in ``docs/realtime.md``; the views and their reducers are pure
-(``opencx.core.live_views``). This module reads snapshots from the database and turns
-the bus's events into the numbered messages one connection is sent.
+(``opencx.core.live_views``), their snapshots and events' details are read by
+``opencx.features.live_reads``. This module turns the bus's events into the numbered
+messages one connection is sent.
 
 Nothing is lost between the snapshot and the events: a feed subscribes to the bus
 *before* it reads the snapshot, and drops the events the snapshot already reflects
 (``SnapshotMark``, read in the same transaction as the snapshot).
+
+An agent's feed hears every event only until its view is up to date with all it was
+handed (its queue is empty); then it listens only on its view's keys
+(``opencx.core.live_routes``), and again each time its queue runs empty, so that the bus
+hands it only what may concern it. Any resync hears everything again until it is up to
+date.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from opencx.core.errors import Unauthenticated
 from opencx.core.events import DomainEvent, EventType
-from opencx.core.live_views import (
-    LIVE_ROLES,
-    AgentStatus,
-    AgentView,
-    OfferStatus,
-    SiteStatus,
-    SnapshotMark,
-    SupervisorView,
-    View,
-    apply,
-    offer_status,
-    relevant,
-    view_json,
-)
+from opencx.core.live_routes import agent_interests
+from opencx.core.live_views import AgentView, SnapshotMark, View, apply, relevant, view_json
 from opencx.core.permissions import Permission, Principal, require
-from opencx.db.models import Event, Interaction, RoutingReservation, RoutingTask, Site, User
-from opencx.features.context import AppContext, transaction
+from opencx.features.context import AppContext
+from opencx.features.live_reads import read_agent_view, read_details, read_supervisor_view
 from opencx.realtime.bus import EventSource, Subscription
 from opencx.realtime.codec import event_to_json
 
@@ -48,11 +38,9 @@ __all__ = [
     "LiveFeed",
     "open_live_feed",
     "read_agent_view",
+    "read_details",
     "read_supervisor_view",
 ]
-
-#: How far below the newest event id a snapshot looks for ids not yet committed.
-PENDING_WINDOW = 1000
 
 
 class FeedKind(StrEnum):
@@ -105,11 +93,11 @@ class LiveFeed:
     async def next_message(self) -> dict[str, Any]:
         """Wait for the next message to send: an event, or a resync snapshot."""
         while True:
+            if self._queue.empty():
+                self._narrow()
             event = await self._queue.get()
             if event is None:  # the bus dropped our queue: events may have been lost
-                self._source.unsubscribe(self._queue)
-                self._queue = self._source.subscribe()
-                return await self.snapshot(resync=True)
+                return await self._resync()
             if self._recheck is not None and self._ends_my_access(event):
                 await self._recheck()
             message = await self._consider(event)
@@ -125,11 +113,32 @@ class LiveFeed:
             return None
         if not relevant(self.view, event, self._viewer):
             return None
-        view = apply(self.view, event)
-        if view.needs_resync:
-            return await self.snapshot(resync=True)
+        details = await read_details(self._ctx, self.view, event)
+        view = apply(self.view, event, details)
+        if view.needs_resync or not self._hears_all_of(view):
+            return await self._resync()
         self.view = view
-        return {"type": "event", "seq": self._next_seq(), "event": event_to_json(event)}
+        message = {"type": "event", "seq": self._next_seq(), "event": event_to_json(event)}
+        if details is not None:
+            message["details"] = details
+        return message
+
+    async def _resync(self) -> dict[str, Any]:
+        """A fresh snapshot, hearing every event again until it is up to date."""
+        self._source.unsubscribe(self._queue)
+        self._queue = self._source.subscribe()
+        return await self.snapshot(resync=True)
+
+    def _narrow(self) -> None:
+        """Up to date with every event handed so far: listen only on the view's keys."""
+        if isinstance(self.view, AgentView):
+            self._source.listen_on(self._queue, agent_interests(self.view))
+
+    def _hears_all_of(self, view: View) -> bool:
+        """Whether the bus hands this feed every event ``view`` may need: its keys grew
+        with the events it was handed, never past what those events announced."""
+        keys = self._source.keys_of(self._queue)
+        return keys is None or not isinstance(view, AgentView) or agent_interests(view) <= keys
 
     def _ends_my_access(self, event: DomainEvent) -> bool:
         return (
@@ -157,97 +166,12 @@ async def open_live_feed(
         feed.close()
 
 
-async def read_agent_view(ctx: AppContext, viewer: Principal) -> tuple[AgentView, SnapshotMark]:
-    async with _snapshot_transaction(ctx) as session:
-        user = await session.get(User, viewer.user_id)
-        if user is None or not user.is_active:
-            raise Unauthenticated("your account is no longer active; sign in again")
-        return AgentView(me=_status(user), offers=await _offers(session, user.id)), await _mark(
-            session
-        )
-
-
-async def read_supervisor_view(
-    ctx: AppContext, viewer: Principal
-) -> tuple[SupervisorView, SnapshotMark]:
-    require(viewer, Permission.SUPERVISE)
-    users = select(User).where(User.is_active.is_(True), User.role.in_(LIVE_ROLES))
-    sites = select(Site)
-    visible = viewer.visible_site_ids
-    if visible is not None:
-        users = users.where(User.site_id.in_(visible))
-        sites = sites.where(Site.id.in_(visible))
-    async with _snapshot_transaction(ctx) as session:
-        agents = {user.id: _status(user) for user in await session.scalars(users)}
-        site_rows = {
-            site.id: SiteStatus(site.id, site.name, site.kind, site.is_open)
-            for site in await session.scalars(sites)
-        }
-        view = SupervisorView(agents=agents, sites=site_rows)
-        return view, await _mark(session)
-
-
 async def _read_view(
     ctx: AppContext, viewer: Principal, kind: FeedKind
 ) -> tuple[View, SnapshotMark]:
     if kind is FeedKind.SUPERVISOR:
         return await read_supervisor_view(ctx, viewer)
     return await read_agent_view(ctx, viewer)
-
-
-@asynccontextmanager
-async def _snapshot_transaction(ctx: AppContext) -> AsyncIterator[AsyncSession]:
-    """One consistent read: PostgreSQL's default isolation would let each statement
-    see a different moment; SQLite's transactions are serialised already."""
-    async with transaction(ctx) as session:
-        if ctx.engine.dialect.name == "postgresql":
-            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        yield session
-
-
-async def _mark(session: AsyncSession) -> SnapshotMark:
-    last = await session.scalar(select(func.max(Event.id))) or 0
-    floor = max(last - PENDING_WINDOW, 0)
-    seen = set(await session.scalars(select(Event.id).where(Event.id > floor)))
-    return SnapshotMark(last, frozenset(range(floor + 1, last + 1)) - seen)
-
-
-async def _offers(session: AsyncSession, user_id: int) -> dict[int, OfferStatus]:
-    stmt = (
-        select(RoutingReservation, RoutingTask, Interaction.conversation_id)
-        .join(RoutingTask, RoutingTask.id == RoutingReservation.task_id)
-        .join(Interaction, Interaction.id == RoutingTask.interaction_id)
-        .where(RoutingReservation.worker_id == user_id, RoutingReservation.state == "pending")
-    )
-    offers: dict[int, OfferStatus] = {}
-    for reservation, task, conversation_id in await session.execute(stmt):
-        offer = offer_status(
-            {
-                "reservation_id": reservation.id,
-                "task_id": task.id,
-                "interaction_id": task.interaction_id,
-                "conversation_id": conversation_id,
-                "channel": task.channel.value,
-                "queue_id": reservation.queue_id,
-                "expires_at": reservation.expires_at.astimezone(UTC).isoformat(),
-                "callback": reservation.callback,
-            }
-        )
-        if offer is not None:
-            offers[offer.reservation_id] = offer
-    return offers
-
-
-def _status(user: User) -> AgentStatus:
-    return AgentStatus(
-        user_id=user.id,
-        display_name=user.display_name,
-        role=user.role,
-        site_id=user.site_id,
-        presence=user.presence,
-        reason=user.presence_reason,
-        since=user.presence_since,
-    )
 
 
 def _event_source(ctx: AppContext) -> EventSource:

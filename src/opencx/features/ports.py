@@ -5,11 +5,27 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from email.message import EmailMessage
 from typing import Any, Protocol
+
+import httpx
 
 from opencx.core.events import DomainEvent
 
-__all__ = ["BlobStore", "Clock", "JobQueue", "Publisher"]
+__all__ = [
+    "BlobStore",
+    "Clock",
+    "HttpTransport",
+    "JobQueue",
+    "MailNotSent",
+    "MailTransport",
+    "Publisher",
+]
+
+#: Every HTTP request to the outside (providers' APIs, their media) goes through the
+#: context's transport: httpx's own small interface, so a test hands in
+#: ``httpx.MockTransport`` (``opencx.testing.FakeHttp``) and the process one pool.
+HttpTransport = httpx.AsyncBaseTransport
 
 
 class Clock(Protocol):
@@ -48,3 +64,26 @@ class BlobStore(Protocol):
         """Remove the blob unless ``in_use()`` or it was written within the grace
         period; whether it was removed."""
         ...
+
+
+class MailNotSent(Exception):
+    """The relay did not take the message: no connection, a refusal, a timeout.
+    ``code`` is the SMTP reply code when the server gave one."""
+
+    def __init__(self, reason: str, *, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+class MailTransport(Protocol):
+    """Hands an e-mail to the outgoing relay; raises ``MailNotSent`` when it was not
+    taken. ``sender`` and ``recipients`` default to the message's own headers."""
+
+    async def send(
+        self,
+        message: EmailMessage,
+        *,
+        sender: str | None = None,
+        recipients: Sequence[str] | None = None,
+    ) -> None: ...

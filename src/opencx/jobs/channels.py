@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from opencx.features.channels.inbound_media import FETCH_MEDIA_JOB, due_media_ids, fetch_media
-from opencx.features.channels.outbound import (
+from opencx.features.contacts.media import FETCH_MEDIA_JOB, due_media_ids, fetch_media
+from opencx.features.context import AppContext
+from opencx.features.delivery.outbox import (
     SEND_JOB,
     queued_message_ids,
     send_queued_message,
 )
-from opencx.features.context import AppContext
 from opencx.jobs.registry import job
 
 __all__ = ["fetch_inbound_media", "fetch_pending_media", "send_message", "send_queued_messages"]

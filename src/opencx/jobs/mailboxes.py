@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from opencx.features.channels.imap_poller import poll_mailboxes
 from opencx.features.context import AppContext
+from opencx.features.sources.imap_poller import poll_mailboxes
 from opencx.jobs.registry import job
 
 __all__ = ["poll_imap_mailboxes"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from opencx.features.channels.public import poll_public_channels as poll_accounts
 from opencx.features.context import AppContext
+from opencx.features.public_channels import poll_public_channels as poll_accounts
 from opencx.jobs.registry import job
 
 __all__ = ["poll_public_channels"]

@@ -108,6 +108,13 @@ def default_registry() -> JobRegistry:
     Adding a job module? Import it here, so that every web node and worker knows it.
     """
     # Importing a module registers its jobs.
-    from opencx.jobs import channels, mailboxes, maintenance, public_channels  # noqa: F401
+    from opencx.jobs import (  # noqa: F401
+        channels,
+        inbox,
+        mailboxes,
+        maintenance,
+        public_channels,
+        reports,
+    )
 
     return registry

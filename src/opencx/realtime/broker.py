@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
 import structlog
 
 from opencx.core.events import DomainEvent
+from opencx.core.live_routes import Key
 from opencx.realtime.bus import InProcessBus, Subscription
 from opencx.realtime.codec import decode_envelope, encode_envelope
 
@@ -88,6 +89,12 @@ class BrokerBus:
 
     def unsubscribe(self, queue: Subscription) -> None:
         self.local.unsubscribe(queue)
+
+    def listen_on(self, queue: Subscription, keys: Collection[Key]) -> None:
+        self.local.listen_on(queue, keys)
+
+    def keys_of(self, queue: Subscription) -> frozenset[Key] | None:
+        return self.local.keys_of(queue)
 
     async def publish(self, events: Sequence[DomainEvent]) -> None:
         if not events:

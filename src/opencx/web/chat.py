@@ -26,6 +26,7 @@ from starlette.websockets import WebSocketDisconnect
 from opencx.core.enums import DeliveryStatus
 from opencx.core.errors import InvalidInput, OpenCXError, RateLimited
 from opencx.core.events import DomainEvent, EventType
+from opencx.core.live_routes import chat_visitor_interests
 from opencx.features.chat import feed, visitors
 from opencx.features.chat.limits import ChatLimits
 from opencx.features.chat.transcripts import send_transcript
@@ -341,7 +342,7 @@ class _Session:
         self.source: EventSource | None = source if isinstance(source, EventSource) else None
 
     async def run(self) -> None:
-        queue = self.source.subscribe() if self.source is not None else None
+        queue = self._subscribe()
         try:
             await self._send_news(force_status=True, kind="snapshot")
             tasks = [asyncio.create_task(self._listen_visitor())]
@@ -359,6 +360,13 @@ class _Session:
         finally:
             if queue is not None and self.source is not None:
                 self.source.unsubscribe(queue)
+
+    def _subscribe(self) -> asyncio.Queue[DomainEvent | None] | None:
+        if self.source is None:
+            return None
+        queue = self.source.subscribe()
+        self.source.listen_on(queue, chat_visitor_interests(self.chat.conversation_id))
+        return queue
 
     async def _send(self, message: dict[str, Any]) -> None:
         async with self.lock:
@@ -405,7 +413,7 @@ class _Session:
             if None in events:  # the bus dropped us: read everything again
                 assert self.source is not None
                 self.source.unsubscribe(queue)
-                queue = self.source.subscribe()
+                queue = self._subscribe()
                 await self._send_news(force_status=True)
                 continue
             await self._consider([event for event in events if event is not None])

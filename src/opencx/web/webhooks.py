@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from opencx.features.channels import webhooks
 from opencx.features.context import AppContext
+from opencx.features.sources import webhooks
 from opencx.web.deps import ContextDep
 
 __all__ = ["router"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from opencx.core.enums import Channel, PresenceState
 from opencx.core.routing.expressions import Expression
+from opencx.core.routing.membership import split_target
 from opencx.core.routing.model import Instant, QueueSpec, Target, TaskSpec, TaskStatus, WorkerSpec
 
 __all__ = [
@@ -151,7 +152,7 @@ class QueueRecord:
         self.spec = spec
         # The part of the target that reads only the worker decides membership once per
         # worker; the part that reads the task is checked per task.
-        self.per_worker, self.per_task = spec.target.split("task")
+        self.per_worker, self.per_task = split_target(spec.target)
         self.dynamic = bool(self.per_task.roots)
         self.members: set[int] = set()
         self.waiting: dict[Channel, list[OrderKey]] = {}

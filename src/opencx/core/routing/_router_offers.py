@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from opencx.core.enums import PresenceState
+from opencx.core.lifecycles import TaskEvent
 from opencx.core.routing._records import TaskRecord, WorkerRecord, ring_expression, skill_level
 from opencx.core.routing._router_state import EXPIRE, WRAP, RouterState, held_by
 from opencx.core.routing.decisions import Offer, OfferEnded, SetNotReady
@@ -37,8 +38,9 @@ from opencx.core.routing.model import (
 
 __all__ = ["OfferMachinery"]
 
-_W = TaskStatus.WAITING
 _R = TaskStatus.RESERVED
+_OFFER = TaskEvent.OFFER
+_END_OFFER = TaskEvent.END_OFFER
 _AVAILABLE = PresenceState.AVAILABLE
 
 
@@ -152,7 +154,7 @@ class OfferMachinery(RouterState):
 
     def _offer(self, task: TaskRecord, worker: WorkerRecord, now: Instant) -> None:
         self._unqueue(task)
-        task.status = _R
+        self._move(task, _OFFER)
         task.worker_id = worker.id
         task.version += 1
         task.expires_at = now + self.policy.offer_timeout_seconds
@@ -165,10 +167,10 @@ class OfferMachinery(RouterState):
         )
 
     def _end_offer(self, task: TaskRecord, state: ReservationState, now: Instant) -> None:
+        self._move(task, _END_OFFER)
         worker = self._workers[held_by(task)]
         worker.held.pop(task.id)
         worker.give_back(task.spec.channel, now)
-        task.status = _W
         task.worker_id = None
         task.expires_at = None
         task.version += 1

@@ -11,6 +11,8 @@ Rules:
 - a timer is ``(at, kind, ref, version)``, ordered by content and not by when it was
   pushed, so that a router restored from a snapshot fires simultaneous timers in the same
   order; a task timer carries the task's version and dies when that changes;
+- a task's status changes only through ``_move`` (``core.lifecycles.TASK_EVENTS``);
+  a public call checks its event with ``_task_for`` before it changes anything;
 - every call reports its decisions by appending them to ``_out``, and ``_flush`` hands
   them over in order.
 """
@@ -22,6 +24,7 @@ from collections.abc import Iterable
 
 from opencx.core.enums import Channel, PresenceState
 from opencx.core.errors import IllegalTransition, NotFound
+from opencx.core.lifecycles import TASK_EVENTS, TaskEvent, next_status
 from opencx.core.routing._records import OrderKey, QueueRecord, TaskRecord, WorkerRecord
 from opencx.core.routing.decisions import Decision
 from opencx.core.routing.model import (
@@ -92,6 +95,20 @@ class RouterState:
             )
         return task
 
+    def _task_for(self, task_id: int, event: TaskEvent) -> TaskRecord:
+        """The task, if ``event`` may happen to it now (checked before anything changes)."""
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise NotFound(f"task {task_id} is not being routed")
+        if event not in TASK_EVENTS[task.status]:
+            raise IllegalTransition(
+                f"task {task_id} is {task.status.value}: it cannot {event.value.replace('_', ' ')}",
+                current=task.status.value,
+                event=event.value,
+                allowed=sorted(e.value for e in TASK_EVENTS[task.status]),
+            )
+        return task
+
     def _all_targets(self) -> Iterable[Target]:
         for filter_ in self.workflow.filters:
             yield from filter_.targets
@@ -152,7 +169,19 @@ class RouterState:
             return (float(-task.priority), created, task.id)
         return (created - task.priority * aging, created, task.id)
 
-    def _drop(self, task: TaskRecord) -> None:
+    @staticmethod
+    def _move(task: TaskRecord, event: TaskEvent) -> None:
+        """The one way the router changes a task's status (``TASK_EVENTS``); on the hot
+        path, so the table is read here and ``next_status`` only explains a refusal."""
+        try:
+            task.status = TASK_EVENTS[task.status][event]
+        except KeyError:
+            next_status(task.status, event)
+            raise
+
+    def _drop(self, task: TaskRecord, event: TaskEvent) -> None:
+        """The task leaves routing (``event``: completed, canceled, fallen back)."""
+        self._move(task, event)
         self._unqueue(task)
         task.version += 1
         del self._tasks[task.id]

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 
 from opencx.core.enums import PresenceState
 from opencx.core.errors import NotFound
+from opencx.core.lifecycles import TaskEvent
 from opencx.core.routing._records import OrderKey, TaskRecord, known_agents
 from opencx.core.routing._router_offers import OfferMachinery
 from opencx.core.routing._router_state import (
@@ -152,7 +153,7 @@ class StepMachinery(OfferMachinery):
         action = self.workflow.fallback
         if task.filter_index is not None:
             action = self.workflow.filters[task.filter_index].fallback or action
-        self._drop(task)
+        self._drop(task, TaskEvent.FALLBACK)
         self._out.append(Fallback(task.id, action, reason, now))
 
     def _evacuate(self, queue_ids: list[int], now: Instant) -> None:

@@ -7,6 +7,9 @@ Rules:
   the router compares and adds instants on its hot path;
 - a task's age counts from ``TaskSpec.created_at``; target timeouts and bullseye rings are
   measured against that age, so a task that overflows keeps its place by arrival;
+- a task is in routing while waiting, offered (reserved) or being handled
+  (``TaskStatus``, moved along ``core.lifecycles.TASK_EVENTS``); once completed it
+  leaves, and its worker's wrap-up is held on the worker;
 - a worker's ``capacity`` gives how many tasks of each channel it may hold at once
   (reserved, in progress or in wrap-up); a channel it does not list is one it never takes.
 """
@@ -18,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from opencx.core.enums import Channel
+from opencx.core.enums import Channel, ReservationState, TaskStatus
 from opencx.core.routing.expressions import TRUE, Expression
 
 __all__ = [
@@ -75,25 +78,6 @@ class SiteState(StrEnum):
     OPEN = "open"
     DRAINING = "draining"
     CLOSED = "closed"
-
-
-class TaskStatus(StrEnum):
-    """A task is in routing while waiting, offered (reserved) or being handled; once
-    completed it leaves, and its worker's wrap-up is held on the worker."""
-
-    WAITING = "waiting"
-    RESERVED = "reserved"
-    ASSIGNED = "assigned"
-
-
-class ReservationState(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-    TIMED_OUT = "timed_out"
-    RESCINDED = "rescinded"
-    CANCELED = "canceled"
-    COMPLETED = "completed"
 
 
 @dataclass(frozen=True, slots=True)

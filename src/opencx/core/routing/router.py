@@ -15,8 +15,8 @@ Rules:
   ``reoffer_cooldown_seconds``; ``max_missed_offers`` time-outs in a row set them not ready;
 - ties are broken by ids, never by set or dict order, so equal inputs give equal outputs.
 
-Calls that name something unknown raise ``NotFound``; a move the task's state does not
-allow raises ``IllegalTransition``; both change nothing.
+Calls that name something unknown raise ``NotFound``; a move the task's status does not
+allow (``core.lifecycles.TASK_EVENTS``) raises ``IllegalTransition``; both change nothing.
 
 The machinery is layered, each layer in its own private module: ``_router_state`` (the
 tables and their bookkeeping), ``_router_offers`` (who may take what, offers and wrap-ups)
@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from opencx.core.enums import Channel, PresenceState
 from opencx.core.errors import Conflict, NotFound
+from opencx.core.lifecycles import TaskEvent
 from opencx.core.routing._records import (
     QueueRecord,
     TaskRecord,
@@ -175,9 +176,9 @@ class Router(StepMachinery):
         return self._flush()
 
     def accept(self, task_id: int, *, now: Instant) -> list[Decision]:
-        task = self._task(task_id, _R)
+        task = self._task_for(task_id, TaskEvent.ACCEPT)
         worker = self._workers[held_by(task)]
-        task.status = _A
+        self._move(task, TaskEvent.ACCEPT)
         task.accepted_at = now
         task.expires_at = None
         task.version += 1
@@ -185,16 +186,17 @@ class Router(StepMachinery):
         return self._flush()
 
     def reject(self, task_id: int, *, now: Instant) -> list[Decision]:
-        task = self._task(task_id, _R)
+        task = self._task_for(task_id, TaskEvent.END_OFFER)
         self._end_offer(task, ReservationState.REJECTED, now)
         return self._flush()
 
     def complete(self, task_id: int, *, now: Instant) -> list[Decision]:
         """The worker is done with the task; wrap-up per its queue holds the capacity."""
-        task = self._task(task_id, _A)
+        task = self._task_for(task_id, TaskEvent.COMPLETE)
         worker = self._workers[held_by(task)]
         self._record_handle_time(task, now)
-        del self._tasks[task_id]
+        self._move(task, TaskEvent.COMPLETE)
+        del self._tasks[task_id]  # an assigned task is in no queue and has no live timer
         self._release_to_wrap_up(worker, task, now)
         return self._flush()
 
@@ -207,9 +209,9 @@ class Router(StepMachinery):
 
     def cancel(self, task_id: int, *, now: Instant) -> list[Decision]:
         """The customer left while waiting or being offered: the task leaves routing."""
-        task = self._task(task_id, _W, _R)
+        task = self._task_for(task_id, TaskEvent.CANCEL)
         worker = self._workers.get(task.worker_id) if task.worker_id is not None else None
-        self._drop(task)
+        self._drop(task, TaskEvent.CANCEL)
         if worker is not None:
             worker.held.pop(task.id)
             worker.give_back(task.spec.channel, now)
@@ -228,12 +230,12 @@ class Router(StepMachinery):
         the worker who had it wraps up. The task keeps its age, so it is served early."""
         if queue_id is None and not worker_ids:
             raise Conflict("a transfer needs a queue or at least one worker")
-        task = self._task(task_id, _A)
+        task = self._task_for(task_id, TaskEvent.TRANSFER)
         self._check_destination(queue_id, worker_ids)
         worker = self._workers[held_by(task)]
         self._record_handle_time(task, now)
         self._release_to_wrap_up(worker, task, now)
-        task.status = _W
+        self._move(task, TaskEvent.TRANSFER)
         task.worker_id = None
         task.accepted_at = None
         task.version += 1

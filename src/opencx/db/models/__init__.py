@@ -1,7 +1,9 @@
 """Every table, imported here so that ``Base.metadata`` is complete."""
 
 from opencx.db.base import Base
-from opencx.db.models.channels import ChannelAccount
+from opencx.db.models.channels import ChannelAccount, WhatsAppTemplate
+from opencx.db.models.collaboration import ConversationNote, HelpRequest
+from opencx.db.models.connectors import Connector
 from opencx.db.models.conversations import Attachment, Conversation, Interaction, Message
 from opencx.db.models.customers import Customer, CustomerIdentity, CustomerMerge
 from opencx.db.models.directory import (
@@ -14,7 +16,9 @@ from opencx.db.models.directory import (
     Team,
 )
 from opencx.db.models.infra import IdempotencyRecord, Job, RateLimitCounter
+from opencx.db.models.knowledge import CannedResponse, KnowledgeArticle
 from opencx.db.models.log import AuditEntry, Event
+from opencx.db.models.reports import ReportInterval, ReportProgress, ReportQueueInterval
 from opencx.db.models.routing import (
     QueueStats,
     RoutingCommand,
@@ -24,6 +28,7 @@ from opencx.db.models.routing import (
     RoutingWorker,
     RoutingWorkflow,
 )
+from opencx.db.models.search import ConversationTerm, CustomerTerm
 from opencx.db.models.users import AgentSkill, ApiToken, SiteGrant, User, UserSession
 
 __all__ = [
@@ -33,21 +38,31 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BusinessHours",
+    "CannedResponse",
     "ChannelAccount",
+    "Connector",
     "ContactReason",
     "Conversation",
+    "ConversationNote",
+    "ConversationTerm",
     "Customer",
     "CustomerIdentity",
     "CustomerMerge",
+    "CustomerTerm",
     "Event",
+    "HelpRequest",
     "Holiday",
     "IdempotencyRecord",
     "Interaction",
     "Job",
+    "KnowledgeArticle",
     "Message",
     "Queue",
     "QueueStats",
     "RateLimitCounter",
+    "ReportInterval",
+    "ReportProgress",
+    "ReportQueueInterval",
     "RoutingCommand",
     "RoutingLeadership",
     "RoutingReservation",
@@ -60,4 +75,5 @@ __all__ = [
     "Team",
     "User",
     "UserSession",
+    "WhatsAppTemplate",
 ]

@@ -4,8 +4,9 @@ messages and their attachments."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opencx.core.enums import (
@@ -23,6 +24,7 @@ from opencx.db.types import JSONType, str_enum
 
 class Conversation(TimestampMixin, Base):
     __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_last_activity", "last_activity_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -39,6 +41,12 @@ class Conversation(TimestampMixin, Base):
     qualification_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_reasons.id"))
     action_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_reasons.id"))
     closed_at: Mapped[datetime | None]
+    # When the customer, an agent or a bot last wrote (its creation until then): the
+    # inbox lists newest activity first. System messages (acknowledgements) leave it.
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Out of its handlers' inbox until then (``core.inbox``), and who snoozed it.
+    snoozed_until: Mapped[datetime | None] = mapped_column(index=True)
+    snoozed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Interaction(Base):
@@ -62,6 +70,13 @@ class Interaction(Base):
     wrapped_up_at: Mapped[datetime | None]
     hold_seconds: Mapped[float] = mapped_column(default=0.0)
     held_since: Mapped[datetime | None]
+    # The agent's coding of the contact on the three axes (MISSION.md §4), with a summary.
+    declaration_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_reasons.id"))
+    qualification_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_reasons.id"))
+    action_reason_id: Mapped[int | None] = mapped_column(ForeignKey("contact_reasons.id"))
+    wrap_up_summary: Mapped[str | None] = mapped_column(Text)
+    coded_at: Mapped[datetime | None]
+    coded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Message(Base):
@@ -82,6 +97,10 @@ class Message(Base):
     delivery_status: Mapped[DeliveryStatus] = mapped_column(str_enum(DeliveryStatus))
     delivery_error: Mapped[str | None] = mapped_column(Text)
     metadata_: Mapped[dict[str, str]] = mapped_column("metadata", JSONType, default=dict)
+    # A received message's ``ReplyRoute`` (``opencx.core.reply_routes``), as its JSON:
+    # where answers to it go, read by the senders as stored. None on other messages,
+    # and on those received before it was kept (their metadata's strings say it).
+    reply_route: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opencx.core.enums import Channel, ReasonAxis, SiteKind
@@ -88,6 +88,9 @@ class Queue(TimestampMixin, Base):
     target_expression: Mapped[str] = mapped_column(Text, default="")
     priority: Mapped[int] = mapped_column(default=0)
     service_level_seconds: Mapped[int] = mapped_column(default=20)
+    # Abandons before this wait are "short" (a wrong number, a customer who changed their
+    # mind): counted apart by the KPIs (``core.kpis``).
+    short_abandon_seconds: Mapped[int] = mapped_column(default=5, server_default="5")
     wrap_up_seconds: Mapped[int] = mapped_column(default=30)
     # How the queue picks among free agents (Selection) and, by skill level, which
     # worker attribute ranks them ("skills.billing").
@@ -96,6 +99,8 @@ class Queue(TimestampMixin, Base):
     )
     selection_skill: Mapped[str | None] = mapped_column(String(120))
     expected_handle_seconds: Mapped[int] = mapped_column(default=300, server_default="300")
+    # The agent's desktop accepts this queue's offers at once, without a click.
+    auto_accept: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ContactReason(TimestampMixin, Base):

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from opencx.core.enums import Channel
+from opencx.core.enums import Channel, ReservationState, TaskStatus
 from opencx.db.base import Base, utcnow
 from opencx.db.types import JSONType, str_enum
 
@@ -34,7 +34,7 @@ class RoutingWorkflow(Base):
 class RoutingTask(Base):
     """One interaction being routed. ``status`` is ``new`` until the router has taken
     it in, then the router's (waiting, reserved, assigned), then how it ended
-    (completed, canceled, fallback)."""
+    (completed, canceled, fallback, refused): ``core.lifecycles.TASK_EVENTS``."""
 
     __tablename__ = "routing_tasks"
     __table_args__ = (Index("ix_routing_tasks_status", "status"),)
@@ -50,7 +50,9 @@ class RoutingTask(Base):
     # Where the task was sent at creation, instead of the workflow.
     requested_queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
     requested_worker_ids: Mapped[list[int] | None] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), default="new")
+    status: Mapped[TaskStatus] = mapped_column(
+        str_enum(TaskStatus, length=16), default=TaskStatus.NEW
+    )
     priority: Mapped[int | None]
     filter_index: Mapped[int | None]
     step_index: Mapped[int | None]
@@ -89,10 +91,12 @@ class RoutingReservation(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("routing_tasks.id"), index=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[ReservationState] = mapped_column(str_enum(ReservationState, length=16))
     callback: Mapped[bool] = mapped_column(default=False)
     offered_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    # When the agent accepted it: since when they have the contact in hand.
+    accepted_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
 
 

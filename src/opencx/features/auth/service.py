@@ -13,6 +13,7 @@ from opencx.db.models import ApiToken, User
 from opencx.features.auth.passwords import DUMMY_HASH, verify_password
 from opencx.features.auth.principals import load_principal
 from opencx.features.auth.ratelimit import LoginRateLimiter
+from opencx.features.auth.token_cache import token_cache
 from opencx.features.auth.tokens import TOKEN_PREFIX, hash_token
 from opencx.features.context import AppContext, transaction
 
@@ -36,11 +37,25 @@ class Authenticated:
 async def authenticate_token(ctx: AppContext, raw: str) -> Authenticated:
     if not raw.startswith(TOKEN_PREFIX):
         raise Unauthenticated("the bearer token is not valid")
+    digest = hash_token(raw)
+    cache = token_cache(ctx)
+    if cache is None:
+        return (await _resolve_token(ctx, digest))[0]
+    known = cache.get(digest)
+    if isinstance(known, Authenticated):
+        return known
+    generation = cache.generation
+    found, user_id = await _resolve_token(ctx, digest)
+    cache.put(digest, found, user_id=user_id, generation=generation)
+    return found
+
+
+async def _resolve_token(ctx: AppContext, digest: str) -> tuple[Authenticated, int]:
     async with transaction(ctx) as session:
         row = await session.execute(
             select(ApiToken, User)
             .join(User, User.id == ApiToken.user_id)
-            .where(ApiToken.token_hash == hash_token(raw))
+            .where(ApiToken.token_hash == digest)
         )
         found = row.first()
         if found is None:
@@ -52,7 +67,7 @@ async def authenticate_token(ctx: AppContext, raw: str) -> Authenticated:
         # Written at most every few minutes so reads stay reads.
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 300:
             token.last_used_at = now
-        return await authenticated(session, user)
+        return await authenticated(session, user), user.id
 
 
 async def authenticate_password(

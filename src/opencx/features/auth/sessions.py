@@ -25,7 +25,7 @@ from opencx.db.models import ApiToken, User, UserSession
 from opencx.features.auth.service import Authenticated, authenticated
 from opencx.features.auth.tokens import hash_token
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import record_event
+from opencx.features.events.record import record_event
 
 __all__ = [
     "authenticate_session",

@@ -23,7 +23,7 @@ from opencx.core.permissions import Permission, Principal
 from opencx.db.models import ApiToken, User
 from opencx.features.common import Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import record_audit, record_event
+from opencx.features.events.record import record_audit, record_event
 
 __all__ = [
     "TOKEN_PREFIX",

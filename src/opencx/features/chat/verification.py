@@ -6,7 +6,8 @@ Rules:
   says ``email`` and ``email_verified: "false"`` (what agents see);
 - the code is six digits, a keyed hash of the chat and the address (nothing stored),
   e-mailed from the widget's mailbox (``offline_mailbox``) through the outbound e-mail
-  path; a widget without a mailbox cannot verify, and its chats stay unverified;
+  path; a widget without a mailbox cannot verify, and its chats stay unverified; agents
+  read that e-mail without its body (``conversations.messages.as_read_by``);
 - a right code links the chat: its conversation moves to the customer who has that
   address (or the address becomes the visitor's own identity when nobody has it), the
   first message says ``email_verified: "true"``, a ``conversation.updated`` event tells
@@ -32,12 +33,11 @@ from opencx.features.chat.visitor_mail import queue_visitor_email, send_visitor_
 from opencx.features.chat.visitors import VisitorChat
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import record_conversation_event
+from opencx.features.conversations.messages import CODE_EMAIL_KIND
 from opencx.features.customers.identities import find_identity, insert_identities
 from opencx.i18n import get_translations, negotiate_locale
 
 __all__ = ["send_code", "verification_code", "verify_email"]
-
-_KIND = "chat_email_check"
 
 
 def verification_code(ctx: AppContext, chat: VisitorChat) -> str:
@@ -60,7 +60,7 @@ async def send_code(ctx: AppContext, chat: VisitorChat, *, language: str | None)
             session,
             ctx,
             chat,
-            kind=_KIND,
+            kind=CODE_EMAIL_KIND,
             subject=_("Confirm your e-mail address"),
             body=_("Your code to confirm your e-mail address in the chat: %(code)s")
             % {"code": verification_code(ctx, chat)},

@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.errors import Conflict
 from opencx.db.models import Conversation
-from opencx.features.channels.outbound_email import queue_system_email
 from opencx.features.chat.visitors import VisitorChat
 from opencx.features.chat.widgets import load_widget
 from opencx.features.context import AppContext
 from opencx.features.conversations.messages import SEND_JOB
+from opencx.features.delivery.email import queue_system_email
 from opencx.features.directory.channel_accounts import find_mailbox
 
 __all__ = ["queue_visitor_email", "send_visitor_email"]

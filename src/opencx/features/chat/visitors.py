@@ -31,22 +31,22 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from pydantic import EmailStr, Field
 from sqlalchemy import select
 
-from opencx.channels.base import InboundAttachment, InboundMessage, Sender
 from opencx.core.enums import Channel, DeliveryStatus, Direction, IdentityKind
 from opencx.core.errors import InvalidInput, NotFound, Unauthenticated
 from opencx.core.events import DomainEvent, EventType
 from opencx.db.models import Conversation, Message
-from opencx.features.channels.delivery import set_delivery_status
-from opencx.features.channels.inbound import Received, receive
 from opencx.features.chat.widgets import PROVIDER, Widget, availability, load_widget
 from opencx.features.common import InputSchema, Schema
+from opencx.features.contacts.intake import Received, receive
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.attachments import (
     AttachmentContent,
     attachment_and_message,
     content_of,
 )
+from opencx.features.delivery.statuses import set_delivery_status
 from opencx.features.directory.channel_accounts import find_mailbox
+from opencx.providers.base import InboundAttachment, InboundMessage, Sender
 
 __all__ = [
     "MAX_UPLOAD_BYTES",

@@ -2,7 +2,9 @@
 messages and their attachments, and the timeline that joins them.
 
 Modules: ``access`` (site visibility, reference checks, events), ``conversations``,
-``interactions``, ``messages``, ``attachments``, ``timeline``.
+``interactions``, ``messages``, ``attachments``, ``timeline``, ``snoozes`` (out of the
+inbox until later), ``activity`` (the last activity the inbox orders by); what agents
+write about a conversation: ``notes``, ``help_requests``, ``wrap_up`` (coding a contact).
 """
 
 from opencx.features.conversations.attachments import (

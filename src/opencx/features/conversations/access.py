@@ -23,7 +23,7 @@ from opencx.core.events import EventType
 from opencx.core.permissions import Principal
 from opencx.db.models import ContactReason, Conversation, Queue, User
 from opencx.features.context import AppContext
-from opencx.features.eventlog import record_event
+from opencx.features.events.record import record_event
 
 __all__ = [
     "ConversationRef",

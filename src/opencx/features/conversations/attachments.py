@@ -10,7 +10,7 @@ Rules:
 - attachments are seen by whoever sees their conversation;
 - a file a provider holds (MMS, WhatsApp, Messenger media) is a ``PendingFile``: its row
   is stored ``pending`` with the message and has no content until a job fetches it
-  (``opencx.features.channels.inbound_media``): then ``stored``, or ``failed`` with
+  (``opencx.features.contacts.media``): then ``stored``, or ``failed`` with
   its reason;
 - a file for an answer is uploaded to the conversation first (``upload_file``) and
   named in the answer's ``attachment_ids``, so it is part of the message before the

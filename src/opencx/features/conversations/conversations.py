@@ -28,7 +28,8 @@ from opencx.features.conversations.access import (
 from opencx.features.customers.access import load_customer
 from opencx.features.customers.identities import ensure_not_merged
 from opencx.features.customers.schemas import InputSchema, RefId
-from opencx.features.eventlog import record_audit
+from opencx.features.events.record import record_audit
+from opencx.features.search import add_conversation_texts, reindex_conversations
 
 __all__ = [
     "ConversationCreate",
@@ -168,9 +169,11 @@ async def create_conversation(
             status=ConversationStatus.OPEN,
             created_at=now,
             updated_at=now,
+            last_activity_at=now,
         )
         session.add(conversation)
         await session.flush()
+        await add_conversation_texts(session, [(conversation.id, conversation.subject)])
         fields = data.model_dump(mode="json")
         await _record(session, ctx, principal, conversation, "create", fields)
         return ConversationOut.model_validate(conversation)
@@ -191,6 +194,8 @@ async def update_conversation(
             setattr(conversation, name, value)
         conversation.updated_at = ctx.clock.now()
         await session.flush()
+        if "subject" in changes:
+            await reindex_conversations(session, [conversation.id])
         await _record(session, ctx, principal, conversation, "update", changes)
         return ConversationOut.model_validate(conversation)
 

@@ -1,4 +1,5 @@
-"""Interactions: one contact on one channel, moved along ``INTERACTION_TRANSITIONS``.
+"""Interactions: one contact on one channel, moved along ``INTERACTION_TRANSITIONS``
+by the actions of ``features.routing.actions`` (the only writers of its state).
 
 Each entered state stamps its timestamp once (``INTERACTION_STAMPS``); hold time is
 accumulated: entering HELD sets ``held_since``, leaving it adds the elapsed seconds to
@@ -8,17 +9,19 @@ context's clock, so the figures computed from these rows are reproducible.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from pydantic import AliasChoices, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import Channel, Direction, InteractionState
 from opencx.core.errors import NotFound
 from opencx.core.events import EventType
-from opencx.core.lifecycles import INTERACTION_STAMPS, INTERACTION_TRANSITIONS, check_transition
+from opencx.core.lifecycles import LIVE_TASK_STATUSES
+from opencx.core.live_views import waiting_since
 from opencx.core.permissions import Permission, Principal, require
-from opencx.db.models import Conversation, Interaction
+from opencx.db.models import Conversation, Interaction, RoutingTask
 from opencx.features.common import Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import (
@@ -29,12 +32,12 @@ from opencx.features.conversations.access import (
     record_conversation_event,
 )
 from opencx.features.customers.schemas import InputSchema, RefId
+from opencx.features.routing.actions import move_by_hand
 
 __all__ = [
     "InteractionCreate",
     "InteractionOut",
     "StateChange",
-    "apply_state",
     "change_interaction_state",
     "create_interaction",
     "get_interaction",
@@ -76,6 +79,16 @@ class InteractionOut(Schema):
     wrapped_up_at: datetime | None
     hold_seconds: float
     held_since: datetime | None
+    #: The contact's coding (``POST /interactions/{id}/wrap-up``): a contact reason
+    #: per axis, a summary, who coded it and when.
+    declaration_reason_id: int | None = None
+    qualification_reason_id: int | None = None
+    action_reason_id: int | None = None
+    summary: str | None = Field(
+        default=None, validation_alias=AliasChoices("wrap_up_summary", "summary")
+    )
+    coded_at: datetime | None = None
+    coded_by_id: int | None = None
 
 
 async def create_interaction(
@@ -140,34 +153,38 @@ async def list_interactions(
 async def change_interaction_state(
     ctx: AppContext, principal: Principal, interaction_id: int, data: StateChange
 ) -> InteractionOut:
-    """An illegal move is a 409 (``IllegalTransition``) and changes nothing."""
+    """Move an interaction by hand (``routing.actions.move_by_hand``). An illegal move
+    is a 409 (``IllegalTransition``) and changes nothing. While a routing task is live
+    (new, waiting, offered or assigned) the router owns the interaction: only hold and
+    resume are allowed here; ending it goes through the task (cancel while it waits or
+    is offered, complete once an agent has it), so that no agent is offered a contact
+    that is over and the agent's capacity is given back."""
     require(principal, Permission.CONVERSATIONS_WRITE)
     async with transaction(ctx) as session:
         interaction, conversation = await load_interaction(
             session, principal, interaction_id, for_update=True
         )
-        previous = interaction.state
-        check_transition(INTERACTION_TRANSITIONS, previous, data.state)
-        apply_state(interaction, data.state, now=ctx.clock.now())
+        task = await _routing_task(session, interaction.id)
+        previous = move_by_hand(interaction, data.state, task=task, now=ctx.clock.now())
         await session.flush()
         await _record(session, ctx, principal, conversation, interaction, previous)
         return InteractionOut.model_validate(interaction)
 
 
-def apply_state(interaction: Interaction, target: InteractionState, *, now: datetime) -> None:
-    """Enter ``target`` (already checked against the table): stamps and hold time."""
-    previous = interaction.state
-    if previous is _I.HELD and interaction.held_since is not None:
-        interaction.hold_seconds += (now - interaction.held_since).total_seconds()
-        interaction.held_since = None
-    if target is _I.HELD:
-        interaction.held_since = now
-    stamp = INTERACTION_STAMPS.get(target)
-    if stamp is not None and getattr(interaction, stamp) is None:
-        setattr(interaction, stamp, now)
-    if previous is _I.WRAP_UP and target is _I.ENDED:
-        interaction.wrapped_up_at = now
-    interaction.state = target
+async def _routing_task(session: AsyncSession, interaction_id: int) -> RoutingTask | None:
+    """The task routing the interaction now, if any (locked: the router waits for us)."""
+    stmt = (
+        select(RoutingTask)
+        .where(
+            RoutingTask.interaction_id == interaction_id,
+            RoutingTask.status.in_(sorted(LIVE_TASK_STATUSES)),
+        )
+        .order_by(RoutingTask.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    task: RoutingTask | None = await session.scalar(stmt)
+    return task
 
 
 async def load_interaction(
@@ -196,6 +213,14 @@ async def _record(
         "queue_id": interaction.queue_id,
         "agent_id": interaction.agent_id,
     }
+    since = waiting_since(
+        interaction.state,
+        queued_at=interaction.queued_at,
+        offered_at=interaction.offered_at,
+        arrived_at=interaction.arrived_at,
+    )
+    if since is not None:  # supervisors' queues follow the waiting contact
+        payload["waiting_since"] = since.astimezone(UTC).isoformat()
     if previous is None:
         type_ = EventType.INTERACTION_CREATED
         payload["direction"] = interaction.direction.value

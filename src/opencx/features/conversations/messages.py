@@ -5,7 +5,7 @@ once per ``(channel, provider_message_id)``: posting it again answers the messag
 already stored (``created`` is false) instead of adding a second row.
 
 An outbound message on a channel OpenCX sends itself (``SENDABLE``) is stored
-``queued`` and handed to the sending job (``opencx.features.channels.outbound``). On
+``queued`` and handed to the sending job (``opencx.features.delivery.outbox``). On
 WhatsApp, Messenger and Instagram a free-form one is refused (409) once the customer's
 24-hour window is closed (``reply_windows``); a WhatsApp ``template`` (an approved
 template: name, language, body parameters) goes out whatever the window, and is kept
@@ -20,12 +20,29 @@ conversations the caller sees. A message says where it came from and went to
 (``sender``, ``recipient``: the customer's address and ours, as the channel names them)
 and, for e-mail, its own ``subject``: inbound, as received; outbound, as sent.
 
+An agent's e-mail may be written in light markup (``body_format: "markup"``,
+``opencx.core.rich_text``): the server makes its HTML and plain-text parts from it. HTML
+a client sends for an outbound message (``body_html``) is rebuilt from an allow-list
+before it is stored or sent. An outbound e-mail may copy others in (``cc``, ``bcc``: up
+to 20 addresses each), kept in its metadata as ``cc`` and ``bcc`` (comma-separated) and
+read back on the message as lists.
+
+A template message naming a template of the catalog of the account it goes through
+(``answer_templates``) must fill each of its placeholders; an empty ``body_text`` then
+becomes the template's body filled in.
+
 Files go out with a message when it names them in ``attachment_ids``: files uploaded to
 the same conversation beforehand and not yet part of another message. They join the
 message in the transaction that stores it, so the sending job and the chat visitor
 never see the message without them. An outbound message's files must fit its channel
 (``opencx.core.outbound_files``); where the provider downloads them (SMS, WhatsApp,
 Messenger, Instagram) the server needs its public address (``server.public_url``).
+
+Some automatic e-mails carry words meant for their recipient alone: the code that proves
+a chat visitor's address (metadata ``kind`` in ``WITHHELD_KINDS``). Whoever reads one
+but an admin reads it without its body (``as_read_by``: ``body_text`` empty,
+``body_html`` none, ``metadata.withheld`` set), so an agent cannot pass the code on or
+verify an address for the visitor.
 """
 
 from __future__ import annotations
@@ -33,14 +50,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, EmailStr, Field, model_validator
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.channels import twilio
-from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction
+from opencx.core.enums import AuthorKind, Channel, DeliveryStatus, Direction, Role
 from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
 from opencx.core.media import AttachmentStatus
@@ -55,16 +72,26 @@ from opencx.features.conversations.access import (
     load_conversation,
     record_conversation_event,
 )
+from opencx.features.conversations.activity import counts_as_activity
+from opencx.features.conversations.answer_content import answer_bodies, copies, template_text
 from opencx.features.conversations.reply_windows import answering_provider, check_reply_window
+from opencx.features.conversations.snoozes import wake_on_customer_message
 from opencx.features.customers.schemas import InputSchema, RefId
+from opencx.features.search import add_conversation_texts, message_text
+from opencx.providers import twilio
 
 __all__ = [
+    "CODE_EMAIL_KIND",
+    "MAX_COPIES",
     "SENDABLE",
     "SEND_JOB",
+    "WITHHELD_KINDS",
     "AttachmentOut",
+    "BodyFormat",
     "MessageCreate",
     "MessageOut",
     "TemplateIn",
+    "as_read_by",
     "find_messages",
     "get_message",
     "list_messages",
@@ -74,7 +101,7 @@ __all__ = [
 
 _OUTBOUND_AUTHORS = frozenset({AuthorKind.AGENT, AuthorKind.BOT})
 #: Channels whose outbound messages OpenCX sends itself; each has its sender in
-#: ``opencx.features.channels.outbound.SENDERS`` (the others stay queued).
+#: ``opencx.features.delivery.outbox.SENDERS`` (the others stay queued).
 SENDABLE = frozenset(
     {
         Channel.EMAIL,
@@ -88,6 +115,12 @@ SENDABLE = frozenset(
 )
 #: The job that sends a queued message (``opencx.jobs.channels``).
 SEND_JOB = "send_message"
+#: The most addresses an e-mail copies in, in ``cc`` and in ``bcc`` each.
+MAX_COPIES = 20
+
+#: ``text``: ``body_text`` is sent as written; ``markup``: it is light markup, from
+#: which the server makes the e-mail's HTML and text parts (outbound e-mail only).
+BodyFormat = Literal["text", "markup"]
 
 
 class TemplateIn(InputSchema):
@@ -123,6 +156,10 @@ class MessageCreate(InputSchema):
     interaction_id: RefId | None = None
     provider_message_id: str | None = Field(default=None, min_length=1, max_length=255)
     template: TemplateIn | None = None
+    body_format: BodyFormat = "text"
+    #: Outbound e-mail only: addresses copied in, openly (``cc``) or not (``bcc``).
+    cc: list[EmailStr] = Field(default_factory=list, max_length=MAX_COPIES)
+    bcc: list[EmailStr] = Field(default_factory=list, max_length=MAX_COPIES)
     #: Files uploaded to the conversation (``POST /conversations/{id}/attachments``)
     #: that this message carries.
     attachment_ids: list[RefId] = Field(default_factory=list, max_length=100)
@@ -139,6 +176,13 @@ class MessageCreate(InputSchema):
             raise ValueError("a template is for outbound WhatsApp messages only")
         if len(set(self.attachment_ids)) != len(self.attachment_ids):
             raise ValueError("attachment_ids names a file twice")
+        email_out = self.channel is Channel.EMAIL and self.direction is Direction.OUTBOUND
+        if (self.cc or self.bcc) and not email_out:
+            raise ValueError("cc and bcc are for outbound e-mail only")
+        if self.body_format == "markup" and not email_out:
+            raise ValueError("body_format markup is for outbound e-mail only")
+        if self.body_format == "markup" and self.body_html is not None:
+            raise ValueError("body_format markup makes the HTML: send body_text only")
         return self
 
 
@@ -188,6 +232,9 @@ class MessageOut(Schema):
     #: Reply-To addresses the message named that its customer is not confirmed by:
     #: answers do not go there until an agent confirms one.
     unconfirmed_reply_to: list[str] = Field(default_factory=list)
+    #: An e-mail's copies: addresses in its Cc header, and those sent a blind copy.
+    cc: list[str] = Field(default_factory=list)
+    bcc: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _from_metadata(self) -> MessageOut:
@@ -198,7 +245,28 @@ class MessageOut(Schema):
         if self.direction is Direction.INBOUND:
             self.sender_authentication = self.metadata.get("authentication")
             self.unconfirmed_reply_to = self.metadata.get("reply_to_unconfirmed", "").split()
+        self.cc = self.cc or _addresses(self.metadata.get("cc", ""))
+        self.bcc = self.bcc or _addresses(self.metadata.get("bcc", ""))
         return self
+
+
+def _addresses(joined: str) -> list[str]:
+    return [address.strip() for address in joined.split(",") if address.strip()]
+
+
+#: The ``kind`` of the e-mail carrying the code that proves a chat visitor's address.
+CODE_EMAIL_KIND = "chat_email_check"
+#: Automatic e-mails whose body only their recipient and admins read.
+WITHHELD_KINDS = frozenset({CODE_EMAIL_KIND})
+
+
+def as_read_by(principal: Principal, message: MessageOut) -> MessageOut:
+    """``message`` as ``principal`` may read it: a ``WITHHELD_KINDS`` e-mail without its
+    body unless they are an admin; ``metadata.withheld`` says it was withheld."""
+    if principal.role is Role.ADMIN or message.metadata.get("kind") not in WITHHELD_KINDS:
+        return message
+    metadata = {**message.metadata, "withheld": "body"}
+    return message.model_copy(update={"body_text": "", "body_html": None, "metadata": metadata})
 
 
 def message_addresses(
@@ -248,7 +316,8 @@ async def get_message(ctx: AppContext, principal: Principal, message_id: int) ->
     require(principal, Permission.CONVERSATIONS_READ)
     async with transaction(ctx) as session:
         message, _ = await load_message(session, principal, message_id)
-        return (await with_attachments(session, [MessageOut.model_validate(message)]))[0]
+        out = (await with_attachments(session, [MessageOut.model_validate(message)]))[0]
+        return as_read_by(principal, out)
 
 
 async def list_messages(
@@ -264,7 +333,7 @@ async def list_messages(
     stmt = select(Message).where(Message.conversation_id == conversation_id)
     async with transaction(ctx) as session:
         await load_conversation(session, principal, conversation_id)
-        return await _page_of(session, stmt, cursor=cursor, limit=limit)
+        return await _page_of(session, principal, stmt, cursor=cursor, limit=limit)
 
 
 async def find_messages(
@@ -293,13 +362,19 @@ async def find_messages(
     if visible is not None:
         stmt = stmt.where(visible)
     async with transaction(ctx) as session:
-        return await _page_of(session, stmt, cursor=cursor, limit=limit)
+        return await _page_of(session, principal, stmt, cursor=cursor, limit=limit)
 
 
 async def _page_of(
-    session: AsyncSession, stmt: Select[Message], *, cursor: str | None, limit: int
+    session: AsyncSession,
+    principal: Principal,
+    stmt: Select[Message],
+    *,
+    cursor: str | None,
+    limit: int,
 ) -> Page[MessageOut]:
-    """A page of ``stmt``'s messages, oldest first, with their attachments' metadata."""
+    """A page of ``stmt``'s messages, oldest first, with their attachments' metadata, as
+    ``principal`` may read them."""
     page = await paginate(
         session,
         stmt,
@@ -308,7 +383,7 @@ async def _page_of(
         limit=limit,
         to_out=MessageOut.model_validate,
     )
-    page.items = await with_attachments(session, page.items)
+    page.items = [as_read_by(principal, m) for m in await with_attachments(session, page.items)]
     return page
 
 
@@ -379,20 +454,25 @@ async def _insert(
                 human_agent=data.author_kind is AuthorKind.AGENT
                 and ctx.settings.meta.human_agent_tag,
             )
+        body_text, body_html = answer_bodies(data)
         if not inbound and data.template is not None:
             await _check_template_route(session, conversation.id, data)
+            body_text = await template_text(session, conversation.id, data.template, body_text)
         message = Message(
-            **data.model_dump(exclude={"template", "attachment_ids"}),
+            **data.model_dump(exclude=_NOT_COLUMNS),
+            body_text=body_text,
+            body_html=body_html,
             conversation_id=conversation.id,
             author_user_id=principal.user_id if data.author_kind is AuthorKind.AGENT else None,
             delivery_status=DeliveryStatus.RECEIVED if inbound else DeliveryStatus.QUEUED,
-            metadata_=_template_metadata(data.template),
+            metadata_={**_template_metadata(data.template), **copies(data)},
             created_at=ctx.clock.now(),
         )
         session.add(message)
         await session.flush()
         files = await _claim_files(session, ctx, conversation.id, message, data.attachment_ids)
         conversation.updated_at = ctx.clock.now()
+        await _note_in_inbox(session, ctx, conversation, message)
         await record_conversation_event(
             session,
             ctx,
@@ -409,6 +489,21 @@ async def _insert(
             entity_id=message.id,
         )
         return MessageOut.model_validate(message).model_copy(update={"attachments": files})
+
+
+async def _note_in_inbox(
+    session: AsyncSession, ctx: AppContext, conversation: Conversation, message: Message
+) -> None:
+    """What the inbox reads of a new message: its words (searched), the conversation's
+    last activity, and its end of snooze when the customer wrote."""
+    if not counts_as_activity(message.author_kind):
+        return
+    conversation.last_activity_at = message.created_at
+    subject = message.metadata_.get("subject")
+    text = message_text(message.body_text, message.body_html, subject)
+    await add_conversation_texts(session, [(conversation.id, text)])
+    if message.author_kind is AuthorKind.CUSTOMER and conversation.snoozed_until is not None:
+        await wake_on_customer_message(session, ctx, [conversation])
 
 
 async def _claim_files(
@@ -479,6 +574,10 @@ async def _check_template_route(
     if refusal is not None:
         field, reason = refusal
         raise InvalidInput(reason, field=field)
+
+
+#: What ``MessageCreate`` holds that is no column of its own.
+_NOT_COLUMNS = {"template", "attachment_ids", "body_format", "cc", "bcc", "body_text", "body_html"}
 
 
 def _template_metadata(template: TemplateIn | None) -> dict[str, str]:

@@ -4,10 +4,10 @@ how agents correct what threading grouped wrongly.
 Rules:
 - both need ``conversations.write`` and a conversation the caller sees (one they do not
   see reads as missing);
-- a merge moves every message, attachment and interaction (with its routing tasks) of
-  the source into the target, and closes the source; only conversations of the same
-  customer merge (merge the customers first). A target that was resolved or closed
-  reopens when the source was still open;
+- a merge moves every message, attachment, interaction (with its routing tasks), note
+  and help request of the source into the target, and closes the source; only
+  conversations of the same customer merge (merge the customers first). A target that
+  was resolved or closed reopens when the source was still open;
 - a split moves the given messages (and their attachments) of one conversation into a
   new conversation of the same customer, queue and site; an interaction whose messages
   all move goes with them, a moved message whose interaction keeps other messages is
@@ -30,12 +30,22 @@ from opencx.core.enums import ConversationStatus
 from opencx.core.errors import Conflict, InvalidInput
 from opencx.core.events import EventType
 from opencx.core.permissions import Permission, Principal, require
-from opencx.db.models import Attachment, Conversation, Interaction, Message, RoutingTask
+from opencx.db.models import (
+    Attachment,
+    Conversation,
+    ConversationNote,
+    HelpRequest,
+    Interaction,
+    Message,
+    RoutingTask,
+)
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import load_conversation, record_conversation_event
+from opencx.features.conversations.activity import recompute_activity
 from opencx.features.conversations.conversations import ConversationOut
 from opencx.features.customers.schemas import InputSchema, RefId
-from opencx.features.eventlog import record_audit
+from opencx.features.events.record import record_audit
+from opencx.features.search import reindex_conversations
 
 __all__ = ["ConversationMerge", "ConversationSplit", "merge_conversations", "split_conversation"]
 
@@ -83,12 +93,14 @@ async def merge_conversations(
             target.id,
             select(Message.id).where(Message.conversation_id == source.id),
         )
-        # Files uploaded for an answer not yet written follow too.
-        await session.execute(
-            update(Attachment)
-            .where(Attachment.conversation_id == source.id)
-            .values(conversation_id=target.id)
-        )
+        # Files uploaded for an answer not yet written follow too, and so do the notes
+        # and help requests (a help request keeps the site it was asked on).
+        for model in (Attachment, ConversationNote, HelpRequest):
+            await session.execute(
+                update(model)
+                .where(model.conversation_id == source.id)
+                .values(conversation_id=target.id)
+            )
         moved_interactions = await _move_interactions(
             session,
             list(
@@ -109,6 +121,7 @@ async def merge_conversations(
             target.closed_at = None
         target.updated_at = now
         await session.flush()
+        await _regrouped(session, [target.id, source.id])
         changes = {
             "source_id": source.id,
             "messages": moved,
@@ -171,6 +184,7 @@ async def split_conversation(
             assignee_id=origin.assignee_id,
             created_at=now,
             updated_at=now,
+            last_activity_at=now,
         )
         session.add(new)
         await session.flush()
@@ -187,6 +201,7 @@ async def split_conversation(
         await _move_interactions(session, sorted(i for i in leaving if i is not None), new.id)
         origin.updated_at = now
         await session.flush()
+        await _regrouped(session, [origin.id, new.id])
         changes = {"new_conversation_id": new.id, "message_ids": wanted, "messages": moved}
         _audit(session, ctx, principal, "split", origin.id, changes)
         _audit(session, ctx, principal, "split_from", new.id, {"conversation_id": origin.id})
@@ -208,6 +223,12 @@ async def split_conversation(
         )
         await session.refresh(new)
         return ConversationOut.model_validate(new)
+
+
+async def _regrouped(session: AsyncSession, conversation_ids: list[int]) -> None:
+    """Messages moved: what the inbox reads of them is read again."""
+    await recompute_activity(session, conversation_ids)
+    await reindex_conversations(session, conversation_ids)
 
 
 async def _move(session: AsyncSession, source_id: int, target_id: int, ids: Any) -> int:

@@ -3,7 +3,7 @@ Instagram.
 
 Rules:
 - those channels accept a free-form message from a business for 24 hours after the
-  customer's last message on that channel (``opencx.channels.meta.care_window_open``),
+  customer's last message on that channel (``opencx.providers.meta.care_window_open``),
   whichever provider carries it (Twilio or Meta); after that only an approved WhatsApp
   template may be sent, and on Messenger and Instagram nothing until the customer
   writes again;
@@ -28,12 +28,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.channels.meta import (
-    CARE_WINDOW,
-    HUMAN_AGENT_WINDOW,
-    care_window_open,
-    human_agent_window_open,
-)
 from opencx.core.enums import AuthorKind, Channel, Direction
 from opencx.core.errors import Conflict
 from opencx.core.permissions import Permission, Principal, require
@@ -41,6 +35,12 @@ from opencx.db.models import Message
 from opencx.features.common import Schema
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.access import load_conversation
+from opencx.providers.meta import (
+    CARE_WINDOW,
+    HUMAN_AGENT_WINDOW,
+    care_window_open,
+    human_agent_window_open,
+)
 
 __all__ = [
     "HUMAN_AGENT_CHANNELS",

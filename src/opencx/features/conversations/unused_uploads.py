@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, delete, exists, select
 
 from opencx.db.models import Attachment
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import record_audit
+from opencx.features.events.record import record_audit
 
 __all__ = ["BLOB_GRACE_SECONDS", "Purged", "purge_unused_uploads"]
 

@@ -2,7 +2,8 @@
 
 Modules: ``schemas`` (API shapes), ``access`` (who sees which customer), ``service``
 (profiles), ``identities`` (normalisation and identity rows), ``resolution`` (find or
-create by identity, race-safe), ``merge`` (folding one customer into another).
+create by identity, race-safe), ``merge`` (folding one customer into another),
+``overview`` with ``overview_schemas`` (the 360 view).
 """
 
 from opencx.features.customers.identities import (
@@ -13,6 +14,8 @@ from opencx.features.customers.identities import (
     remove_identity,
 )
 from opencx.features.customers.merge import list_merges, merge_customers
+from opencx.features.customers.overview import customer_overview
+from opencx.features.customers.overview_schemas import CustomerOverview
 from opencx.features.customers.resolution import resolve_customer, resolve_customer_for
 from opencx.features.customers.schemas import (
     CustomerCreate,
@@ -36,6 +39,7 @@ __all__ = [
     "CustomerCreate",
     "CustomerDetail",
     "CustomerOut",
+    "CustomerOverview",
     "CustomerUpdate",
     "IdentityIn",
     "IdentityOut",
@@ -45,6 +49,7 @@ __all__ = [
     "add_identity",
     "confirm_identity",
     "create_customer",
+    "customer_overview",
     "get_customer",
     "list_customers",
     "list_merges",

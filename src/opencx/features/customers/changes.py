@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.events import EventType
 from opencx.features.context import AppContext
-from opencx.features.eventlog import record_audit, record_event
+from opencx.features.events.record import record_audit, record_event
 
 __all__ = ["record_customer_change"]
 

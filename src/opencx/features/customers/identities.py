@@ -2,11 +2,11 @@
 
 A ``(kind, value)`` pair belongs to at most one customer; values are stored normalised
 (see ``opencx.core.identities``; phone numbers by the one rule of
-``opencx.channels.phones``: E.164 where they parse, as given otherwise).
+``opencx.providers.phones``: E.164 where they parse, as given otherwise).
 An identity is ``confirmed`` unless it was only named by a message (a Reply-To address,
 ``insert_unconfirmed_email``); answers go to confirmed addresses only, and an agent
 confirms one with ``confirm_identity`` (audited). An unconfirmed address never finds a
-customer: the first message sent from it takes it back (``release_unconfirmed``), and
+customer: the first message sent from it takes it back (``find_senders``), and
 its sender becomes a customer of their own, as any new sender does.
 
 A pair already taken is a 409. It names its owner (``customer_id``) only to a caller
@@ -17,13 +17,12 @@ site (that the address is in use cannot be hidden while one customer owns it).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.channels.phones import normalise_phone
 from opencx.core.enums import IdentityKind
 from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
@@ -34,6 +33,8 @@ from opencx.features.context import AppContext, transaction
 from opencx.features.customers.access import load_customer
 from opencx.features.customers.changes import record_customer_change
 from opencx.features.customers.schemas import IdentityIn, IdentityOut
+from opencx.features.search import add_customer_texts, identity_texts, reindex_customers
+from opencx.providers.phones import normalise_phone, normalise_whatsapp_id
 
 __all__ = [
     "add_identity",
@@ -42,27 +43,31 @@ __all__ = [
     "conflict_after_race",
     "ensure_not_merged",
     "find_identity",
+    "find_senders",
     "identity_conflict",
     "insert_identities",
     "insert_unconfirmed_email",
     "normalise_identity",
     "normalise_phone",
-    "release_unconfirmed",
     "remove_identity",
 ]
 
 
 def normalise_identity(kind: IdentityKind, value: str, *, region: str | None = None) -> str:
-    """The stored form of ``value`` for ``kind``; ``InvalidInput`` when it is malformed.
-    A WhatsApp id that is a number (``+…``) follows the phone rule, as the channels
-    write it; one that is not (a business-scoped user id) is a handle."""
-    if kind is IdentityKind.EMAIL:
-        return normalise_email(value)
+    """The stored form of ``value`` for ``kind``, by its kind's one rule (a phone number
+    read in ``region`` when it is national); ``InvalidInput`` when it is malformed."""
     if kind is IdentityKind.PHONE:
         return normalise_phone(value, region=region)
-    if kind is IdentityKind.WHATSAPP and value.strip().startswith("+"):
-        return normalise_phone(value)
-    return normalise_handle(value)
+    return _RULES.get(kind, normalise_handle)(value)
+
+
+#: The rule of each kind whose values are not opaque handles; phone numbers by the one
+#: rule of ``opencx.providers.phones``, wherever they come from.
+_RULES: Mapping[IdentityKind, Callable[[str], str]] = {
+    IdentityKind.EMAIL: normalise_email,
+    IdentityKind.PHONE: normalise_phone,
+    IdentityKind.WHATSAPP: normalise_whatsapp_id,
+}
 
 
 async def find_identity(
@@ -121,6 +126,10 @@ async def insert_identities(
     ]
     session.add_all(rows)
     await session.flush()
+    await add_customer_texts(
+        session,
+        [(customer.id, text) for kind, value in identities for text in identity_texts(kind, value)],
+    )
     for row in rows:
         await record_customer_change(
             session,
@@ -173,6 +182,7 @@ async def insert_unconfirmed_email(
     )
     session.add(row)
     await session.flush()
+    await add_customer_texts(session, [(customer_id, value)])
     await record_customer_change(
         session,
         ctx,
@@ -186,22 +196,32 @@ async def insert_unconfirmed_email(
     return row
 
 
-async def release_unconfirmed(
+async def find_senders(
     session: AsyncSession, ctx: AppContext, identities: Sequence[tuple[IdentityKind, str]]
-) -> None:
-    """Take the unconfirmed ones among normalised ``identities`` from their customers
-    (audited): a message from such an address is its sender's, not theirs."""
+) -> dict[tuple[IdentityKind, str], int]:
+    """The customer of each of normalised ``identities`` that has one, by ``(kind,
+    value)``, in one query. An unconfirmed one among them is taken back from its customer
+    first (audited): a message from such an address is its sender's, not theirs."""
     wanted = set(identities)
     if not wanted:
-        return
-    rows = await session.scalars(
-        select(CustomerIdentity).where(
-            CustomerIdentity.confirmed.is_(False),
-            CustomerIdentity.kind.in_(sorted({kind for kind, _ in wanted})),
-            CustomerIdentity.value.in_(sorted({value for _, value in wanted})),
-        )
+        return {}
+    rows = await session.execute(
+        _SENDERS,
+        {
+            "kinds": sorted({kind for kind, _ in wanted}),
+            "values": sorted({value for _, value in wanted}),
+        },
     )
-    for row in [row for row in rows if (row.kind, row.value) in wanted]:
+    found: dict[tuple[IdentityKind, str], int] = {}
+    released = []
+    for row in rows:
+        if (row.kind, row.value) not in wanted:
+            continue
+        if row.confirmed:
+            found[row.kind, row.value] = row.customer_id
+        else:
+            released.append(row)
+    for row in released:
         await record_customer_change(
             session,
             ctx,
@@ -217,8 +237,27 @@ async def release_unconfirmed(
             },
             payload={"fields": ["identities"], "identity_removed": row.id},
         )
-        await session.delete(row)
-    await session.flush()
+    if released:
+        await session.execute(
+            delete(CustomerIdentity).where(CustomerIdentity.id.in_([row.id for row in released]))
+        )
+        await reindex_customers(session, [row.customer_id for row in released])
+    return found
+
+
+#: Identities of any of ``kinds`` with any of ``values``: a superset of the pairs asked
+#: for, which the caller narrows. Built once: its construction costs more than its
+#: execution.
+_SENDERS = select(
+    CustomerIdentity.id,
+    CustomerIdentity.kind,
+    CustomerIdentity.value,
+    CustomerIdentity.customer_id,
+    CustomerIdentity.confirmed,
+).where(
+    CustomerIdentity.kind.in_(bindparam("kinds", expanding=True)),
+    CustomerIdentity.value.in_(bindparam("values", expanding=True)),
+)
 
 
 async def confirmed_emails(session: AsyncSession, customer_id: int) -> list[str]:
@@ -274,6 +313,7 @@ async def remove_identity(
             raise NotFound(f"identity {identity_id} of customer {customer_id} does not exist")
         await session.delete(row)
         customer.updated_at = ctx.clock.now()
+        await reindex_customers(session, [customer.id])
         await record_customer_change(
             session,
             ctx,

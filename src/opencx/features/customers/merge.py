@@ -23,7 +23,8 @@ from opencx.features.context import AppContext, transaction
 from opencx.features.customers.access import load_customer
 from opencx.features.customers.changes import record_customer_change
 from opencx.features.customers.schemas import MergeIn, MergeOut
-from opencx.features.eventlog import record_event
+from opencx.features.events.record import record_event
+from opencx.features.search import reindex_customers
 
 __all__ = ["list_merges", "merge_customers"]
 
@@ -48,6 +49,7 @@ async def merge_customers(
         target, source = await _lock_pair(session, principal, target_id, source_id)
         moved = await _move(session, source, target)
         moved["profile_fields"] = _fill_profile(target, source)
+        await reindex_customers(session, [target.id, source.id])
         now = ctx.clock.now()
         source.merged_into_id = target.id
         source.updated_at = target.updated_at = now

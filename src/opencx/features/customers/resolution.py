@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,14 +25,13 @@ from opencx.features.customers.changes import record_customer_change
 from opencx.features.customers.identities import find_identity, normalise_identity
 from opencx.features.customers.schemas import CustomerDetail, ResolveIn
 from opencx.features.customers.service import customer_detail
-from opencx.features.eventlog import insert_ids
+from opencx.features.events.record import insert_ids
+from opencx.features.search import add_customer_texts, customer_texts
 
 __all__ = [
     "FoundCustomer",
     "NewIdentity",
     "create_customers",
-    "find_customers",
-    "find_or_create_customer",
     "resolve_customer",
     "resolve_customer_for",
 ]
@@ -132,60 +130,12 @@ class FoundCustomer:
     created: bool
 
 
-async def find_or_create_customer(
-    session: AsyncSession,
-    ctx: AppContext,
-    *,
-    kind: IdentityKind,
-    value: str,
-    display_name: str | None = None,
-) -> FoundCustomer:
-    """The customer for an identity, created in the caller's transaction the first
-    time (channels receiving a message). ``value`` must be normalised; a concurrent
-    creation makes the caller's commit fail on the unique index: retry the whole unit."""
-    identity = await find_identity(session, kind, value)
-    if identity is not None:
-        return FoundCustomer(identity.customer_id, created=False)
-    (customer_id,) = await create_customers(session, ctx, [NewIdentity(kind, value, display_name)])
-    return FoundCustomer(customer_id, created=True)
-
-
 @dataclass(frozen=True, slots=True)
 class NewIdentity:
     kind: IdentityKind
     #: Normalised.
     value: str
     display_name: str | None = None
-
-
-#: Identities of any of ``kinds`` with any of ``values``: a superset of the pairs asked
-#: for, which the caller narrows. Built once, as its construction costs more than its
-#: execution.
-_IDENTITIES = select(
-    CustomerIdentity.kind, CustomerIdentity.value, CustomerIdentity.customer_id
-).where(
-    CustomerIdentity.kind.in_(bindparam("kinds", expanding=True)),
-    CustomerIdentity.value.in_(bindparam("values", expanding=True)),
-)
-
-
-async def find_customers(
-    session: AsyncSession, identities: Sequence[NewIdentity]
-) -> dict[tuple[IdentityKind, str], int]:
-    """The customer of each identity that has one, by ``(kind, value)``, in one query."""
-    wanted = {(identity.kind, identity.value) for identity in identities}
-    if not wanted:
-        return {}
-    rows = await session.execute(
-        _IDENTITIES,
-        {
-            "kinds": sorted({kind for kind, _ in wanted}),
-            "values": sorted({value for _, value in wanted}),
-        },
-    )
-    return {
-        (kind, value): customer_id for kind, value, customer_id in rows if (kind, value) in wanted
-    }
 
 
 async def create_customers(
@@ -229,6 +179,14 @@ async def create_customers(
             },
             payload={"identity_kinds": [identity.kind.value], "resolved": True},
         )
+    await add_customer_texts(
+        session,
+        [
+            (customer_id, text)
+            for identity, customer_id in zip(identities, customer_ids, strict=True)
+            for text in customer_texts(identity.display_name, [(identity.kind, identity.value)])
+        ],
+    )
     identity_ids = await insert_ids(
         session,
         CustomerIdentity,

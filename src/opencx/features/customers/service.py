@@ -32,6 +32,7 @@ from opencx.features.customers.schemas import (
     CustomerUpdate,
     IdentityOut,
 )
+from opencx.features.search import add_customer_texts, reindex_customers
 
 __all__ = [
     "create_customer",
@@ -95,6 +96,7 @@ async def create_customer(
             customer = Customer(**fields, created_at=now, updated_at=now)
             session.add(customer)
             await session.flush()
+            await add_customer_texts(session, [(customer.id, customer.display_name)])
             await record_customer_change(
                 session,
                 ctx,
@@ -131,6 +133,8 @@ async def update_customer(
         _check_subscription(customer)
         customer.updated_at = ctx.clock.now()
         await session.flush()
+        if "display_name" in changes:
+            await reindex_customers(session, [customer.id])
         await record_customer_change(
             session,
             ctx,

@@ -15,7 +15,7 @@ from opencx.core.events import EventType
 from opencx.core.ids import MAX_ID
 from opencx.core.permissions import Principal
 from opencx.features.context import AppContext
-from opencx.features.eventlog import record_audit, record_event
+from opencx.features.events.record import record_audit, record_event
 
 __all__ = [
     "MAX_ID",

@@ -4,7 +4,7 @@ Twilio number, a Meta page…), and the queue where what they receive goes.
 Rules:
 - a provider carries only some channels (``PROVIDER_CHANNELS``), and writes its
   addresses one way: e-mail addresses are checked as the users API checks them and
-  lower-cased; Twilio numbers follow the phone rule of ``opencx.channels.phones``
+  lower-cased; Twilio numbers follow the phone rule of ``opencx.providers.phones``
   (E.164 where they parse, a short code as given; a ``whatsapp:`` prefix is dropped);
   Meta ids (WhatsApp phone_number_id, page id, Instagram account id) are digits only;
   every other provider's address is an opaque handle, trimmed;
@@ -25,20 +25,18 @@ Rules:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field, SecretStr, TypeAdapter, ValidationError
+from pydantic import Field, SecretStr
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.channels.phones import normalise_phone
 from opencx.core.enums import Channel
 from opencx.core.errors import Conflict, InvalidInput, NotFound
-from opencx.core.identities import normalise_handle
 from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import ChannelAccount, Queue
 from opencx.features.common import InputSchema, Page, Schema, paginate
@@ -51,22 +49,26 @@ from opencx.features.directory._changes import (
     reject_nulls,
 )
 from opencx.features.directory.provider_settings import check_settings, seal_secret
+from opencx.providers.addresses import normalise_address
 
 __all__ = [
+    "MAILBOX_PROVIDERS",
     "PROVIDER_CHANNELS",
     "ChannelAccountCreate",
     "ChannelAccountOut",
     "ChannelAccountUpdate",
     "Locale",
     "Provider",
-    "account_queue",
+    "ReceivingAccount",
     "create_account",
     "delete_account",
     "find_account",
     "find_mailbox",
     "get_account",
     "list_accounts",
+    "load_account",
     "normalise_address",
+    "receiving_accounts",
     "update_account",
 ]
 
@@ -94,9 +96,6 @@ PROVIDER_CHANNELS: Mapping[str, frozenset[Channel]] = {
     "twitter": frozenset({Channel.TWITTER}),
     "widget": frozenset({Channel.CHAT}),
 }
-
-_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
-_DIGITS = re.compile(r"[0-9]{1,64}")
 
 
 class ChannelAccountCreate(InputSchema):
@@ -174,49 +173,8 @@ POLLER_STATUS = frozenset({"last_poll_at", "last_error", "last_error_at", "backo
 HIDDEN_ERROR = "the last poll failed; an admin can read why"
 
 
-# --- addresses ---------------------------------------------------------------------------
-
-
-def _email(raw: str) -> str:
-    try:
-        return _EMAIL.validate_python(raw.strip()).lower()
-    except ValidationError:
-        raise InvalidInput(f"{raw.strip()!r} is not an e-mail address", field="address") from None
-
-
-def _phone(raw: str) -> str:
-    text = raw.strip().removeprefix("whatsapp:")
-    try:
-        return normalise_phone(text)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.detail, field="address") from None
-
-
-def _digits(raw: str) -> str:
-    text = raw.strip()
-    if _DIGITS.fullmatch(text) is None:
-        raise InvalidInput(f"{text!r} is not a numeric id (digits only)", field="address")
-    return text
-
-
-def _handle(raw: str) -> str:
-    try:
-        return normalise_handle(raw)
-    except InvalidInput as exc:
-        raise InvalidInput(exc.detail, field="address") from None
-
-
-_NORMALISERS: Mapping[str, Callable[[str], str]] = {
-    "smtp": _email,
-    "imap": _email,
-    "twilio": _phone,
-    "meta": _digits,
-}
-
-
-def normalise_address(provider: str, raw: str) -> str:
-    """The stored form of ``raw`` at ``provider``; ``InvalidInput`` when it is malformed."""
-    return _NORMALISERS.get(provider, _handle)(raw)
+#: The providers of mailboxes: accounts that receive e-mail and send its answers.
+MAILBOX_PROVIDERS = ("smtp", "imap")
 
 
 def _check_account(fields: Mapping[str, Any]) -> None:
@@ -274,7 +232,7 @@ async def list_accounts(
 async def get_account(ctx: AppContext, principal: Principal, account_id: int) -> ChannelAccountOut:
     require(principal, Permission.DIRECTORY_READ)
     async with transaction(ctx) as session:
-        account, _ = await _visible(session, principal, account_id)
+        account, _ = await load_account(session, principal, account_id)
         return ChannelAccountOut.reader(principal)(account)
 
 
@@ -289,19 +247,63 @@ async def find_account(
     return await session.scalar(_ACCOUNT, {"provider": provider, "address": normalised})
 
 
-async def account_queue(
-    session: AsyncSession, *, provider: str, address: str
-) -> tuple[int | None, int | None] | None:
-    """``(queue id, its site id)`` of the active account receiving at ``address``, in
-    one query: what intake needs of an account for every batch; ``None`` as for
-    ``find_account``."""
-    normalised = _receiving_address(provider, address)
-    if normalised is None:
-        return None
-    row = (
-        await session.execute(_ACCOUNT_QUEUE, {"provider": provider, "address": normalised})
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+@dataclass(frozen=True, slots=True)
+class ReceivingAccount:
+    """What intake reads of an active account that received a message: its queue (the
+    one place a new conversation's queue comes from) with the queue's site, and its
+    settings (a mailbox's threading rule)."""
+
+    id: int
+    provider: str
+    address: str
+    queue_id: int | None
+    site_id: int | None
+    settings: Mapping[str, Any]
+
+
+#: Active accounts of any of ``providers`` at any of ``addresses``: a superset of the
+#: pairs asked for, which the caller narrows. Built once.
+_RECEIVING = (
+    select(
+        ChannelAccount.id,
+        ChannelAccount.provider,
+        ChannelAccount.address,
+        ChannelAccount.queue_id,
+        Queue.site_id,
+        ChannelAccount.settings,
+    )
+    .outerjoin(Queue, Queue.id == ChannelAccount.queue_id)
+    .where(
+        ChannelAccount.provider.in_(bindparam("providers", expanding=True)),
+        ChannelAccount.address.in_(bindparam("addresses", expanding=True)),
+        ChannelAccount.is_active.is_(True),
+    )
+)
+
+
+async def receiving_accounts(
+    session: AsyncSession, wanted: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], ReceivingAccount]:
+    """The active account of each ``(provider, address as the provider wrote it)`` that
+    has one, in one query (what intake needs of accounts, for a whole batch)."""
+    normalised = {
+        pair: address for pair in set(wanted) if (address := _receiving_address(*pair)) is not None
+    }
+    if not normalised:
+        return {}
+    rows = await session.execute(
+        _RECEIVING,
+        {
+            "providers": sorted({provider for provider, _ in normalised}),
+            "addresses": sorted(set(normalised.values())),
+        },
+    )
+    found = {(row.provider, row.address): ReceivingAccount(*row) for row in rows}
+    return {
+        pair: found[pair[0], address]
+        for pair, address in normalised.items()
+        if (pair[0], address) in found
+    }
 
 
 def _receiving_address(provider: str, address: str) -> str | None:
@@ -320,17 +322,12 @@ _ACTIVE_AT = (
     ChannelAccount.is_active.is_(True),
 )
 _ACCOUNT = select(ChannelAccount).where(*_ACTIVE_AT)
-_ACCOUNT_QUEUE = (
-    select(ChannelAccount.queue_id, Queue.site_id)
-    .outerjoin(Queue, Queue.id == ChannelAccount.queue_id)
-    .where(*_ACTIVE_AT)
-)
 
 
 async def find_mailbox(session: AsyncSession, address: str) -> ChannelAccount | None:
     """The active mailbox at ``address``, whether it receives through our SMTP server or
     is polled over IMAP: either can send answers and acknowledgements."""
-    for provider in ("smtp", "imap"):
+    for provider in MAILBOX_PROVIDERS:
         account = await find_account(session, provider=provider, address=address)
         if account is not None:
             return account
@@ -376,7 +373,7 @@ async def update_account(
     reject_nulls(changes, nullable=NULLABLE)
     try:
         async with transaction(ctx) as session:
-            account, site_id = await _visible(session, principal, account_id)
+            account, site_id = await load_account(session, principal, account_id)
             merged = {**_state(account), **changes}
             _check_account(merged)
             if changes.keys() & ADDRESS_FIELDS:
@@ -406,12 +403,13 @@ async def update_account(
 
 async def delete_account(ctx: AppContext, principal: Principal, account_id: int) -> None:
     """Delete an account; to stop receiving while keeping its history, deactivate it.
+    Its WhatsApp templates go with it (the database cascades).
 
-    Nothing refers to an account yet (messages carry no account id, so no foreign key
-    can refuse this): when messages do, refuse here with ``refuse_if_used`` (409)."""
+    Messages carry no account id, so no foreign key can refuse this: when messages do,
+    refuse here with ``refuse_if_used`` (409)."""
     require(principal, Permission.DIRECTORY_WRITE)
     async with transaction(ctx) as session:
-        account, site_id = await _visible(session, principal, account_id)
+        account, site_id = await load_account(session, principal, account_id)
         await session.delete(account)
         await session.flush()
         audit = {"provider": account.provider, "address": account.address}
@@ -427,7 +425,7 @@ async def _site_of(session: AsyncSession, queue_id: int | None) -> int | None:
     return await session.scalar(select(Queue.site_id).where(Queue.id == queue_id))
 
 
-async def _visible(
+async def load_account(
     session: AsyncSession, principal: Principal, account_id: int
 ) -> tuple[ChannelAccount, int | None]:
     """The account and its queue's site, if the principal sees that site (404 otherwise)."""

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opencx.core.enums import ReasonAxis
 from opencx.core.errors import Conflict, InvalidInput
 from opencx.core.permissions import Permission, Principal, require
-from opencx.db.models import ContactReason, Conversation
+from opencx.db.models import ContactReason, Conversation, Interaction
 from opencx.features.common import InputSchema, Page, Schema, get_or_404, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory._changes import (
@@ -213,7 +213,8 @@ async def update_reason(
 
 
 async def delete_reason(ctx: AppContext, principal: Principal, reason_id: int) -> None:
-    """Delete a leaf no conversation is coded with (409 otherwise; deactivate it instead)."""
+    """Delete a leaf no conversation or contact is coded with (409 otherwise; deactivate
+    it instead)."""
     require(principal, Permission.DIRECTORY_WRITE)
     try:
         async with transaction(ctx) as session:
@@ -227,6 +228,11 @@ async def delete_reason(ctx: AppContext, principal: Principal, reason_id: int) -
                         Conversation.declaration_reason_id == reason_id,
                         Conversation.qualification_reason_id == reason_id,
                         Conversation.action_reason_id == reason_id,
+                    ),
+                    "interactions": or_(
+                        Interaction.declaration_reason_id == reason_id,
+                        Interaction.qualification_reason_id == reason_id,
+                        Interaction.action_reason_id == reason_id,
                     ),
                 },
             )

@@ -92,7 +92,7 @@ class TwitterSettings(_ProviderSettings):
     """Mentions of an X account; the secret is an OAuth 2.0 user access token with
     ``tweet.read``, ``users.read`` and ``tweet.write``: bare, or a JSON object with the
     refresh token that renews it (``offline.access``) and, for a confidential client,
-    the app's client secret (see ``opencx.channels.x.read_credential``)."""
+    the app's client secret (see ``opencx.providers.x.read_credential``)."""
 
     user_id: str = Field(min_length=1, max_length=32, pattern=r"^[0-9]+$")
     # The X app's OAuth 2.0 client id, a public identifier: needed to refresh tokens.

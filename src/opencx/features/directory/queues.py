@@ -82,10 +82,16 @@ class QueueCreate(InputSchema):
     target_expression: Target = Field(default="", examples=["skills.billing >= 2"])
     priority: int = Field(default=0, ge=0, le=1000)
     service_level_seconds: int = Field(default=20, ge=1, le=MAX_SERVICE_LEVEL)
+    short_abandon_seconds: int = Field(
+        default=5, ge=0, le=3600, description="abandons before this wait count apart"
+    )
     wrap_up_seconds: int = Field(default=30, ge=0, le=3600)
     selection: Selection = Selection.LONGEST_IDLE
     selection_skill: str | None = Field(default=None, max_length=120, examples=["skills.billing"])
     expected_handle_seconds: int = Field(default=300, ge=1, le=MAX_SERVICE_LEVEL)
+    auto_accept: bool = Field(
+        default=False, description="the agent's desktop accepts this queue's offers at once"
+    )
 
 
 class QueueUpdate(InputSchema):
@@ -97,10 +103,12 @@ class QueueUpdate(InputSchema):
     target_expression: Target | None = None
     priority: int | None = Field(default=None, ge=0, le=1000)
     service_level_seconds: int | None = Field(default=None, ge=1, le=MAX_SERVICE_LEVEL)
+    short_abandon_seconds: int | None = Field(default=None, ge=0, le=3600)
     wrap_up_seconds: int | None = Field(default=None, ge=0, le=3600)
     selection: Selection | None = None
     selection_skill: str | None = Field(default=None, max_length=120)
     expected_handle_seconds: int | None = Field(default=None, ge=1, le=MAX_SERVICE_LEVEL)
+    auto_accept: bool | None = None
 
 
 class QueueOut(Schema):
@@ -113,10 +121,12 @@ class QueueOut(Schema):
     target_expression: str
     priority: int
     service_level_seconds: int
+    short_abandon_seconds: int
     wrap_up_seconds: int
     selection: Selection
     selection_skill: str | None
     expected_handle_seconds: int
+    auto_accept: bool
     created_at: datetime
     updated_at: datetime
 

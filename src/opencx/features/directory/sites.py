@@ -18,7 +18,7 @@ from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import Site
 from opencx.features.common import InputSchema, Page, Schema, get_or_404, paginate
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import record_audit, record_event
+from opencx.features.events.record import record_audit, record_event
 from opencx.features.routing.commands import CommandKind, enqueue
 
 __all__ = [

@@ -8,8 +8,11 @@ Rules:
   database and settles it at the current time: offers that expired meanwhile time out,
   due steps fire, and so on. Commands not marked done are carried out again;
 - a batch is one transaction: it reads the pending commands in id order, carries
-  them out, fires every timer due and writes all of it; agents' offers are published
-  only after that commit;
+  them out, fires every timer due and writes all of it; agents' offers, and the
+  outcomes of the commands to those who wait for them, are published only after that
+  commit;
+- a burst of commands is gathered into one batch (``batch_window_seconds``), unless a
+  caller waits for the outcome of one (an agent accepting an offer): then at once;
 - configuration (queues, sites, hours, workflow, agents' profiles) is reloaded on a
   RELOAD command and every ``reload_interval_seconds``; a changed workflow or queue
   set restarts the engine from the stored state, other changes are applied in place.
@@ -18,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,16 +33,30 @@ from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.core.enums import InteractionState, PresenceState
+from opencx.core.enums import PresenceState, TaskStatus
 from opencx.core.errors import Conflict, NotFound, OpenCXError
 from opencx.core.routing.decisions import Decision
-from opencx.core.routing.model import ReservationState, RoutingPolicy
+from opencx.core.routing.model import RoutingPolicy
 from opencx.core.routing.router import Router
-from opencx.db.models import Interaction, QueueStats, RoutingCommand, RoutingTask
+from opencx.core.routing.snapshot import Snapshot
+from opencx.db.models import (
+    Interaction,
+    QueueStats,
+    RoutingCommand,
+    RoutingReservation,
+    RoutingTask,
+)
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import table_of
-from opencx.features.routing.commands import CommandKind, problem_of, wakeup_event
+from opencx.features.events.record import table_of
+from opencx.features.routing.commands import (
+    CommandKind,
+    listen_for_wakeups,
+    problem_of,
+    urgent_event,
+    wakeup_event,
+)
 from opencx.features.routing.leadership import Leadership, LostLeadership, fence
+from opencx.features.routing.outcomes import Outcome, announce, reservation_values
 from opencx.features.routing.persist import Writer, task_ids_of
 from opencx.features.routing.state import (
     RoutingConfig,
@@ -59,10 +77,6 @@ STATS_INTERVAL_SECONDS = 1.0
 #: Done commands are kept this long (for callers still waiting on their outcome).
 KEEP_DONE_SECONDS = 3600.0
 RESTART_DELAY_SECONDS = 1.0
-_QUEUED = InteractionState.QUEUED
-_ACTIVE = InteractionState.ACTIVE
-_WRAP_UP = InteractionState.WRAP_UP
-_ENDED = InteractionState.ENDED
 
 
 def policy_of(ctx: AppContext) -> RoutingPolicy:
@@ -95,18 +109,28 @@ async def routing_service(ctx: AppContext) -> None:
         await leadership.release()
 
 
-async def idle(wakeup: asyncio.Event, delay: float, window: float) -> None:
+async def idle(
+    wakeup: asyncio.Event, delay: float, window: float, *, urgent: asyncio.Event | None = None
+) -> None:
     """Wait up to ``delay`` for ``wakeup``; once woken, ``window`` more, so that the
     commands right behind the first join its batch and a burst costs one transaction
-    rather than one each. A cancellation always gets through: ``asyncio.wait_for`` on
-    Python 3.11 swallows one that arrives as the event is set, which left the router
-    impossible to stop."""
+    rather than one each. ``urgent`` (someone waits for an outcome) cuts the window
+    short. A cancellation always gets through: ``asyncio.wait_for`` on Python 3.11
+    swallows one that arrives as the event is set, which left the router impossible to
+    stop."""
     try:
         async with asyncio.timeout(delay):
             await wakeup.wait()
     except TimeoutError:
         return
-    await asyncio.sleep(window)
+    if urgent is None:
+        await asyncio.sleep(window)
+        return
+    try:
+        async with asyncio.timeout(window):
+            await urgent.wait()
+    except TimeoutError:
+        return
 
 
 class _Restart(Exception):
@@ -125,6 +149,10 @@ class _Batch:
         default_factory=list
     )
     reload: bool = False
+    # tasks the restored router let go of without a decision (their agent is gone)
+    released: list[int] = field(default_factory=list)
+    # what became of its commands, for those who wait: known once they are marked done
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 class RoutingEngine:
@@ -140,9 +168,19 @@ class RoutingEngine:
         self._next_prune = 0.0
 
     async def run(self) -> None:
+        await self.restore()
+        hearing = asyncio.create_task(listen_for_wakeups(self.ctx), name="opencx-wakeups")
+        try:
+            await self._serve()
+        finally:
+            hearing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hearing
+
+    async def _serve(self) -> None:
         settings = self.ctx.settings.routing
         wakeup = wakeup_event()
-        await self.restore()
+        urgent = urgent_event()
         loop = asyncio.get_running_loop()
         next_check = 0.0
         while True:
@@ -152,6 +190,7 @@ class RoutingEngine:
             # Cleared before the inbox is read: a command committed while this step runs
             # sets it again, and is not left waiting for the next poll.
             wakeup.clear()
+            urgent.clear()
             busy = await self.step()
             if busy:
                 continue
@@ -163,7 +202,7 @@ class RoutingEngine:
             hours = self.config.hours_change if self.config is not None else None
             if hours is not None:
                 delay = min(delay, max(to_instant(hours) - self._now_instant(), 0.0))
-            await idle(wakeup, delay, settings.batch_window_seconds)
+            await idle(wakeup, delay, settings.batch_window_seconds, urgent=urgent)
 
     # ------------------------------------------------------------- restore
 
@@ -172,11 +211,12 @@ class RoutingEngine:
         now = self.ctx.clock.now()
         async with transaction(self.ctx) as session:
             snapshot, self.config = await load_state(session, self.ctx.settings.routing, now=now)
+            released = await _released(session, snapshot)
         router, decisions = Router.from_snapshot(snapshot, now=to_instant(now), policy=self.policy)
         self.router = router
         self._structure = _structure(self.config)
         self._next_reload = asyncio.get_running_loop().time() + self._reload_interval
-        batch = _Batch()
+        batch = _Batch(released=released)
         batch.steps.append((None, decisions + router.advance(to_instant(now)), {}))
         await self._write(batch)
         log.info("routing_restored", tasks=len(router.tasks), workers=len(router.workers))
@@ -218,6 +258,8 @@ class RoutingEngine:
             log.exception("routing_write_failed; reloading the stored state")
             self.router = None
             await self.restore()
+        else:
+            await announce(self.ctx, batch.outcomes, epoch=self.leadership.epoch)
         if poisoned:
             await self.restore()
         if loop.time() >= self._next_stats:
@@ -267,7 +309,7 @@ class RoutingEngine:
         task_id = command.task_id
         if kind is CommandKind.SUBMIT:
             row = tasks.get(task_id or 0)
-            if row is None or row.status != "new":
+            if row is None or row.status is not TaskStatus.NEW:
                 raise Conflict(f"task {task_id} is not waiting to be routed")
             return router.submit(
                 task_spec(row),
@@ -369,11 +411,13 @@ class RoutingEngine:
             if c.id in batch.errors and c.kind == CommandKind.SUBMIT and c.task_id
         ]
         wanted |= {c.task_id for c in refused if c.task_id is not None}
-        await writer.load(wanted)
+        await writer.load(wanted | set(batch.released))
+        for task_id in batch.released:
+            writer.release(task_id)
         for command in refused:
             assert command.task_id is not None
             reason = str(batch.errors[command.id].get("detail", ""))[:200]
-            writer.end_task(command.task_id, "refused", self.ctx.clock.now(), reason=reason)
+            writer.refuse(command.task_id, reason)
         for command, decisions, extra in batch.steps:
             if command is not None:
                 self._command_effects(writer, command, extra)
@@ -394,38 +438,46 @@ class RoutingEngine:
                 .where(RoutingCommand.id == command_id)
                 .values(done_at=done_at, error=problem)
             )
+        for command in batch.commands:
+            if command.kind == CommandKind.SUBMIT:
+                continue  # nobody waits for those
+            refused = batch.errors.get(command.id)
+            reservation = None if refused else await _reservation_after(session, command)
+            batch.outcomes.append(Outcome(command.id, refused, reservation))
 
     def _command_effects(
         self, writer: Writer, command: RoutingCommand, extra: dict[str, Any]
     ) -> None:
+        """Store what a command the router carried out did, through the writer's actions."""
         router = self.router
         assert router is not None
         kind = CommandKind(command.kind)
         task_id = command.task_id
-        at = self.ctx.clock.now()
         worker_id = extra.get("worker_id") or command.worker_id
         writer.touch(task_id=task_id, worker_id=worker_id)
         if task_id is None:
             return
         if kind is CommandKind.SUBMIT:
-            writer.move(task_id, _QUEUED)
+            writer.receive(task_id)
         elif kind is CommandKind.ACCEPT:
-            writer.end_reservation(task_id, ReservationState.ACCEPTED, at)
-            writer.move(task_id, _ACTIVE)
+            writer.accept(task_id)
         elif kind is CommandKind.COMPLETE:
-            writer.end_reservation(task_id, ReservationState.COMPLETED, at)
             worker = router.workers.get(worker_id) if worker_id is not None else None
-            wrapping = worker is not None and task_id in worker.wraps
-            writer.move(task_id, _WRAP_UP if wrapping else _ENDED)
-            writer.end_task(task_id, "completed", at)
+            wrap = worker.wraps.get(task_id) if worker is not None else None
+            writer.wrap_up(task_id, until=wrap[1] if wrap is not None else None)
         elif kind is CommandKind.CANCEL:
-            writer.end_reservation(task_id, ReservationState.CANCELED, at)
-            writer.end_task(task_id, "canceled", at)
+            writer.cancel(task_id)
         elif kind is CommandKind.TRANSFER:
-            writer.end_reservation(task_id, ReservationState.COMPLETED, at)
-            writer.move(task_id, _QUEUED, agent_id=None)
+            note = command.payload.get("note")
+            writer.transfer(
+                task_id,
+                note=note if isinstance(note, str) else None,
+                author_id=command.actor_user_id,
+            )
         elif kind is CommandKind.END_WRAP_UP:
-            writer.move(task_id, _ENDED)
+            writer.end(task_id)
+        elif kind is CommandKind.CALLBACK:
+            writer.call_back(task_id)
 
     async def _prune(self, session: AsyncSession, now: datetime) -> None:
         loop = asyncio.get_running_loop()
@@ -578,6 +630,31 @@ def _stats_upsert(dialect: str) -> Any:
         index_elements=[_STATS.c.queue_id],
         set_={c.name: statement.excluded[c.name] for c in _STATS.c if c.name != "queue_id"},
     )
+
+
+async def _released(session: AsyncSession, snapshot: Snapshot) -> list[int]:
+    """Tasks stored as held by an agent whom the snapshot no longer has (deactivated
+    while holding them): the restored router lets them wait again."""
+    waiting = {t.spec.id for t in snapshot.tasks if t.status is TaskStatus.WAITING}
+    held = select(RoutingTask.id).where(
+        RoutingTask.status.in_((TaskStatus.RESERVED, TaskStatus.ASSIGNED))
+    )
+    return sorted(task_id for task_id in await session.scalars(held) if task_id in waiting)
+
+
+async def _reservation_after(
+    session: AsyncSession, command: RoutingCommand
+) -> dict[str, Any] | None:
+    """The reservation an accept or reject named, as this batch leaves it: the writer
+    holds it already, so reading it costs no query (but when it was not the live one)."""
+    reservation_id = command.payload.get("reservation_id")
+    if command.kind not in _ANSWERS or not isinstance(reservation_id, int):
+        return None
+    row = await session.get(RoutingReservation, reservation_id)
+    return reservation_values(row) if row is not None else None
+
+
+_ANSWERS = frozenset({CommandKind.ACCEPT.value, CommandKind.REJECT.value})
 
 
 async def _pending(session: AsyncSession, batch: _Batch) -> None:

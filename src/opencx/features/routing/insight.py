@@ -26,7 +26,7 @@ from opencx.core.routing.wait_time import wait_at_position
 from opencx.db.models import Queue, QueueStats, RoutingTask, Site
 from opencx.features.common import InputSchema, Schema
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import record_audit, record_event
+from opencx.features.events.record import record_audit, record_event
 from opencx.features.routing.commands import CommandKind, await_outcome, enqueue
 from opencx.features.routing.engine import policy_of
 from opencx.features.routing.state import load_snapshot, to_instant

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from opencx.db.models import RoutingLeadership
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import table_of
+from opencx.features.events.record import table_of
 
 __all__ = ["LEADER_LOCK_KEY", "Leadership", "LostLeadership", "fence"]
 

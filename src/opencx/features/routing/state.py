@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from opencx.core.enums import Channel, PresenceState, Role
 from opencx.core.hours import is_open, next_change
+from opencx.core.lifecycles import ROUTED_TASK_STATUSES
 from opencx.core.routing.expressions import ExpressionError, compile_expression
 from opencx.core.routing.model import (
     FallbackAction,
@@ -59,6 +60,8 @@ __all__ = [
     "load_config",
     "load_snapshot",
     "load_state",
+    "load_workers",
+    "queue_spec",
     "task_spec",
     "to_datetime",
     "to_instant",
@@ -67,7 +70,7 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 #: Task statuses the router holds; ``new`` tasks come in through SUBMIT commands.
-LIVE_STATUSES = (TaskStatus.WAITING.value, TaskStatus.RESERVED.value, TaskStatus.ASSIGNED.value)
+LIVE_STATUSES = tuple(sorted(ROUTED_TASK_STATUSES))
 _ROUTED_ROLES = (Role.AGENT, Role.SUPERVISOR)
 _NOBODY = compile_expression("false", default_root="worker")
 _DEFAULT_WORKFLOW = Workflow(filters=(), fallback=FallbackAction.VOICEMAIL)
@@ -110,7 +113,7 @@ async def load_config(
     closed, change = await _closed_queues(session, queue_rows, now)
     return RoutingConfig(
         workflow=workflow,
-        queues=tuple(_queue_spec(queue) for queue in queue_rows),
+        queues=tuple(queue_spec(queue) for queue in queue_rows),
         sites=sites,
         closed_queues=closed,
         workers=await load_workers(session, settings),
@@ -214,7 +217,7 @@ def task_spec(row: RoutingTask) -> TaskSpec:
 def _task_state(row: RoutingTask, config: RoutingConfig) -> TaskState:
     known_queues = {queue.id for queue in config.queues}
     worker_id = row.worker_id if row.worker_id in config.workers else None
-    status = TaskStatus(row.status)
+    status = row.status
     if worker_id is None and status is not TaskStatus.WAITING:
         # Its agent was deactivated while holding it: it waits again.
         status = TaskStatus.WAITING
@@ -247,7 +250,7 @@ def _site_state(site: Site) -> SiteState:
         return SiteState.OPEN
 
 
-def _queue_spec(queue: Queue) -> QueueSpec:
+def queue_spec(queue: Queue) -> QueueSpec:
     try:
         target = compile_expression(queue.target_expression, default_root="worker")
     except ExpressionError as exc:

@@ -23,12 +23,25 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import Field, model_validator
-from sqlalchemy import ColumnElement, Integer, case, exists, insert, literal, null, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from opencx.core.enums import Channel, InteractionState, Role
+from opencx.core.enums import Channel, InteractionState, Role, TaskStatus
 from opencx.core.errors import Conflict, InvalidInput, NotFound
 from opencx.core.events import EventType
+from opencx.core.lifecycles import LIVE_TASK_STATUSES
+from opencx.core.notes import MAX_NOTE
 from opencx.core.permissions import Permission, Principal, require
 from opencx.core.routing.model import ReservationState
 from opencx.db.models import (
@@ -43,15 +56,15 @@ from opencx.db.models import (
 from opencx.features.common import InputSchema, Page, Schema, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.customers.schemas import RefId
-from opencx.features.eventlog import insert_ids, record_event
+from opencx.features.events.record import insert_ids, record_event
 from opencx.features.routing.commands import (
     CommandKind,
     await_outcome,
+    awaiting_outcomes,
     enqueue,
     enqueue_many,
     wake_router,
 )
-from opencx.features.routing.state import LIVE_STATUSES
 
 __all__ = [
     "NewTask",
@@ -65,6 +78,7 @@ __all__ = [
     "get_task",
     "insert_first_tasks",
     "insert_task",
+    "last_agents",
     "list_reservations",
     "list_tasks",
 ]
@@ -104,8 +118,12 @@ class TaskCreate(InputSchema):
 
 
 class TransferRequest(InputSchema):
+    """``note`` (a warm transfer) is kept as an internal note of the conversation and
+    shown on the next agent's offer."""
+
     queue_id: RefId | None = None
     worker_ids: list[RefId] | None = Field(default=None, max_length=50)
+    note: str | None = Field(default=None, min_length=1, max_length=MAX_NOTE)
 
     @model_validator(mode="after")
     def _somewhere(self) -> TransferRequest:
@@ -119,7 +137,7 @@ class TaskOut(Schema):
     interaction_id: int
     channel: Channel
     site_id: int | None
-    status: str
+    status: TaskStatus
     priority: int
     attributes: dict[str, Any]
     queue_id: int | None
@@ -165,10 +183,11 @@ class ReservationOut(Schema):
     task_id: int
     worker_id: int
     queue_id: int | None
-    state: str
+    state: ReservationState
     callback: bool
     offered_at: datetime
     expires_at: datetime
+    accepted_at: datetime | None
     ended_at: datetime | None
 
 
@@ -254,7 +273,7 @@ async def insert_task(
         not_before=not_before,
         requested_queue_id=requested,
         requested_worker_ids=worker_ids,
-        status="new",
+        status=TaskStatus.NEW,
         excluded={},
     )
     row: RoutingTask | None = await session.scalar(new.returning(RoutingTask))
@@ -275,8 +294,9 @@ async def insert_task(
 
 @dataclass(frozen=True, slots=True)
 class NewTask:
-    """A task for an interaction created in the caller's transaction, of a customer
-    created there too (no recent agents): what ``insert_first_tasks`` needs of it."""
+    """A task for an interaction created in the caller's transaction: what
+    ``insert_first_tasks`` needs of it. A customer created in that transaction too
+    (``new_customer``) has no recent agents to look up."""
 
     interaction_id: int
     channel: Channel
@@ -285,6 +305,7 @@ class NewTask:
     conversation_id: int
     customer_id: int
     attributes: dict[str, Any]
+    new_customer: bool = True
 
 
 _WORKFLOW_SAVED = select(exists(select(RoutingWorkflow.id)))
@@ -293,14 +314,15 @@ _WORKFLOW_SAVED = select(exists(select(RoutingWorkflow.id)))
 async def insert_first_tasks(
     session: AsyncSession, ctx: AppContext, tasks: Sequence[NewTask]
 ) -> list[int]:
-    """``insert_task`` for many first contacts at once (a channel's batch of new
-    customers): the same rows, events and router commands, with one statement each for
-    the tasks and the commands. Their ids, in order; call ``wake_router`` after the
-    commit."""
+    """``insert_task`` for many new interactions at once (a channel's batch): the same
+    rows, events and router commands, with one statement each for the recent agents of
+    the customers that may have some, the tasks and the commands. Their ids, in order;
+    call ``wake_router`` after the commit."""
     if not tasks:
         return []
     queues = {task.queue_id for task in tasks if task.queue_id is not None}
     workflow_saved = bool(queues) and bool(await session.scalar(_WORKFLOW_SAVED))
+    known = await last_agents(session, {t.customer_id for t in tasks if not t.new_customer})
     now = ctx.clock.now()
     ids = await insert_ids(
         session,
@@ -315,14 +337,14 @@ async def insert_first_tasks(
                     "channel": task.channel.value,
                     "conversation_id": task.conversation_id,
                     "customer_id": task.customer_id,
-                    "last_agent_ids": [],
+                    "last_agent_ids": known.get(task.customer_id, []),
                 },
                 "base_priority": 0,
                 "created_at": now,
                 "not_before": None,
                 "requested_queue_id": None if workflow_saved else task.queue_id,
                 "requested_worker_ids": None,
-                "status": "new",
+                "status": TaskStatus.NEW,
                 "excluded": {},
             }
             for task in tasks
@@ -355,7 +377,7 @@ async def _check_not_routed(session: AsyncSession, interaction_id: int) -> None:
     live = await session.scalar(
         select(RoutingTask.id).where(
             RoutingTask.interaction_id == interaction_id,
-            RoutingTask.status.in_(("new", *LIVE_STATUSES)),
+            RoutingTask.status.in_(sorted(LIVE_TASK_STATUSES)),
         )
     )
     if live is not None:
@@ -386,7 +408,7 @@ async def list_tasks(
     if principal.role is Role.AGENT:
         stmt = stmt.where(RoutingTask.worker_id == principal.user_id)
     if status is not None:
-        stmt = stmt.where(RoutingTask.status == status)
+        stmt = stmt.where(RoutingTask.status == _task_status(status))
     if queue_id is not None:
         stmt = stmt.where(RoutingTask.queue_id == queue_id)
     if worker_id is not None:
@@ -395,6 +417,14 @@ async def list_tasks(
         return await paginate(
             session, stmt, id_column=RoutingTask.id, cursor=cursor, limit=limit, to_out=TaskOut.of
         )
+
+
+def _task_status(status: str) -> TaskStatus:
+    try:
+        return TaskStatus(status)
+    except ValueError:
+        known = ", ".join(TaskStatus)
+        raise InvalidInput(f"status is one of {known}", field="status") from None
 
 
 async def act_on_task(
@@ -410,7 +440,7 @@ async def act_on_task(
     Agents act on the tasks they hold (or wrap up); cancelling and asking for a callback
     are for whoever may write the conversation (a channel, a supervisor)."""
     require(principal, Permission.CONVERSATIONS_WRITE)
-    async with transaction(ctx) as session:
+    async with awaiting_outcomes(ctx) as expect, transaction(ctx) as session:
         row = await _visible_task(session, principal, task_id)
         if transfer is not None:
             await _check_transfer(session, principal, transfer)
@@ -431,6 +461,7 @@ async def act_on_task(
             payload=payload,
             actor_user_id=principal.user_id,
         )
+        expect(command.id)
     await await_outcome(ctx, command.id)
     return await get_task(ctx, principal, task_id)
 
@@ -461,7 +492,7 @@ async def list_reservations(
     if worker_id is not None:
         stmt = stmt.where(RoutingReservation.worker_id == worker_id)
     if state is not None:
-        stmt = stmt.where(RoutingReservation.state == state.value)
+        stmt = stmt.where(RoutingReservation.state == state)
     async with transaction(ctx) as session:
         return await paginate(
             session,
@@ -476,13 +507,15 @@ async def list_reservations(
 async def act_on_reservation(
     ctx: AppContext, principal: Principal, reservation_id: int, kind: CommandKind
 ) -> ReservationOut:
-    """Accept or reject an offer: only the agent it was offered to, while it is pending."""
+    """Accept or reject an offer: only the agent it was offered to, while it is pending.
+    The answer is the reservation as the router's batch left it, from the router itself
+    (read again only when the router could not say)."""
     require(principal, Permission.PRESENCE_SET_OWN)
-    async with transaction(ctx) as session:
+    async with awaiting_outcomes(ctx) as expect, transaction(ctx) as session:
         reservation = await session.get(RoutingReservation, reservation_id)
         if reservation is None or reservation.worker_id != principal.user_id:
             raise NotFound(f"reservation {reservation_id} does not exist")
-        if reservation.state != ReservationState.PENDING.value:
+        if reservation.state is not ReservationState.PENDING:
             raise Conflict(
                 f"reservation {reservation_id} is {reservation.state}, no longer pending",
                 state=reservation.state,
@@ -496,13 +529,24 @@ async def act_on_reservation(
             payload={"reservation_id": reservation_id},
             actor_user_id=principal.user_id,
         )
-    await await_outcome(ctx, command.id)
-    async with transaction(ctx) as session:
-        stored = await session.get(RoutingReservation, reservation_id)
-        assert stored is not None
-        if kind is CommandKind.ACCEPT and stored.state != ReservationState.ACCEPTED.value:
-            raise Conflict(f"reservation {reservation_id} is {stored.state}", state=stored.state)
-        return ReservationOut.model_validate(stored)
+        expect(command.id)
+    try:
+        outcome = await await_outcome(ctx, command.id)
+    except NotFound as exc:
+        # The task left routing between the check above and the router's turn (the
+        # customer hung up, a supervisor cancelled it): the offer the agent saw is
+        # gone, which is a conflict with what they answered, not a missing resource.
+        raise Conflict(f"reservation {reservation_id} is no longer offered: {exc.detail}") from exc
+    if outcome.reservation is not None:
+        stored = ReservationOut.model_validate(outcome.reservation)
+    else:
+        async with transaction(ctx) as session:
+            row = await session.get(RoutingReservation, reservation_id)
+            assert row is not None
+            stored = ReservationOut.model_validate(row)
+    if kind is CommandKind.ACCEPT and stored.state is not ReservationState.ACCEPTED:
+        raise Conflict(f"reservation {reservation_id} is {stored.state}", state=stored.state)
+    return stored
 
 
 async def _check_destination(
@@ -576,18 +620,41 @@ async def _last_agents(session: AsyncSession, customer_id: int | None) -> list[i
     """The customer's most recent agents, newest first: known-agent routing reads them."""
     if customer_id is None:
         return []
-    stmt = (
-        select(Interaction.agent_id, Interaction.id)
-        .join(Conversation, Conversation.id == Interaction.conversation_id)
-        .where(Conversation.customer_id == customer_id, Interaction.agent_id.is_not(None))
-        .where(Interaction.answered_at.is_not(None))
-        .order_by(Interaction.id.desc())
-        .limit(20)
-    )
-    agents: list[int] = []
-    for agent_id, _ in await session.execute(stmt):
-        if agent_id is not None and agent_id not in agents:
-            agents.append(agent_id)
-        if len(agents) == KNOWN_AGENTS:
-            break
+    return (await last_agents(session, {customer_id})).get(customer_id, [])
+
+
+async def last_agents(session: AsyncSession, customer_ids: set[int]) -> dict[int, list[int]]:
+    """The most recent agents of each of ``customer_ids`` that has some, newest first
+    (at most ``KNOWN_AGENTS``, from their last 20 answered interactions), in one query."""
+    if not customer_ids:
+        return {}
+    rows = await session.execute(_LAST_AGENTS, {"customers": sorted(customer_ids)})
+    agents: dict[int, list[int]] = {}
+    for customer_id, agent_id in rows:
+        known = agents.setdefault(customer_id, [])
+        if agent_id not in known and len(known) < KNOWN_AGENTS:
+            known.append(agent_id)
     return agents
+
+
+_RANKED_AGENTS = (
+    select(
+        Conversation.customer_id,
+        Interaction.agent_id,
+        func.row_number()
+        .over(partition_by=Conversation.customer_id, order_by=Interaction.id.desc())
+        .label("rank"),
+    )
+    .join(Conversation, Conversation.id == Interaction.conversation_id)
+    .where(
+        Conversation.customer_id.in_(bindparam("customers", expanding=True)),
+        Interaction.agent_id.is_not(None),
+        Interaction.answered_at.is_not(None),
+    )
+    .subquery()
+)
+_LAST_AGENTS = (
+    select(_RANKED_AGENTS.c.customer_id, _RANKED_AGENTS.c.agent_id)
+    .where(_RANKED_AGENTS.c.rank <= 20)
+    .order_by(_RANKED_AGENTS.c.customer_id, _RANKED_AGENTS.c.rank)
+)

@@ -24,7 +24,7 @@ from opencx.core.routing.model import FallbackAction, Filter, Ring, SkipIf, Targ
 from opencx.db.models import Queue, RoutingWorkflow
 from opencx.features.common import InputSchema
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import record_audit
+from opencx.features.events.record import record_audit
 from opencx.features.routing.commands import CommandKind, enqueue
 
 __all__ = [

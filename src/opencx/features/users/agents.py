@@ -19,7 +19,7 @@ from opencx.core.permissions import Permission, Principal, require
 from opencx.db.models import AgentSkill, Site, SiteGrant, Skill, User
 from opencx.features.common import InputSchema
 from opencx.features.context import AppContext, transaction
-from opencx.features.eventlog import record_audit, record_event
+from opencx.features.events.record import record_audit, record_event
 from opencx.features.routing.commands import CommandKind, enqueue
 from opencx.features.users.lookup import UserOut, to_user_out, visible_user
 

@@ -30,10 +30,10 @@ from opencx.features.auth.sessions import end_user_access
 from opencx.features.common import InputSchema, Page, paginate
 from opencx.features.context import AppContext, transaction
 from opencx.features.directory.sites import check_timezone
-from opencx.features.eventlog import record_audit, record_event
+from opencx.features.events.record import record_audit, record_event
 from opencx.features.routing.commands import CommandKind, enqueue
+from opencx.features.routing.presence import apply_presence
 from opencx.features.users.lookup import UserOut, to_user_out, to_users_out, visible_user
-from opencx.features.users.presence import apply_presence
 
 __all__ = [
     "UserCreate",

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from opencx.core.ids import MAX_BIG_ID
-from opencx.features import logs
 from opencx.features.common import Page
+from opencx.features.events import history
 from opencx.web.deps import (
     MAX_ID,
     TEXT,
@@ -27,7 +27,7 @@ IdFilter = Annotated[int | None, Query(ge=0, le=MAX_ID)]
 BigIdFilter = Annotated[int | None, Query(ge=0, le=MAX_BIG_ID)]
 
 
-@router.get("", response_model=Page[logs.AuditOut])
+@router.get("", response_model=Page[history.AuditOut])
 async def list_audit(
     ctx: ContextDep,
     principal: PrincipalDep,
@@ -41,8 +41,8 @@ async def list_audit(
     entity_id: BigIdFilter = None,
     since: Annotated[IsoDateTime | None, Query(description="inclusive")] = None,
     until: Annotated[IsoDateTime | None, Query(description="exclusive")] = None,
-) -> Page[logs.AuditOut]:
-    return await logs.list_audit(
+) -> Page[history.AuditOut]:
+    return await history.list_audit(
         ctx,
         principal,
         cursor=cursor,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from opencx.features import customers
-from opencx.features.common import Page
+from opencx.features.common import MAX_PAGE, Page
 from opencx.web.deps import TEXT, ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.idempotent import created, created_or_found
 
@@ -88,6 +88,20 @@ async def get_customer(
     ctx: ContextDep, principal: PrincipalDep, customer_id: EntityId
 ) -> customers.CustomerDetail:
     return await customers.get_customer(ctx, principal, customer_id)
+
+
+@router.get("/{customer_id}/overview", response_model=customers.CustomerOverview)
+async def customer_overview(
+    ctx: ContextDep,
+    principal: PrincipalDep,
+    customer_id: EntityId,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description="most recent conversations listed")
+    ] = 50,
+) -> customers.CustomerOverview:
+    """The customer 360 view: profile, identities, conversations on every channel (most
+    recent first), open tasks and contacts per channel."""
+    return await customers.customer_overview(ctx, principal, customer_id, limit=limit)
 
 
 @router.patch("/{customer_id}", response_model=customers.CustomerDetail)

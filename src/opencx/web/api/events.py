@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from opencx.core.ids import MAX_BIG_ID
-from opencx.features import logs
 from opencx.features.common import Page
+from opencx.features.events import history
 from opencx.web.deps import TEXT, ContextDep, CursorQuery, IsoDateTime, LimitQuery, PrincipalDep
 
 router = APIRouter(prefix="/events", tags=["events"])
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/events", tags=["events"])
 #: Event ids and their entity ids are BIGINT.
 
 
-@router.get("", response_model=Page[logs.EventOut])
+@router.get("", response_model=Page[history.EventOut])
 async def list_events(
     ctx: ContextDep,
     principal: PrincipalDep,
@@ -32,8 +32,8 @@ async def list_events(
     ] = None,
     since: Annotated[IsoDateTime | None, Query(description="inclusive")] = None,
     until: Annotated[IsoDateTime | None, Query(description="exclusive")] = None,
-) -> Page[logs.EventOut]:
-    return await logs.list_events(
+) -> Page[history.EventOut]:
+    return await history.list_events(
         ctx,
         principal,
         cursor=cursor,

@@ -7,6 +7,8 @@ from fastapi.responses import JSONResponse
 
 from opencx.features import conversations
 from opencx.features.common import Page
+from opencx.features.conversations.wrap_up import WrapUpCoding
+from opencx.features.conversations.wrap_up import code_interaction as code_contact
 from opencx.web.deps import ContextDep, CursorQuery, EntityId, LimitQuery, PrincipalDep
 from opencx.web.idempotent import created
 
@@ -64,3 +66,13 @@ async def change_state(
     body: conversations.StateChange,
 ) -> conversations.InteractionOut:
     return await conversations.change_interaction_state(ctx, principal, interaction_id, body)
+
+
+@router.post("/interactions/{interaction_id}/wrap-up", response_model=conversations.InteractionOut)
+async def code_interaction(
+    ctx: ContextDep, principal: PrincipalDep, interaction_id: EntityId, body: WrapUpCoding
+) -> conversations.InteractionOut:
+    """Code the contact: a contact reason per axis (each optional; an active reason of
+    that axis) and a summary. Fields left out keep their value, ``null`` clears one.
+    For the agent who handled it, or a supervisor."""
+    return await code_contact(ctx, principal, interaction_id, body)

@@ -1,10 +1,11 @@
-"""Server-rendered pages: sign-in, sign-out and the home page, in the reader's language."""
+"""Server-rendered pages: sign-in, sign-out, the home page, the agent desktop and the
+supervisor cockpit, in the reader's language."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from opencx.web.pages import auth, home
+from opencx.web.pages import auth, cockpit, desktop, home
 from opencx.web.pages.rendering import STATIC_DIR, TEMPLATES_DIR
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "pages_router"]
@@ -12,6 +13,6 @@ __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "pages_router"]
 
 def pages_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, home):
+    for module in (auth, home, desktop, cockpit):
         router.include_router(module.router)
     return router

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from opencx.core.enums import Role
 from opencx.core.errors import RateLimited, Unauthenticated
 from opencx.features.auth import LoginRateLimiter, authenticate_password
 from opencx.web.deps import ContextDep
@@ -21,6 +22,9 @@ router = APIRouter()
 EmailField = Annotated[str, Form(max_length=254)]
 PasswordField = Annotated[str, Form(max_length=256)]
 CsrfField = Annotated[str, Form(max_length=128)]
+
+
+_LANDING = {Role.AGENT: "/desktop", Role.SUPERVISOR: "/cockpit"}
 
 
 def _limiter(request: Request) -> LoginRateLimiter:
@@ -84,7 +88,9 @@ async def login(
     except Unauthenticated:
         return _login_page(request, status=401, email=email, error="wrong_credentials")
     await start_session(request, ctx, user.principal.user_id)
-    return RedirectResponse("/", status_code=303)
+    # Agents work in the desktop, supervisors in the cockpit; admins start from home.
+    landing = _LANDING.get(user.principal.role, "/")
+    return RedirectResponse(landing, status_code=303)
 
 
 @router.post("/logout")

@@ -1,4 +1,4 @@
-"""/: the signed-in home page, where the agent desktop will open from."""
+"""/: the signed-in home page, with the way to the agent desktop."""
 
 from __future__ import annotations
 

@@ -1,0 +1,2 @@
+"""The event log and the audit trail: appended inside the caller's transaction
+(``record``) and read by integrators and admins (``history``)."""

@@ -1,0 +1,49 @@
+// The day's figures per queue (service level, ASA, abandons) from the interval report
+// (GET /api/v1/reports/intervals, docs/kpis.md). The report is folded from the event
+// log about once a minute: it is read when the page opens and again, at most every
+// REFRESH_MS, when the live view says a contact left a queue.
+
+const REFRESH_MS = 30_000;
+const QUARTER_MS = 15 * 60 * 1000;
+
+export class TodayFigures extends EventTarget {
+  constructor(api, enabled) {
+    super();
+    this._api = api;
+    this._enabled = enabled;
+    this._byQueue = new Map();
+    this._last = 0;
+    this._timer = null;
+    this.failed = false;
+  }
+
+  of(queueId) {
+    return this._byQueue.get(queueId) || null;
+  }
+
+  /** Read again soon: at once the first time, then at most every REFRESH_MS. */
+  refresh() {
+    if (!this._enabled || this._timer) return;
+    const wait = Math.max(0, this._last + REFRESH_MS - Date.now());
+    this._timer = setTimeout(() => this._read(), wait);
+  }
+
+  async _read() {
+    this._last = Date.now();
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    // Up to the end of the current quarter of an hour: the report takes whole intervals.
+    const until = new Date(Math.ceil((Date.now() + 1) / QUARTER_MS) * QUARTER_MS);
+    const query = `from=${encodeURIComponent(midnight.toISOString())}&to=${encodeURIComponent(until.toISOString())}&group=queue`;
+    try {
+      const report = await this._api.get(`/reports/intervals?${query}`);
+      this._byQueue = new Map(report.totals.filter((row) => row.queue_id != null).map((row) => [row.queue_id, row.kpis]));
+      this.failed = false;
+    } catch {
+      this.failed = true;
+    } finally {
+      this._timer = null;
+      this.dispatchEvent(new CustomEvent("change"));
+    }
+  }
+}

@@ -1,0 +1,40 @@
+// The supervisor cockpit: reads the page's configuration, opens /ws/supervisor and
+// mounts the parts. The socket, API and i18n modules are the desktop's.
+
+import { makeApi } from "../desktop/api.js";
+import { makeI18n } from "../desktop/i18n.js";
+import { AgentLive } from "../desktop/live.js";
+import { mountHelp } from "./help.js";
+import { makeSteering } from "./steering.js";
+import { CockpitStore } from "./store.js";
+import { mountTables } from "./tables.js";
+import { TodayFigures } from "./figures.js";
+
+const ANSWERED_OR_GONE = new Set(["active", "abandoned", "ended"]);
+const config = JSON.parse(document.getElementById("cockpit-config").textContent);
+const i18n = makeI18n(config);
+const api = makeApi(config.csrf);
+const store = new CockpitStore();
+const live = new AgentLive("/ws/supervisor");
+const figures = new TodayFigures(api, config.can_report);
+const steer = makeSteering({ store, api, i18n });
+
+mountTables({ store, i18n, figures, steer, canSteer: config.can_steer });
+mountHelp({ store, api, i18n });
+
+const connection = document.querySelector(".connection");
+live.addEventListener("status", (event) => {
+  connection.dataset.connection = event.detail;
+  connection.textContent = i18n.t(event.detail);
+});
+live.addEventListener("snapshot", (event) => {
+  store.snapshot(event.detail);
+  figures.refresh();
+});
+live.addEventListener("event", (event) => {
+  store.apply(event.detail);
+  // A contact answered, abandoned or ended changes the day's figures.
+  const state = event.detail.payload && event.detail.payload.state;
+  if (event.detail.type === "interaction.state_changed" && ANSWERED_OR_GONE.has(state)) figures.refresh();
+});
+live.start();
