@@ -90,3 +90,19 @@ def test_the_desktop_speaks_french_and_keeps_a_draft_across_a_reload(
         "Je regarde cela tout de suite"
     )
     assert desk.get_by_role("button", name="Clôturer").is_visible()
+
+
+def test_a_chat_waiting_in_the_agents_queue_shows_in_their_waiting_inbox_live(
+    browser: Any, site: Site, floor: tuple[LiveServer, Floor]
+) -> None:
+    """No offer reaches an agent on a break; the contact waiting in their queue still
+    shows in their inbox's Waiting view, without a reload."""
+    server, center = floor
+    center.widget(allowed_origins=[f"http://127.0.0.1:{site.port}"])
+    center.presence("not_ready", "break")
+    desk = sign_in(browser, server, center)
+    desk.get_by_role("tab", name="Waiting").click()
+    desk.get_by_role("tabpanel").get_by_text("Nothing here.").wait_for()
+
+    start_chat(browser, site, server, "Is the shop open on Sunday?")
+    desk.get_by_role("tabpanel").get_by_text("Ada Lovelace").wait_for(timeout=10_000)

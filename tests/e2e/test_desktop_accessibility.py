@@ -112,8 +112,19 @@ def test_landmarks_headings_and_tab_order(
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), levels
     assert desk.get_by_role("heading", name="Agent desktop", level=1).count() == 1
 
+    # The page's first focus stop offers to skip the top bar; following it puts the
+    # reader in main.
+    skip = desk.get_by_role("link", name="Skip to main content")
+    assert skip.evaluate("(node) => node === document.querySelector('a[href], button, input')")
+    desk.get_by_role("link", name="OpenCX").focus()
+    desk.keyboard.press("Shift+Tab")
+    assert skip.evaluate("(node) => node === document.activeElement")
+    assert skip.bounding_box()["y"] >= 0  # shown once it has the focus
+    desk.keyboard.press("Enter")
+    assert desk.evaluate("() => document.activeElement.tagName") == "MAIN"
+
     reachable = set(desk.evaluate(REACHABLE))
-    desk.get_by_role("link", name="OpenCX").focus()  # the first control of the page
+    desk.get_by_role("link", name="OpenCX").focus()
     stops = [desk.evaluate(FOCUS_STOP)]
     for _ in range(80):
         desk.keyboard.press("Tab")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from base64 import b64encode
 from collections.abc import AsyncIterator
@@ -903,3 +904,61 @@ async def next_event(ws: AsgiWebSocket, type_: str) -> dict[str, Any]:
         assert message["type"] == "event", message  # no resync: the reducers kept up
         if message["event"]["type"] == type_:
             return message
+
+
+async def test_a_desktop_following_its_inbox_hears_that_colleagues_work_moved_it(
+    live: Live,
+) -> None:
+    admin = await system_admin(live.ctx)
+    queue = await create_queue(
+        live.ctx, admin, QueueCreate(name="Support", channel=Channel.VOICE, auto_accept=True)
+    )
+    _, ana_token = await live.caller("ana@example.com", Role.AGENT)
+    bob, _ = await live.caller("bob@example.com", Role.AGENT)
+    customer = await create_customer(live.ctx, admin, CustomerCreate(display_name="Ada"))
+    conversation = await create_conversation(
+        live.ctx, admin, ConversationCreate(customer_id=customer.id, queue_id=queue.id)
+    )
+    interaction = await create_interaction(
+        live.ctx,
+        admin,
+        conversation.id,
+        InteractionCreate(channel=Channel.VOICE, direction=Direction.INBOUND),
+    )
+    router = asyncio.create_task(routing_service(live.ctx))
+    try:
+        async with (
+            live.connect(f"/ws/agent?inbox=1&token={ana_token}") as following,
+            live.connect(f"/ws/agent?token={ana_token}") as plain,
+        ):
+            await following.receive_json()
+            await plain.receive_json()
+            await presence(live.ctx, bob.id, "available")
+            await create_task(live.ctx, admin, TaskCreate(interaction_id=interaction.id))
+
+            # Bob is offered the contact and takes it: Ana's queue line and team moved.
+            notices: list[tuple[float, dict[str, Any]]] = []
+            loop = asyncio.get_running_loop()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(3):
+                    while True:
+                        message = await following.receive_json()
+                        notices.append((loop.time(), message))
+            assert notices, "no notice reached the desktop following its inbox"
+            assert [m["seq"] for _, m in notices] == list(range(1, len(notices) + 1))
+            for _, message in notices:  # only which views moved: nothing of Bob's contact
+                assert message == {
+                    "type": "inbox",
+                    "seq": message["seq"],
+                    "views": ["team", "waiting"],
+                }
+            times = [at for at, _ in notices]
+            assert all(b - a >= 0.9 for a, b in itertools.pairwise(times)), times
+
+            with pytest.raises(TimeoutError):  # a socket that did not ask hears nothing of it
+                async with asyncio.timeout(0.5):
+                    await plain.receive_json()
+    finally:
+        router.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await router

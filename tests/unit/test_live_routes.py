@@ -17,6 +17,8 @@ from opencx.core.live_routes import (
     agent_interests,
     chat_visitor_interests,
     event_routes,
+    inbox_keys,
+    inbox_views_touched,
 )
 from opencx.core.live_views import (
     AgentStatus,
@@ -107,6 +109,7 @@ _PAYLOADS = st.fixed_dictionaries(
         "who": st.sampled_from(["visitor", "agent"]),
         "fields": st.lists(st.sampled_from(["subject", "display_name", "customer_id"])),
         "task_id": _IDS,
+        "queue_id": _IDS,
         "accepted_at": st.just(T0.isoformat()),
     },
 )
@@ -126,6 +129,36 @@ def test_every_event_relevant_to_an_agent_shares_a_key_with_their_view(
 ) -> None:
     if relevant(view, event, VIEWER):
         assert agent_interests(view) & set(event_routes(event))
+
+
+_SERVED = st.one_of(st.none(), st.frozensets(_IDS))
+
+
+@given(queues=_SERVED, event=_EVENTS)
+def test_every_event_that_moves_an_inbox_reaches_the_desktops_following_it(
+    queues: frozenset[int] | None, event: DomainEvent
+) -> None:
+    touched = inbox_views_touched(queues, event)
+    if touched:
+        assert inbox_keys(queues) & set(event_routes(event))
+        assert touched == {"waiting", "team"}
+    queue = event.payload.get("queue_id")
+    if queues is not None and queue not in queues:
+        assert not touched  # another queue's line is none of this desktop's business
+
+
+def test_a_contact_entering_a_queue_moves_the_inbox_of_those_serving_it() -> None:
+    step = DomainEvent(
+        type=EventType.TASK_UPDATED,
+        entity_kind="task",
+        entity_id=4,
+        occurred_at=T0,
+        payload={"interaction_id": 9, "queue_id": 3},
+    )
+    assert inbox_views_touched(frozenset({3}), step) == {"waiting", "team"}
+    assert inbox_views_touched(None, step) == {"waiting", "team"}
+    assert inbox_views_touched(frozenset({2}), step) == frozenset()
+    assert ("inbox", 3) in event_routes(step)
 
 
 _OWN_RESERVATIONS = st.builds(

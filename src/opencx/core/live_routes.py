@@ -19,6 +19,10 @@ Rules:
   whose details name another customer than its event) reads a fresh snapshot.
 - ``chat_visitor_interests(conversation_id)``: a visitor's chat hears its conversation
   and the routing steps.
+- A desktop that follows its inbox also listens on ``("inbox", queue)`` for each queue it
+  serves (``INBOX_ANY`` when it is shown every queue): routing's steps in a queue move
+  its waiting line and its agents' work, which the inbox's ``waiting`` and ``team``
+  views list (``inbox_views_touched``).
 """
 
 from __future__ import annotations
@@ -30,16 +34,24 @@ from opencx.core._live_agent import AgentView
 from opencx.core.events import DomainEvent, EventType
 
 __all__ = [
+    "INBOX_ANY",
+    "INBOX_VIEWS",
     "ROUTING",
     "Key",
     "agent_interests",
     "chat_visitor_interests",
     "event_routes",
+    "inbox_keys",
+    "inbox_views_touched",
 ]
 
 Key = tuple[str, int]
 #: Routing's own steps: a chat visitor waiting in a queue follows them all.
 ROUTING: Final[Key] = ("routing", 0)
+#: Every queue's waiting line, for a desktop shown them all (an admin's).
+INBOX_ANY: Final[Key] = ("inbox", 0)
+#: The inbox views that change with colleagues' work, not only the agent's own.
+INBOX_VIEWS: Final = frozenset({"waiting", "team"})
 
 _E = EventType
 _NOTHING: frozenset[Key] = frozenset()
@@ -55,6 +67,11 @@ _ROUTING_STEPS = frozenset(
     }
 )
 _CUSTOMER_ENTITIES = frozenset({_E.CUSTOMER_UPDATED, _E.CUSTOMER_MERGED, _E.IDENTITY_ADDED})
+#: A contact entering a queue (a routing step), offered, taken or let go (a reservation),
+#: answered, wrapped up, transferred or abandoned (its interaction's state).
+_QUEUE_LINE_NEWS = frozenset(
+    {_E.TASK_UPDATED, _E.RESERVATION_UPDATED, _E.INTERACTION_STATE_CHANGED}
+)
 
 
 def event_routes(event: DomainEvent) -> Mapping[Key, frozenset[Key]]:
@@ -92,6 +109,10 @@ def event_routes(event: DomainEvent) -> Mapping[Key, frozenset[Key]]:
         routes[("queue", event.entity_id)] = _NOTHING
     if event.entity_kind == "user":
         routes[("user", event.entity_id)] = _NOTHING
+    queue = _id(payload.get("queue_id"))
+    if kind in _QUEUE_LINE_NEWS and queue is not None:
+        routes[("inbox", queue)] = _NOTHING
+        routes[INBOX_ANY] = _NOTHING
     return routes
 
 
@@ -106,6 +127,25 @@ def agent_interests(view: AgentView) -> frozenset[Key]:
     interactions += [item.interaction_id for item in view.conversations.values()]
     keys.update(("interaction", i) for i in interactions if i is not None)
     return frozenset(keys)
+
+
+def inbox_keys(queues: frozenset[int] | None) -> frozenset[Key]:
+    """The keys a desktop following its inbox adds: the queues it serves, ``None``
+    meaning every queue."""
+    if queues is None:
+        return frozenset({INBOX_ANY})
+    return frozenset(("inbox", q) for q in queues)
+
+
+def inbox_views_touched(queues: frozenset[int] | None, event: DomainEvent) -> frozenset[str]:
+    """The inbox views of a desktop serving ``queues`` (every queue if ``None``) that
+    ``event`` may change: none, or ``waiting`` and ``team``."""
+    if event.type not in _QUEUE_LINE_NEWS:
+        return frozenset()
+    queue = _id(event.payload.get("queue_id"))
+    if queue is None or (queues is not None and queue not in queues):
+        return frozenset()
+    return INBOX_VIEWS
 
 
 def chat_visitor_interests(conversation_id: int) -> frozenset[Key]:

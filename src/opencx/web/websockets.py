@@ -43,8 +43,9 @@ MAX_REASON = 120
 
 @router.websocket("/ws/agent")
 async def agent_socket(websocket: WebSocket) -> None:
-    """The signed-in user's own presence and the offers waiting for their answer, live."""
-    await _serve(websocket, FeedKind.AGENT)
+    """The signed-in user's own presence and the offers waiting for their answer, live;
+    with ``?inbox=1``, notices that their inbox's ``waiting`` or ``team`` view changed."""
+    await _serve(websocket, FeedKind.AGENT, inbox=websocket.query_params.get("inbox") == "1")
 
 
 @router.websocket("/ws/supervisor")
@@ -53,14 +54,17 @@ async def supervisor_socket(websocket: WebSocket) -> None:
     await _serve(websocket, FeedKind.SUPERVISOR)
 
 
-async def _serve(websocket: WebSocket, kind: FeedKind) -> None:
+async def _serve(websocket: WebSocket, kind: FeedKind, *, inbox: bool = False) -> None:
     ctx: AppContext = websocket.app.state.ctx
     token = _take_token(websocket)
     await websocket.accept()
     try:
         prove = _credential(websocket, ctx, token)
         principal = await prove()
-        async with open_live_feed(ctx, principal, kind, recheck=prove) as (feed, snapshot):
+        async with open_live_feed(ctx, principal, kind, recheck=prove, inbox=inbox) as (
+            feed,
+            snapshot,
+        ):
             await websocket.send_text(dumps(snapshot))
             await _stream(websocket, feed)
     except WebSocketDisconnect:

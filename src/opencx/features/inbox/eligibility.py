@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from opencx.core.permissions import Principal
 from opencx.core.routing.membership import serves
 from opencx.db.models import Queue
+from opencx.features.context import AppContext, transaction
 from opencx.features.routing.state import load_workers, queue_spec
 from opencx.settings import RoutingSettings
 
-__all__ = ["served_queues"]
+__all__ = ["read_served_queues", "served_queues"]
 
 
 async def served_queues(
@@ -28,3 +29,10 @@ async def served_queues(
     worker, _presence = found
     queues = await session.scalars(select(Queue).order_by(Queue.id))
     return serves(worker, [queue_spec(queue) for queue in queues])
+
+
+async def read_served_queues(ctx: AppContext, principal: Principal) -> frozenset[int] | None:
+    """``served_queues`` in a transaction of its own: what a live desktop follows."""
+    async with transaction(ctx) as session:
+        queues = await served_queues(session, ctx.settings.routing, principal)
+    return None if queues is None else frozenset(queues)

@@ -47,9 +47,13 @@ export function defineInbox({ store, api, i18n }) {
       // that changes one of the lists: their conversations' news, their contacts' state
       // (transfers, wrap-ups), an offer coming or going (a contact waiting in their
       // queues), a new snapshot after a reconnection; and when the tab is shown again.
-      // The feed carries no news of a colleague's work: see docs/inbox.md.
+      // Colleagues' work in the agent's queues comes as a notice naming the views it
+      // moved (docs/inbox.md).
       store.addEventListener("domain-event", (event) => {
         if (LIVE_TYPES.has(event.detail.type)) this.soon();
+      });
+      store.addEventListener("inbox-changed", (event) => {
+        if (event.detail.includes(this.view)) this.soon();
       });
       store.addEventListener("change", (event) => {
         if (event.detail === "all" || event.detail === "offers") this.soon();

@@ -1,5 +1,6 @@
 // A live view over a WebSocket (/ws/agent for the desktop, /ws/supervisor for the
-// cockpit): a snapshot, then numbered events. A gap in the numbering, a resync or a
+// cockpit): a snapshot, then numbered events (and, for a desktop following its inbox,
+// numbered notices that a view of it changed). A gap in the numbering, a resync or a
 // dropped connection brings a fresh snapshot; nothing here polls. Listeners get
 // "snapshot" (the whole view) and "event" (one domain event).
 
@@ -56,6 +57,9 @@ export class AgentLive extends EventTarget {
       // New offers and help requests come with what the event leaves out (``details``).
       const event = message.details ? { ...message.event, details: message.details } : message.event;
       this.dispatchEvent(new CustomEvent("event", { detail: event }));
+    } else if (message.type === "inbox") {
+      // Colleagues' work moved the inbox views it names (/ws/agent?inbox=1).
+      this.dispatchEvent(new CustomEvent("inbox", { detail: message.views }));
     }
   }
 

@@ -20,7 +20,7 @@ const i18n = makeI18n(config);
 const api = makeApi(config.csrf, i18n);
 const userId = config.user.id;
 const store = new DeskStore(userId);
-const live = new AgentLive();
+const live = new AgentLive("/ws/agent?inbox=1");
 const drawer = mountContextDrawer({ store });
 const parts = { store, api, i18n, userId, drawer };
 
@@ -46,6 +46,7 @@ live.addEventListener("snapshot", (event) => {
   }
 });
 live.addEventListener("event", (event) => store.apply(event.detail));
+live.addEventListener("inbox", (event) => store.dispatchEvent(new CustomEvent("inbox-changed", { detail: event.detail })));
 live.start();
 
 /** /desktop/conversations/{id}: the conversation, in hand or only to read. */
