@@ -26,8 +26,11 @@ Rules:
   counted. A member is **free** when available with fewer contacts in hand than slots;
 - the **estimated wait** of a newcomer is routing's formula
   (``core.routing.wait_time.wait_at_position``) at place ``waiting + 1`` with those free
-  members, the slots of the members logged in, and the queue's average handle time read
-  with the snapshot; ``None`` when no member is logged in.
+  members, the slots of the members logged in, and an average handle time: the queue's
+  AHT of the day (``core.kpis.aht``, from the interval report) where known, else its
+  expected handle time; ``None`` when no member is logged in. The view holds only the
+  expected time (configuration): a measured AHT moves without events, so the cockpit
+  brings it from the report.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ class QueueStatus:
     service_level_seconds: int
     #: agent id: the slots they offer on the queue's channel (``staffing``)
     members: Mapping[int, int] = field(default_factory=dict)
-    average_handle_seconds: float = 0.0
+    expected_handle_seconds: float = 300.0
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -110,11 +113,13 @@ def staffing(members: Iterable[tuple[PresenceState, int, int]]) -> Staffing:
     return Staffing(available, busy, away, free, slots)
 
 
-def estimated_wait(queue: QueueStatus, staffed: Staffing, waiting: int) -> float | None:
-    """Seconds a newcomer to ``queue`` should wait, by routing's formula."""
-    return wait_at_position(
-        waiting + 1, free=staffed.free, slots=staffed.slots, aht=queue.average_handle_seconds
-    )
+def estimated_wait(
+    queue: QueueStatus, staffed: Staffing, waiting: int, *, aht: float | None = None
+) -> float | None:
+    """Seconds a newcomer to ``queue`` should wait, by routing's formula, with ``aht``
+    (the day's) or else the queue's expected handle time."""
+    handle = aht if aht is not None else queue.expected_handle_seconds
+    return wait_at_position(waiting + 1, free=staffed.free, slots=staffed.slots, aht=handle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,8 +224,8 @@ def apply_handling(
 def queue_json(
     queue: QueueStatus, waiting: list[WaitingContact], staffed: Staffing = Staffing()
 ) -> dict[str, Any]:
-    """A queue with its waiting contacts, the longest waiting first, its members, their
-    counts by state and the estimated wait of a newcomer."""
+    """A queue with its waiting contacts, the longest waiting first, its members and
+    their counts by state."""
     ordered = sorted(waiting, key=lambda c: (c.since, c.interaction_id))
     return {
         "id": queue.queue_id,
@@ -232,9 +237,8 @@ def queue_json(
             {"interaction_id": c.interaction_id, "since": c.since.isoformat()} for c in ordered
         ],
         "members": [{"user_id": key, "slots": queue.members[key]} for key in sorted(queue.members)],
-        "average_handle_seconds": queue.average_handle_seconds,
+        "expected_handle_seconds": queue.expected_handle_seconds,
         "agents": {"available": staffed.available, "busy": staffed.busy, "away": staffed.away},
-        "estimated_wait_seconds": estimated_wait(queue, staffed, len(waiting)),
         "thresholds": thresholds_json(queue.thresholds),
     }
 

@@ -15,8 +15,7 @@ Rules:
   interactions queued or offered in them (``core.live_views.waiting_since``), and an
   agent's contacts in hand are the tasks assigned to them through an accepted offer;
 - a queue's members are the agents shown that routing's membership rule takes
-  (``core.routing.membership.serves``), with their capacity on its channel; its average
-  handle time is routing's (``queue_stats``), else the queue's expected one; its
+  (``core.routing.membership.serves``), with their capacity on its channel; its
   thresholds are its ``queue_thresholds`` row.
 """
 
@@ -73,7 +72,6 @@ from opencx.db.models import (
     HelpRequest,
     Interaction,
     Queue,
-    QueueStats,
     QueueThreshold,
     RoutingReservation,
     RoutingTask,
@@ -360,11 +358,10 @@ async def _wraps(session: AsyncSession, user_id: int) -> dict[int, datetime]:
 async def _queue_statuses(
     session: AsyncSession, ctx: AppContext, queues: list[Queue], agent_ids: set[int]
 ) -> dict[int, QueueStatus]:
-    """The queues with their members among the agents shown, handle time, thresholds."""
+    """The queues with their members among the agents shown, and thresholds."""
     if not queues:
         return {}
     ids = sorted(queue.id for queue in queues)
-    stats = {row.queue_id: row for row in await session.scalars(select(QueueStats))}
     limits = {
         row.queue_id: row
         for row in await session.scalars(
@@ -382,8 +379,6 @@ async def _queue_statuses(
             members[queue_id][worker_id] = worker.capacity.get(channels[queue_id], 0)
     found: dict[int, QueueStatus] = {}
     for queue in queues:
-        row = stats.get(queue.id)
-        aht = row.average_handle_seconds if row is not None else None
         found[queue.id] = QueueStatus(
             queue_id=queue.id,
             name=queue.name,
@@ -391,7 +386,7 @@ async def _queue_statuses(
             channel=queue.channel.value,
             service_level_seconds=queue.service_level_seconds,
             members=members[queue.id],
-            average_handle_seconds=float(aht or queue.expected_handle_seconds),
+            expected_handle_seconds=float(queue.expected_handle_seconds),
             thresholds=thresholds_of(limits.get(queue.id)),
         )
     return found

@@ -1,6 +1,7 @@
 // A queue's members by state and the estimated wait of a newcomer, from the live view:
 // the same rules as the server's (opencx.core._live_queues.staffing, estimated_wait,
-// and routing's wait_at_position). A member is busy with a contact in hand, else
+// and routing's wait_at_position), with the queue's AHT of the day from the interval
+// report where known, else its expected handle time. A member is busy with a contact in hand, else
 // available when their presence is, else away; offline members are not counted. A
 // member is free when available with fewer contacts in hand than slots.
 
@@ -20,9 +21,10 @@ export function staffing(store, queue) {
 }
 
 /** Seconds a newcomer should wait; null when no member is logged in. */
-export function estimatedWait(queue, counts) {
+export function estimatedWait(queue, counts, aht) {
   if (counts.slots === 0) return null;
   const place = queue.waiting.size + 1;
   if (place <= counts.free) return 0;
-  return ((place - counts.free) * queue.average_handle_seconds) / counts.slots;
+  const handle = aht ?? queue.expected_handle_seconds;
+  return ((place - counts.free) * handle) / counts.slots;
 }

@@ -72,7 +72,7 @@ function renderQueues(body, store, i18n, figures, actions) {
       const now = figures.now(queue.id);
       const oldest = waiting[0];
       const counts = staffing(store, queue);
-      const wait = estimatedWait(queue, counts);
+      const wait = estimatedWait(queue, counts, today ? today.aht_seconds : null);
       return el(
         "tr",
         { "data-queue": queue.id, class: waiting.length ? "busy" : null },
