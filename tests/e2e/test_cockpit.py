@@ -229,3 +229,31 @@ def test_forcing_an_agent_state_changes_their_row_live(
     lea.locator("td.state", has_text="Hors ligne").wait_for()
     state = center.ok(center.api.get(f"/users/{center.agent_id}"))
     assert state["presence"] == "offline"
+
+
+def test_a_contact_in_hand_is_reassigned_to_another_agent(
+    browser: Any, floor: tuple[LiveServer, Floor]
+) -> None:
+    server, center = floor
+    center.widget()
+    center.presence("available")
+    chat(server, "Ada")
+    center.take_offer()  # Léa has Ada's chat in hand
+    marc = person(center, "marc@example.com", "Marc", "agent")
+    center.ok(center.api.put(f"/users/{marc}/presence", json={"state": "available"}))
+    person(center, "nadia@example.com", "Nadia Roux", "supervisor")
+    cockpit = sign_in(browser, server, "nadia@example.com")
+    agents = cockpit.get_by_role("table", name="Agents")
+    lea = agents.get_by_role("row").filter(has=cockpit.get_by_role("rowheader", name="Léa"))
+    assert lea.locator("td.contacts").inner_text() == "1"
+
+    lea.get_by_role("button", name="Reassign a contact of Léa").click()
+    dialog = cockpit.get_by_role("dialog", name="Reassign a contact of Léa")
+    dialog.get_by_label("Give it to").select_option(label="Marc")
+    dialog.get_by_label("Note for the next agent (optional)").fill("She asked for a refund")
+    dialog.get_by_role("button", name="Reassign").click()
+    lea.locator("td.contacts", has_text="0").wait_for()  # Léa wraps up; Ada goes to Marc
+    offers = wait_for(
+        lambda: center.api.get("/reservations", params={"state": "pending"}).json()["items"]
+    )
+    assert [offer["worker_id"] for offer in offers] == [marc]

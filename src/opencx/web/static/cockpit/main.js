@@ -7,6 +7,7 @@ import { AgentLive } from "../desktop/live.js";
 import { mountAlerts } from "./alerts.js";
 import { mountHelp } from "./help.js";
 import { makePresence } from "./presence.js";
+import { makeReassign } from "./reassign.js";
 import { makeSteering } from "./steering.js";
 import { CockpitStore } from "./store.js";
 import { mountTables } from "./tables.js";
@@ -24,9 +25,11 @@ const live = new AgentLive("/ws/supervisor");
 const figures = new TodayFigures(api, config.can_report);
 const steer = makeSteering({ store, api, i18n });
 
+const presence = makePresence({ api, i18n, enabled: config.can_set_presence });
+const reassign = makeReassign({ store, api, i18n, enabled: config.can_reassign });
 const actions = {
   queue: makeThresholds({ api, i18n, enabled: config.can_set_thresholds }),
-  agent: makePresence({ api, i18n, enabled: config.can_set_presence }),
+  agent: (agent) => [reassign(agent), presence(agent)],
 };
 
 mountTables({ store, i18n, figures, steer, canSteer: config.can_steer, actions });

@@ -166,7 +166,7 @@ function renderAgents(body, store, i18n, figures, actions) {
         el("td", { class: "num", "data-since": agent.since }),
         el("td", { class: "num contacts" }, String(agent.contacts.size)),
         el("td", { class: "num occupancy" }, today && today.occupancy != null ? percent(today.occupancy, i18n) : dash(i18n)),
-        el("td", { class: "actions" }, actions.agent(agent)),
+        el("td", { class: "actions" }, el("div", {}, actions.agent(agent))),
       );
     }),
   );
