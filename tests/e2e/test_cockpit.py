@@ -257,3 +257,41 @@ def test_a_contact_in_hand_is_reassigned_to_another_agent(
         lambda: center.api.get("/reservations", params={"state": "pending"}).json()["items"]
     )
     assert [offer["worker_id"] for offer in offers] == [marc]
+
+
+def test_a_supervisor_views_a_conversation_silently(
+    browser: Any, floor: tuple[LiveServer, Floor]
+) -> None:
+    server, center = floor
+    center.widget()
+    center.presence("available")
+    chat(server, "Ada")
+    offer = center.take_offer()
+    task = center.ok(center.agent.get(f"/tasks/{offer['task_id']}"))
+    interaction = center.ok(center.agent.get(f"/interactions/{task['interaction_id']}"))
+    sent = center.agent.post(
+        f"/conversations/{interaction['conversation_id']}/messages",
+        json={
+            "channel": "chat",
+            "direction": "outbound",
+            "author_kind": "agent",
+            "interaction_id": task["interaction_id"],
+            "body_text": "Hello Ada, how can I help?",
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    before = center.ok(center.api.get(f"/conversations/{interaction['conversation_id']}/timeline"))
+    person(center, "nadia@example.com", "Nadia Roux", "supervisor")
+    cockpit = sign_in(browser, server, "nadia@example.com")
+    agents = cockpit.get_by_role("table", name="Agents")
+    lea = agents.get_by_role("row").filter(has=cockpit.get_by_role("rowheader", name="Léa"))
+
+    lea.get_by_role("button", name="View the conversation of Léa silently").click()
+    dialog = cockpit.get_by_role("dialog", name="View the conversation of Léa silently")
+    log = dialog.get_by_role("log", name="Conversation history")
+    log.get_by_text("Hello Ada, how can I help?").wait_for()
+    assert dialog.get_by_role("textbox").count() == 0  # nothing to write with
+    dialog.get_by_role("button", name="Close").click()
+    dialog.wait_for(state="hidden")
+    after = center.ok(center.api.get(f"/conversations/{interaction['conversation_id']}/timeline"))
+    assert after == before  # no trace left in the conversation

@@ -8,6 +8,7 @@ import { mountAlerts } from "./alerts.js";
 import { mountHelp } from "./help.js";
 import { makePresence } from "./presence.js";
 import { makeReassign } from "./reassign.js";
+import { makeWatch } from "./watch.js";
 import { makeSteering } from "./steering.js";
 import { CockpitStore } from "./store.js";
 import { mountTables } from "./tables.js";
@@ -27,9 +28,10 @@ const steer = makeSteering({ store, api, i18n });
 
 const presence = makePresence({ api, i18n, enabled: config.can_set_presence });
 const reassign = makeReassign({ store, api, i18n, enabled: config.can_reassign });
+const watch = makeWatch({ api, i18n, config });
 const actions = {
   queue: makeThresholds({ api, i18n, enabled: config.can_set_thresholds }),
-  agent: (agent) => [reassign(agent), presence(agent)],
+  agent: (agent) => [watch(agent), reassign(agent), presence(agent)],
 };
 
 mountTables({ store, i18n, figures, steer, canSteer: config.can_steer, actions });
