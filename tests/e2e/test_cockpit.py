@@ -178,6 +178,12 @@ def test_a_crossed_threshold_is_marked_and_announced(
     # (no contact handled today: the queue's expected 240 s per contact).
     assert row.locator("td.staff .away").inner_text().startswith("1")
     assert row.locator("td.estimated").inner_text() == "2:00"
+    # The day's chart, with its figures as a table for whoever does not see it.
+    assert cockpit.get_by_label("Queue", exact=True).input_value() == str(center.queue_id)
+    assert cockpit.get_by_role("img", name="Contacts offered (bars)").count() == 1
+    cockpit.get_by_text("Show the figures as a table").click()
+    day = cockpit.get_by_role("table", name="The day per 15 minutes")
+    assert day.get_by_role("row").last.inner_text() == "no contact yet"
 
     row.get_by_role("button", name="Thresholds of Web chat").click()
     dialog = cockpit.get_by_role("dialog", name="Thresholds of Web chat")

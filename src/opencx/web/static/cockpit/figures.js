@@ -16,6 +16,7 @@ export class TodayFigures extends EventTarget {
     this._byQueue = new Map();
     this._nowByQueue = new Map();
     this._byAgent = new Map();
+    this._rowsByQueue = new Map();
     this._last = 0;
     this._timer = null;
     this.failed = false;
@@ -28,6 +29,11 @@ export class TodayFigures extends EventTarget {
   /** The queue's figures of the current 15 minutes, or null. */
   now(queueId) {
     return this._nowByQueue.get(queueId) || null;
+  }
+
+  /** The queue's rows of the day, one per 15 minutes with a contact, oldest first. */
+  day(queueId) {
+    return this._rowsByQueue.get(queueId) || [];
   }
 
   /** The agent's figures of the day, or null. */
@@ -58,6 +64,12 @@ export class TodayFigures extends EventTarget {
       this._byQueue = new Map(queues.totals.filter((row) => row.queue_id != null).map((row) => [row.queue_id, row.kpis]));
       const now = queues.intervals.filter((row) => row.queue_id != null && Date.parse(row.start) === current);
       this._nowByQueue = new Map(now.map((row) => [row.queue_id, row.kpis]));
+      this._rowsByQueue = new Map();
+      for (const row of queues.intervals.filter((r) => r.queue_id != null)) {
+        if (!this._rowsByQueue.has(row.queue_id)) this._rowsByQueue.set(row.queue_id, []);
+        this._rowsByQueue.get(row.queue_id).push(row);
+      }
+      for (const rows of this._rowsByQueue.values()) rows.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
       this._byAgent = new Map(agents.totals.filter((row) => row.agent_id != null).map((row) => [row.agent_id, row.kpis]));
       this.failed = false;
     } catch {

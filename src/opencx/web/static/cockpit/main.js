@@ -5,6 +5,7 @@ import { makeApi } from "../desktop/api.js";
 import { makeI18n } from "../desktop/i18n.js";
 import { AgentLive } from "../desktop/live.js";
 import { mountAlerts } from "./alerts.js";
+import { mountCharts } from "./charts.js";
 import { mountHelp } from "./help.js";
 import { makePresence } from "./presence.js";
 import { makeReassign } from "./reassign.js";
@@ -36,6 +37,7 @@ const actions = {
 
 mountTables({ store, i18n, figures, steer, canSteer: config.can_steer, actions });
 mountAlerts({ store, figures, i18n });
+if (config.can_report) mountCharts({ store, figures, i18n });
 mountHelp({ store, api, i18n });
 
 const connection = document.querySelector(".connection");
