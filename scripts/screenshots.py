@@ -185,7 +185,8 @@ def token(demo: DemoServer, email: str) -> str:
 
 def liven_up(demo: DemoServer, lang: str) -> None:
     """Chats waiting, one in the demo agent's hands with a question to a supervisor,
-    agents on breaks and a partner site draining."""
+    agents on breaks, a partner site draining and the chat queues' threshold of two
+    contacts waiting crossed."""
     with (
         httpx.Client(base_url=f"{demo.url}/api/v1", timeout=20) as api,
         httpx.Client(base_url=demo.url, timeout=20) as visitor,
@@ -200,6 +201,11 @@ def liven_up(demo: DemoServer, lang: str) -> None:
             moved = api.put(f"/users/{user['id']}/presence", json=body, headers=admin)
             if moved.status_code != 409:  # 409: in that state already
                 moved.raise_for_status()
+        chats = api.get("/queues", params={"channel": "chat"}, headers=admin).json()["items"]
+        for queue in chats:
+            limits = {"max_waiting": 2, "max_longest_wait_seconds": 300, "min_service_level": 0.8}
+            put = api.put(f"/queues/{queue['id']}/thresholds", json=limits, headers=admin)
+            put.raise_for_status()
         started = [chat(visitor, VISITORS[0], lang)]
         offer = wait(lambda: api.get("/reservations?state=pending", headers=agent).json()["items"])
         api.post(f"/reservations/{offer[0]['id']}/accept", headers=agent).raise_for_status()

@@ -53,6 +53,8 @@ async def test_a_supervisor_lands_on_the_cockpit(
     config = cockpit_config(page)
     assert config["csrf"] == csrf_of(page)
     assert (config["can_steer"], config["can_report"]) == (True, True)
+    assert (config["can_set_thresholds"], config["can_set_presence"]) == (True, True)
+    assert config["can_reassign"] is True
     assert config["texts"]["close"] == "Close"
     for table in ("Queues", "Agents", "Sites"):
         assert f">{table}</caption>" in page.text
@@ -72,6 +74,9 @@ async def test_the_cockpit_speaks_the_supervisors_language(
     config = cockpit_config(page)
     assert config["texts"]["close"] == "Fermer"
     assert config["texts"]["site_draining"] == "En vidage"
+    assert config["texts"]["thresholds"] == "Seuils"
+    assert config["texts"]["errors"]["not_found"].startswith("Cet élément")
+    assert config["timeline_texts"]["conversation_log"] == "Historique de la conversation"
     assert ">Files d'attente</caption>" in page.text
     assert ">En attente</th>" in page.text
 

@@ -77,6 +77,9 @@ async def test_the_desktop_speaks_the_agents_language(
     assert config["texts"]["accept"] == "Accepter"
     assert config["texts"]["channels"]["chat"] == "Chat web"
     assert config["texts"]["offer_from"] == "%(channel)s de %(customer)s"
+    assert (
+        config["texts"]["errors"]["permission_denied"] == "Vous n’êtes pas autorisé à faire cela."
+    )
     assert "Présence" in page.text
     assert "Déjeuner" in page.text
 

@@ -197,6 +197,9 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "POST /api/v1/reservations/{reservation_id}/accept": ALL,
     "POST /api/v1/reservations/{reservation_id}/reject": ALL,
     "GET /api/v1/queues/{queue_id}/wait": ALL,
+    # The cockpit's alert thresholds: everyone reads them, supervisors and admins set them.
+    "GET /api/v1/queues/{queue_id}/thresholds": ALL,
+    "PUT /api/v1/queues/{queue_id}/thresholds": SUPERVISOR_UP,
     "POST /api/v1/sites/{site_id}/routing-state": SUPERVISOR_UP,
     # Agents manage their personal responses, supervisors their team's: the world's
     # response is the company's, which only admins manage.

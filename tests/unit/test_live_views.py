@@ -180,14 +180,18 @@ def test_unknown_site_or_bad_value_asks_for_a_resync() -> None:
     ).needs_resync
 
 
-def test_user_events_ask_for_a_resync_only_when_shown_fields_change() -> None:
+def test_user_events_ask_for_a_resync_only_when_shown_fields_or_memberships_change() -> None:
     view = supervisor_view()
     created = user_event(EventType.USER_CREATED, 7, 1, role="agent")
     assert apply(view, created).needs_resync
     renamed = user_event(EventType.USER_UPDATED, 1, 1, fields=["display_name"])
     assert apply(view, renamed).needs_resync
-    languages = user_event(EventType.USER_UPDATED, 1, 1, fields=["languages"])
-    assert apply(view, languages) == view
+    timezone = user_event(EventType.USER_UPDATED, 1, 1, fields=["timezone", "locale"])
+    assert apply(view, timezone) == view
+    for field in ("skills", "capacity", "languages", "team_id"):
+        # routing's queue memberships read them: the queues' members may change
+        changed = user_event(EventType.USER_UPDATED, 1, 1, fields=[field])
+        assert apply(view, changed).needs_resync, field
     unspecified = user_event(EventType.USER_UPDATED, 1, 1)
     assert apply(view, unspecified).needs_resync
 

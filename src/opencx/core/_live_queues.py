@@ -18,28 +18,45 @@ Rules:
   (``reservation.updated``, ``state: accepted``) until that reservation ends in any
   other state, or its task ends (``task.ended``);
 - ``queue.changed`` of a queue shown (or of a site the viewer sees) asks for a resync:
-  the event does not carry the queue's name, site or channel.
+  the event does not carry the queue's name, site or channel (nor its thresholds);
+- a queue's **members** are the agents shown whom routing's membership rule takes
+  (``core.routing.membership``), each with the slots they offer on its channel (their
+  capacity there); a member is **busy** with a contact in hand, else **available** when
+  their presence is available, else **away** (not ready); offline members are not
+  counted. A member is **free** when available with fewer contacts in hand than slots;
+- the **estimated wait** of a newcomer is routing's formula
+  (``core.routing.wait_time.wait_at_position``) at place ``waiting + 1`` with those free
+  members, the slots of the members logged in, and an average handle time: the queue's
+  AHT of the day (``core.kpis.aht``, from the interval report) where known, else its
+  expected handle time; ``None`` when no member is logged in. The view holds only the
+  expected time (configuration): a measured AHT moves without events, so the cockpit
+  brings it from the report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from opencx.core._live_people import instant
-from opencx.core.enums import InteractionState
+from opencx.core.alerts import Thresholds, thresholds_json
+from opencx.core.enums import InteractionState, PresenceState
 from opencx.core.events import DomainEvent, EventType
+from opencx.core.routing.wait_time import wait_at_position
 
 __all__ = [
     "WAITING_STATES",
     "QueueStatus",
+    "Staffing",
     "WaitingContact",
     "apply_handling",
     "apply_waiting",
+    "estimated_wait",
     "handling_relevant",
     "queue_json",
+    "staffing",
     "waiting_relevant",
     "waiting_since",
 ]
@@ -61,6 +78,48 @@ class QueueStatus:
     site_id: int | None
     channel: str
     service_level_seconds: int
+    #: agent id: the slots they offer on the queue's channel (``staffing``)
+    members: Mapping[int, int] = field(default_factory=dict)
+    expected_handle_seconds: float = 300.0
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+@dataclass(frozen=True, slots=True)
+class Staffing:
+    """A queue's members by state, and what routing's wait estimate needs of them."""
+
+    available: int = 0
+    busy: int = 0
+    away: int = 0
+    free: int = 0
+    slots: int = 0
+
+
+def staffing(members: Iterable[tuple[PresenceState, int, int]]) -> Staffing:
+    """The members of a queue, each as ``(presence, contacts in hand, slots)``, counted
+    by the rules above."""
+    available = busy = away = free = slots = 0
+    for presence, in_hand, offered in members:
+        if presence is PresenceState.OFFLINE:
+            continue
+        slots += offered
+        if in_hand > 0:
+            busy += 1
+        elif presence is PresenceState.AVAILABLE:
+            available += 1
+        else:
+            away += 1
+        free += presence is PresenceState.AVAILABLE and in_hand < offered
+    return Staffing(available, busy, away, free, slots)
+
+
+def estimated_wait(
+    queue: QueueStatus, staffed: Staffing, waiting: int, *, aht: float | None = None
+) -> float | None:
+    """Seconds a newcomer to ``queue`` should wait, by routing's formula, with ``aht``
+    (the day's) or else the queue's expected handle time."""
+    handle = aht if aht is not None else queue.expected_handle_seconds
+    return wait_at_position(waiting + 1, free=staffed.free, slots=staffed.slots, aht=handle)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +221,11 @@ def apply_handling(
     return handling
 
 
-def queue_json(queue: QueueStatus, waiting: list[WaitingContact]) -> dict[str, Any]:
-    """A queue with its waiting contacts, the longest waiting first."""
+def queue_json(
+    queue: QueueStatus, waiting: list[WaitingContact], staffed: Staffing = Staffing()
+) -> dict[str, Any]:
+    """A queue with its waiting contacts, the longest waiting first, its members and
+    their counts by state."""
     ordered = sorted(waiting, key=lambda c: (c.since, c.interaction_id))
     return {
         "id": queue.queue_id,
@@ -174,6 +236,10 @@ def queue_json(queue: QueueStatus, waiting: list[WaitingContact]) -> dict[str, A
         "waiting": [
             {"interaction_id": c.interaction_id, "since": c.since.isoformat()} for c in ordered
         ],
+        "members": [{"user_id": key, "slots": queue.members[key]} for key in sorted(queue.members)],
+        "expected_handle_seconds": queue.expected_handle_seconds,
+        "agents": {"available": staffed.available, "busy": staffed.busy, "away": staffed.away},
+        "thresholds": thresholds_json(queue.thresholds),
     }
 
 

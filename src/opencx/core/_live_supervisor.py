@@ -9,7 +9,9 @@ Rules (beside those of ``live_views``):
   server read for it (its question: text no event carries); ``help.answered`` removes
   it;
 - queues, their waiting contacts and the agents' contacts in hand follow
-  ``_live_queues``.
+  ``_live_queues``;
+- ``user.updated`` of an agent shown whose skills, capacity, languages or team changed
+  asks for a resync too: routing's queue memberships may have changed with them.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from opencx.core._live_people import (
 )
 from opencx.core._live_queues import (
     QueueStatus,
+    Staffing,
     WaitingContact,
     apply_handling,
     apply_waiting,
     handling_relevant,
     queue_json,
+    staffing,
     waiting_relevant,
 )
 from opencx.core.enums import SiteKind
@@ -130,7 +134,8 @@ def apply_to_supervisor(
         case EventType.USER_CREATED:
             return replace(view, needs_resync=True)
         case EventType.USER_UPDATED:
-            return replace(view, needs_resync=True) if shown_fields_changed(event) else view
+            changed = shown_fields_changed(event) or _membership_changed(event)
+            return replace(view, needs_resync=True) if changed else view
         case EventType.HELP_REQUESTED:
             request = help_request_status(details) if details is not None else None
             if request is None or request.help_request_id != event.entity_id:
@@ -143,6 +148,15 @@ def apply_to_supervisor(
             return replace(view, needs_resync=True)
         case _:
             return _supervisor_work(view, event)
+
+
+#: The user fields routing's queue membership reads (``features.routing.state``).
+_MEMBERSHIP_FIELDS = frozenset({"skills", "capacity", "languages", "team_id", "profile"})
+
+
+def _membership_changed(event: DomainEvent) -> bool:
+    fields = event.payload.get("fields")
+    return isinstance(fields, list) and not _MEMBERSHIP_FIELDS.isdisjoint(map(str, fields))
 
 
 def _supervisor_work(view: SupervisorView, event: DomainEvent) -> SupervisorView:
@@ -249,12 +263,24 @@ def supervisor_view_json(view: SupervisorView) -> dict[str, Any]:
         ],
         "sites": [_site_json(view.sites[key]) for key in sorted(view.sites)],
         "queues": [
-            queue_json(view.queues[key], waiting.get(key, [])) for key in sorted(view.queues)
+            queue_json(view.queues[key], waiting.get(key, []), _staffing(view, view.queues[key]))
+            for key in sorted(view.queues)
         ],
         "help_requests": [
             help_request_json(view.help_requests[key]) for key in sorted(view.help_requests)
         ],
     }
+
+
+def _staffing(view: SupervisorView, queue: QueueStatus) -> Staffing:
+    in_hand: dict[int, int] = {}
+    for agent_id in view.handling.values():
+        in_hand[agent_id] = in_hand.get(agent_id, 0) + 1
+    return staffing(
+        (view.agents[key].presence, in_hand.get(key, 0), slots)
+        for key, slots in queue.members.items()
+        if key in view.agents
+    )
 
 
 def _site_json(site: SiteStatus) -> dict[str, Any]:

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     PRESENCE_SET_OWN = "presence.set_own"
     PRESENCE_SET_ANY = "presence.set_any"
     SITES_STEER = "sites.steer"  # open, close, drain a site
+    QUEUES_THRESHOLDS = "queues.thresholds"  # set a queue's alert thresholds (cockpit)
     EVENTS_READ = "events.read"
     AUDIT_READ = "audit.read"
     SUPERVISE = "supervise"  # live supervisor views
@@ -76,6 +77,7 @@ _SUPERVISOR = _AGENT | {
     Permission.CUSTOMERS_MERGE,
     Permission.PRESENCE_SET_ANY,
     Permission.SITES_STEER,
+    Permission.QUEUES_THRESHOLDS,
     Permission.EVENTS_READ,
     Permission.SUPERVISE,
     Permission.REPORTS_READ,

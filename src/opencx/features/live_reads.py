@@ -13,7 +13,10 @@ Rules:
 - an offer's and a work item's customer is named by ``core.identities.customer_label``;
 - a supervisor's queues are those of the sites they see; their waiting contacts are the
   interactions queued or offered in them (``core.live_views.waiting_since``), and an
-  agent's contacts in hand are the tasks assigned to them through an accepted offer.
+  agent's contacts in hand are the tasks assigned to them through an accepted offer;
+- a queue's members are the agents shown that routing's membership rule takes
+  (``core.routing.membership.serves``), with their capacity on its channel; its
+  thresholds are its ``queue_thresholds`` row.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from opencx.core.live_views import (
     waiting_since,
 )
 from opencx.core.permissions import Permission, Principal, require
+from opencx.core.routing.membership import serves
 from opencx.db.models import (
     Conversation,
     ConversationNote,
@@ -68,6 +72,7 @@ from opencx.db.models import (
     HelpRequest,
     Interaction,
     Queue,
+    QueueThreshold,
     RoutingReservation,
     RoutingTask,
     RoutingWorker,
@@ -75,7 +80,8 @@ from opencx.db.models import (
     User,
 )
 from opencx.features.context import AppContext, transaction
-from opencx.features.routing.state import to_datetime
+from opencx.features.directory.thresholds import thresholds_of
+from opencx.features.routing.state import load_workers, queue_spec, to_datetime
 
 __all__ = ["read_agent_view", "read_details", "read_supervisor_view"]
 
@@ -119,7 +125,9 @@ async def read_supervisor_view(
             for site in await session.scalars(sites)
         }
         requests = {row.id: _help_status(row) for row in await session.scalars(help_requests)}
-        queue_rows = {queue.id: _queue_status(queue) for queue in await session.scalars(queues)}
+        queue_rows = await _queue_statuses(
+            session, ctx, list(await session.scalars(queues)), set(agents)
+        )
         view = SupervisorView(
             agents=agents,
             sites=site_rows,
@@ -347,14 +355,41 @@ async def _wraps(session: AsyncSession, user_id: int) -> dict[int, datetime]:
 # --- queues ------------------------------------------------------------------------------
 
 
-def _queue_status(queue: Queue) -> QueueStatus:
-    return QueueStatus(
-        queue_id=queue.id,
-        name=queue.name,
-        site_id=queue.site_id,
-        channel=queue.channel.value,
-        service_level_seconds=queue.service_level_seconds,
-    )
+async def _queue_statuses(
+    session: AsyncSession, ctx: AppContext, queues: list[Queue], agent_ids: set[int]
+) -> dict[int, QueueStatus]:
+    """The queues with their members among the agents shown, and thresholds."""
+    if not queues:
+        return {}
+    ids = sorted(queue.id for queue in queues)
+    limits = {
+        row.queue_id: row
+        for row in await session.scalars(
+            select(QueueThreshold).where(QueueThreshold.queue_id.in_(ids))
+        )
+    }
+    members: dict[int, dict[int, int]] = {queue.id: {} for queue in queues}
+    specs = [queue_spec(queue) for queue in queues]
+    channels = {queue.id: queue.channel for queue in queues}
+    workers = await load_workers(session, ctx.settings.routing)
+    for worker_id, (worker, _presence) in workers.items():
+        if worker_id not in agent_ids:
+            continue
+        for queue_id in serves(worker, specs):
+            members[queue_id][worker_id] = worker.capacity.get(channels[queue_id], 0)
+    found: dict[int, QueueStatus] = {}
+    for queue in queues:
+        found[queue.id] = QueueStatus(
+            queue_id=queue.id,
+            name=queue.name,
+            site_id=queue.site_id,
+            channel=queue.channel.value,
+            service_level_seconds=queue.service_level_seconds,
+            members=members[queue.id],
+            expected_handle_seconds=float(queue.expected_handle_seconds),
+            thresholds=thresholds_of(limits.get(queue.id)),
+        )
+    return found
 
 
 async def _waiting(session: AsyncSession, queue_ids: set[int]) -> dict[int, WaitingContact]:

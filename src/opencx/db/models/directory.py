@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import Float, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from opencx.core.enums import Channel, ReasonAxis, SiteKind
@@ -101,6 +101,20 @@ class Queue(TimestampMixin, Base):
     expected_handle_seconds: Mapped[int] = mapped_column(default=300, server_default="300")
     # The agent's desktop accepts this queue's offers at once, without a click.
     auto_accept: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class QueueThreshold(TimestampMixin, Base):
+    """A queue's alert thresholds for the cockpit (``core.alerts``); null where not set."""
+
+    __tablename__ = "queue_thresholds"
+
+    queue_id: Mapped[int] = mapped_column(
+        ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
+    )
+    max_waiting: Mapped[int | None]
+    max_longest_wait_seconds: Mapped[int | None]
+    min_service_level: Mapped[float | None] = mapped_column(Float)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class ContactReason(TimestampMixin, Base):

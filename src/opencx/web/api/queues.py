@@ -1,4 +1,4 @@
-"""/api/v1/queues"""
+"""/api/v1/queues and a queue's alert thresholds"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from opencx.core.enums import Channel
 from opencx.features.common import Page
-from opencx.features.directory import queues
+from opencx.features.directory import queues, thresholds
 from opencx.web.deps import (
     MAX_ID,
     TEXT,
@@ -75,3 +75,19 @@ async def update_queue(
 @router.delete("/{queue_id}", status_code=204)
 async def delete_queue(ctx: ContextDep, principal: PrincipalDep, queue_id: EntityId) -> None:
     await queues.delete_queue(ctx, principal, queue_id)
+
+
+@router.get("/{queue_id}/thresholds", response_model=thresholds.ThresholdsOut)
+async def get_thresholds(
+    ctx: ContextDep, principal: PrincipalDep, queue_id: EntityId
+) -> thresholds.ThresholdsOut:
+    """The queue's alert thresholds for the cockpit (null: not set)."""
+    return await thresholds.get_thresholds(ctx, principal, queue_id)
+
+
+@router.put("/{queue_id}/thresholds", response_model=thresholds.ThresholdsOut)
+async def set_thresholds(
+    ctx: ContextDep, principal: PrincipalDep, queue_id: EntityId, body: thresholds.ThresholdsIn
+) -> thresholds.ThresholdsOut:
+    """Replace the queue's alert thresholds; every cockpit showing it takes them at once."""
+    return await thresholds.set_thresholds(ctx, principal, queue_id, body)

@@ -47,5 +47,8 @@ async def cockpit(request: Request, ctx: ContextDep) -> Response:
         user=me,
         can_steer=principal.can(Permission.SITES_STEER),
         can_report=principal.can(Permission.REPORTS_READ),
+        can_set_thresholds=principal.can(Permission.QUEUES_THRESHOLDS),
+        can_set_presence=principal.can(Permission.PRESENCE_SET_ANY),
+        can_reassign=principal.can(Permission.CONVERSATIONS_WRITE),
         service_level_variant=SHOWN_SERVICE_LEVEL.value,
     )

@@ -17,7 +17,12 @@ export class CockpitStore extends EventTarget {
   snapshot(data) {
     this.agents = new Map(data.agents.map((a) => [a.user_id, { ...a, eventId: 0, contacts: new Set(a.contacts) }]));
     this.sites = new Map(data.sites.map((s) => [s.id, { ...s }]));
-    this.queues = new Map(data.queues.map((q) => [q.id, { ...q, waiting: new Map(q.waiting.map((c) => [c.interaction_id, c.since])) }]));
+    this.queues = new Map(
+      data.queues.map((q) => [
+        q.id,
+        { ...q, waiting: new Map(q.waiting.map((c) => [c.interaction_id, c.since])), members: new Map(q.members.map((m) => [m.user_id, m.slots])) },
+      ]),
+    );
     this.help = new Map(data.help_requests.map((h) => [h.id, h]));
     this._changed("snapshot");
   }

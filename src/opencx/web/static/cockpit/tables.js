@@ -1,16 +1,18 @@
 // The cockpit's figures at a glance and its three tables: queues (who waits, for how
-// long, the day's figures; queues with contacts waiting first), sites (their routing
-// state and the buttons that steer it) and agents (state, time in it, contacts in
-// hand; available first, offline last). Waits and times in state tick every second on
-// the client; everything else changes only with the live view.
+// long, the estimated wait, the members by state, the service level now and the day's
+// figures; queues with contacts waiting first), sites (their routing state and the
+// buttons that steer it) and agents (state, time in it, contacts in hand, occupancy;
+// available first, offline last). Waits and times in state tick every second on the
+// client; everything else changes only with the live view.
 
 import { el } from "../desktop/i18n.js";
+import { estimatedWait, staffing } from "./floor.js";
 
 const TICK_MS = 1000;
 const DAY = 86_400;
 const PRESENCE_ORDER = { available: 0, not_ready: 1, offline: 2 };
 
-export function mountTables({ store, i18n, figures, steer, canSteer }) {
+export function mountTables({ store, i18n, figures, steer, canSteer, actions }) {
   const queues = document.querySelector("#queues tbody");
   const sites = document.querySelector("#sites tbody");
   const agents = document.querySelector("#agents tbody");
@@ -18,9 +20,9 @@ export function mountTables({ store, i18n, figures, steer, canSteer }) {
   const days = new Intl.NumberFormat(i18n.locale, { style: "unit", unit: "day", unitDisplay: "narrow" });
   const render = () => {
     renderTiles(tiles, store, i18n);
-    renderQueues(queues, store, i18n, figures);
+    renderQueues(queues, store, i18n, figures, actions);
     renderSites(sites, store, i18n, steer, canSteer);
-    renderAgents(agents, store, i18n);
+    renderAgents(agents, store, i18n, figures, actions);
     tick();
   };
   store.addEventListener("change", render);
@@ -60,27 +62,41 @@ function renderTiles(list, store, i18n) {
   );
 }
 
-function renderQueues(body, store, i18n, figures) {
+function renderQueues(body, store, i18n, figures, actions) {
   const rows = [...store.queues.values()].sort((a, b) => b.waiting.size - a.waiting.size || a.name.localeCompare(b.name, i18n.locale));
-  if (!rows.length) return empty(body, 6, i18n.t("no_queues"));
+  if (!rows.length) return empty(body, 10, i18n.t("no_queues"));
   body.replaceChildren(
     ...rows.map((queue) => {
       const waiting = store.waitingIn(queue);
       const today = figures.of(queue.id);
+      const now = figures.now(queue.id);
       const oldest = waiting[0];
+      const counts = staffing(store, queue);
+      const wait = estimatedWait(queue, counts, today ? today.aht_seconds : null);
       return el(
         "tr",
         { "data-queue": queue.id, class: waiting.length ? "busy" : null },
         // The row header's accessible name is the queue's name alone; the channel line is for the eye.
         el("th", { scope: "row" }, queue.name, el("span", { class: "muted channel", "aria-hidden": "true" }, i18n.channel(queue.channel))),
-        el("td", { class: "num waiting" }, el("span", { class: waiting.length ? "pill warn" : "pill" }, String(waiting.length))),
-        oldest ? el("td", { class: "num", "data-since": oldest.since }) : el("td", { class: "num muted" }, "—"),
+        el("td", { class: "num waiting", "data-figure": "waiting" }, el("span", { class: waiting.length ? "pill warn" : "pill" }, String(waiting.length))),
+        oldest ? el("td", { class: "num", "data-since": oldest.since, "data-figure": "longest_wait" }) : el("td", { class: "num muted", "data-figure": "longest_wait" }, "—"),
+        el("td", { class: "num estimated" }, wait == null ? el("span", { class: "muted", title: i18n.t("nobody_logged_in") }, "—") : i18n.duration(wait)),
+        el("td", { class: "num staff" }, staff(counts, i18n)),
+        el("td", { class: "num", "data-figure": "service_level" }, level(now, i18n)),
         el("td", { class: "num" }, level(today, i18n)),
         el("td", { class: "num" }, today && today.asa_seconds != null ? i18n.duration(today.asa_seconds) : dash(i18n)),
         el("td", { class: "num" }, today && today.abandon_rate != null ? percent(today.abandon_rate, i18n) : dash(i18n)),
+        el("td", { class: "actions" }, actions.queue(queue)),
       );
     }),
   );
+}
+
+/** Members available · busy · away, each number with its word for screen readers. */
+function staff(counts, i18n) {
+  const part = (kind) =>
+    el("span", { class: `staff-count ${kind}`, title: i18n.t(`staff_${kind}`) }, String(counts[kind]), el("span", { class: "visually-hidden" }, ` ${i18n.t(`staff_${kind}`)}`));
+  return el("span", { class: "staff-counts" }, part("available"), part("busy"), part("away"));
 }
 
 function level(today, i18n) {
@@ -131,23 +147,26 @@ function renderSites(body, store, i18n, steer, canSteer) {
   );
 }
 
-function renderAgents(body, store, i18n) {
+function renderAgents(body, store, i18n, figures, actions) {
   const rows = [...store.agents.values()].sort(
     (a, b) => PRESENCE_ORDER[a.presence] - PRESENCE_ORDER[b.presence] || a.display_name.localeCompare(b.display_name, i18n.locale),
   );
-  if (!rows.length) return empty(body, 4, i18n.t("no_agents"));
+  if (!rows.length) return empty(body, 6, i18n.t("no_agents"));
   body.replaceChildren(
     ...rows.map((agent) => {
       const state = i18n.t(`presence.${agent.presence}`);
       const site = store.sites.get(agent.site_id);
       const label = agent.reason ? `${state} · ${i18n.reason(agent.reason)}` : state;
+      const today = figures.agent(agent.user_id);
       return el(
         "tr",
         { "data-agent": agent.user_id },
         el("th", { scope: "row" }, agent.display_name, site ? el("span", { class: "muted channel", "aria-hidden": "true" }, site.name) : null),
-        el("td", {}, el("span", { class: `presence-badge ${agent.presence}` }, label)),
+        el("td", { class: "state" }, el("span", { class: `presence-badge ${agent.presence}` }, label)),
         el("td", { class: "num", "data-since": agent.since }),
-        el("td", { class: "num" }, String(agent.contacts.size)),
+        el("td", { class: "num contacts" }, String(agent.contacts.size)),
+        el("td", { class: "num occupancy" }, today && today.occupancy != null ? percent(today.occupancy, i18n) : dash(i18n)),
+        el("td", { class: "actions" }, el("div", {}, actions.agent(agent))),
       );
     }),
   );
