@@ -1,0 +1,132 @@
+"""The demo's simulation: a background service of the server that keeps the contact
+center alive with simulated customers and agents (docs/demo.md).
+
+Rules:
+- it runs only when ``demo.simulation`` is set (``opencx demo`` sets it, unless
+  ``--no-simulation``); otherwise the service waits, doing nothing, until the server
+  stops, so ``opencx serve`` never simulates unless told to;
+- the traffic is ``opencx.simulation.demo_traffic``'s, seeded by ``demo.seed`` (a new
+  seed each start when unset), at ``demo.contacts_per_minute`` per written channel;
+  ``demo.speed`` divides every wait (tests run it fast);
+- each visit (a customer's opening, then their follow-up) and each offer to a
+  simulated agent is its own task; one that fails is logged and the rest go on, and
+  the loops themselves log and go on after any error;
+- stopping the server cancels every task of the simulation and sets the simulated
+  agents offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Coroutine
+from typing import Any
+
+import structlog
+
+from opencx.features.context import AppContext
+from opencx.features.demo.agents import SimulatedAgents
+from opencx.features.demo.customers import Accounts, load_accounts, write_first, write_follow_up
+from opencx.simulation.demo_traffic import DemoTraffic, Pace, Visit
+
+__all__ = ["DemoSimulation", "demo_simulation_service"]
+
+log = structlog.get_logger(__name__)
+#: The longest a simulated agent's new offer waits to be seen (real seconds).
+POLL_SECONDS = 1.0
+#: The pause after a loop's unexpected error, before it goes on (real seconds).
+ERROR_PAUSE_SECONDS = 1.0
+
+
+async def demo_simulation_service(ctx: AppContext) -> None:
+    """The server's background service: the simulation when enabled, else nothing."""
+    if not ctx.settings.demo.simulation:
+        await asyncio.Event().wait()
+    await DemoSimulation(ctx).run()
+
+
+class DemoSimulation:
+    """Simulated customers arriving, and simulated agents answering them."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        settings = ctx.settings.demo
+        seed = settings.seed if settings.seed is not None else random.randrange(2**32)  # noqa: S311
+        self.ctx = ctx
+        self.speed = settings.speed
+        self.traffic = DemoTraffic(
+            seed=seed, pace=Pace(contacts_per_minute=settings.contacts_per_minute)
+        )
+        #: The visits of this run, by conversation: what their agents answer.
+        self.visits: dict[int, Visit] = {}
+        self.agents = SimulatedAgents(ctx, self.traffic, visits=self.visits, speed=self.speed)
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        try:
+            accounts = await load_accounts(self.ctx)
+            agents = await self.agents.start()
+            log.info(
+                "demo_simulation_started",
+                channels=sorted(accounts.channels()),
+                simulated_agents=agents,
+                speed=self.speed,
+            )
+            async with asyncio.TaskGroup() as loops:
+                loops.create_task(self._customers(accounts))
+                loops.create_task(self._offers())
+        finally:
+            await self._stop()
+
+    async def _customers(self, accounts: Accounts) -> None:
+        if not accounts.channels():
+            log.warning("demo_simulation_without_channels")
+            return
+        while True:
+            gap, visit = self.traffic.next_visit()
+            await asyncio.sleep(gap / self.speed)
+            if visit.channel in accounts.addresses:
+                self._spawn(self._visit(visit, accounts))
+
+    async def _visit(self, visit: Visit, accounts: Accounts) -> None:
+        thread = await write_first(self.ctx, visit, accounts)
+        self.visits[thread.conversation_id] = visit
+        await asyncio.sleep(visit.follow_up_after / self.speed)
+        await write_follow_up(self.ctx, thread, accounts)
+
+    async def _offers(self) -> None:
+        poll = max(POLL_SECONDS / self.speed, 0.02)
+        while True:
+            try:
+                for offer in await self.agents.pending():
+                    self.agents.working.add(offer.reservation_id)
+                    self._spawn(self.agents.work(offer))
+            except Exception:
+                log.exception("demo_offers_not_read")
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+            await asyncio.sleep(poll)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(_logged(work))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _stop(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        for task in list(self.tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # Cancelled itself, the service still takes its agents offline.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(self.agents.stop())
+        log.info("demo_simulation_stopped")
+
+
+async def _logged(work: Coroutine[Any, Any, None]) -> None:
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("demo_simulation_step_failed")
