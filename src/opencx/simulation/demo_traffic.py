@@ -10,8 +10,10 @@ Rules:
 - an agent's turn on a visit: accept after a human delay, answer, hold the contact for
   a handle time drawn like ``opencx simulate``'s (``engine.handle_seconds``,
   log-normal), wrap up with the topic's three reasons, and now and then take a break;
-- the same seed gives the same visits and turns, in the same order; nothing here
-  reads a clock, the network or a database (``opencx.features.demo`` acts them out).
+- the same seed gives the same visits and turns, in the same order; visits and turns
+  draw from generators of their own, so the customers' stream does not depend on how
+  fast the agents work; nothing here reads a clock, the network or a database
+  (``opencx.features.demo`` acts them out).
 """
 
 from __future__ import annotations
@@ -261,6 +263,7 @@ class DemoTraffic:
 
     def __init__(self, *, seed: int, pace: Pace | None = None) -> None:
         self.rng = random.Random(seed)  # noqa: S311 - a demo's traffic, not secrets
+        self.agents_rng = random.Random(f"{seed}:agents")  # noqa: S311
         self.pace = pace or Pace()
         self.visits = 0
 
@@ -284,17 +287,17 @@ class DemoTraffic:
         )
 
     def agent_turn(self, channel: Channel) -> AgentTurn:
-        pace = self.pace
-        answer_after = self.rng.uniform(*pace.answer_seconds)
+        pace, rng = self.pace, self.agents_rng
+        answer_after = rng.uniform(*pace.answer_seconds)
         mean = pace.handle_seconds.get(channel, 180.0)
-        handle = handle_seconds(self.rng, mean, "lognormal", pace.handle_cv)
-        takes_break = self.rng.random() < pace.break_chance
+        handle = handle_seconds(rng, mean, "lognormal", pace.handle_cv)
+        takes_break = rng.random() < pace.break_chance
         return AgentTurn(
-            accept_after=self.rng.uniform(*pace.accept_seconds),
+            accept_after=rng.uniform(*pace.accept_seconds),
             answer_after=answer_after,
             handle_seconds=max(handle, answer_after + 5.0),
-            wrap_up_seconds=self.rng.uniform(*pace.wrap_up_seconds),
-            break_seconds=self.rng.expovariate(1 / pace.break_seconds) if takes_break else None,
+            wrap_up_seconds=rng.uniform(*pace.wrap_up_seconds),
+            break_seconds=rng.expovariate(1 / pace.break_seconds) if takes_break else None,
         )
 
     @staticmethod

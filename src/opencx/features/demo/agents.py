@@ -7,14 +7,13 @@ Rules:
   customers' contacts: ``core.routing.model.serves``), answer, complete, code the
   contact on the three axes of reasons, end the wrap-up, and now and then take a break;
 - an offer is worked once, by one coroutine, with the timing of its ``AgentTurn``
-  divided by the simulation's speed; an action the router refuses (the customer left,
-  the offer timed out) ends that offer's work and nothing else;
+  divided by the simulation's speed (``Pacer``); an action the router refuses (the
+  customer left, the offer timed out) ends that offer's work and nothing else;
 - on stopping, the simulated agents go offline (routing withdraws their offers).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from opencx.features.auth.principals import load_principal
 from opencx.features.context import AppContext, transaction
 from opencx.features.conversations.messages import MessageCreate, post_message
 from opencx.features.conversations.wrap_up import WrapUpCoding, code_interaction
+from opencx.features.demo.pacing import Pacer
 from opencx.features.routing.commands import CommandKind
 from opencx.features.routing.tasks import act_on_reservation, act_on_task
 from opencx.features.users.presence import PresenceUpdate, set_agent_presence
@@ -61,12 +61,12 @@ class SimulatedAgents:
         traffic: DemoTraffic,
         *,
         visits: dict[int, Visit],
-        speed: float,
+        pacer: Pacer,
     ) -> None:
         self.ctx = ctx
         self.traffic = traffic
         self.visits = visits
-        self.speed = speed
+        self.pacer = pacer
         self.principals: dict[int, Principal] = {}
         self.reasons: dict[tuple[ReasonAxis, str], int] = {}
         self.working: set[int] = set()
@@ -185,7 +185,7 @@ class SimulatedAgents:
             await self._presence(user_id, PresenceState.NOT_READY, reason="break")
             await self._wait(turn.break_seconds)
             await self._presence(user_id, PresenceState.AVAILABLE)
-        finally:
+        finally:  # stopping during a break: ``stop`` takes them offline anyway
             self.resting.discard(user_id)
 
     async def _presence(
@@ -200,4 +200,4 @@ class SimulatedAgents:
             log.debug("demo_presence_unchanged", user_id=user_id, why=exc.detail)
 
     async def _wait(self, seconds: float) -> None:
-        await asyncio.sleep(max(seconds, 0.0) / self.speed)
+        await self.pacer.wait(seconds)

@@ -11,14 +11,15 @@ Rules:
 - each visit (a customer's opening, then their follow-up) and each offer to a
   simulated agent is its own task; one that fails is logged and the rest go on, and
   the loops themselves log and go on after any error;
-- stopping the server cancels every task of the simulation and sets the simulated
-  agents offline.
+- stopping the server stops the simulation between steps, never in the middle of one
+  (a step cut in half would leave its transaction's lock behind): every wait ends at
+  once, each step under way finishes (at most ``STOP_SECONDS``, then it is cancelled),
+  and the simulated agents go offline.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Coroutine
 from typing import Any
@@ -28,6 +29,7 @@ import structlog
 from opencx.features.context import AppContext
 from opencx.features.demo.agents import SimulatedAgents
 from opencx.features.demo.customers import Accounts, load_accounts, write_first, write_follow_up
+from opencx.features.demo.pacing import Pacer, Stopped
 from opencx.simulation.demo_traffic import DemoTraffic, Pace, Visit
 
 __all__ = ["DemoSimulation", "demo_simulation_service"]
@@ -37,6 +39,8 @@ log = structlog.get_logger(__name__)
 POLL_SECONDS = 1.0
 #: The pause after a loop's unexpected error, before it goes on (real seconds).
 ERROR_PAUSE_SECONDS = 1.0
+#: How long the steps under way may take to finish when the simulation stops.
+STOP_SECONDS = 10.0
 
 
 async def demo_simulation_service(ctx: AppContext) -> None:
@@ -53,16 +57,17 @@ class DemoSimulation:
         settings = ctx.settings.demo
         seed = settings.seed if settings.seed is not None else random.randrange(2**32)  # noqa: S311
         self.ctx = ctx
-        self.speed = settings.speed
+        self.pacer = Pacer(settings.speed)
         self.traffic = DemoTraffic(
             seed=seed, pace=Pace(contacts_per_minute=settings.contacts_per_minute)
         )
         #: The visits of this run, by conversation: what their agents answer.
         self.visits: dict[int, Visit] = {}
-        self.agents = SimulatedAgents(ctx, self.traffic, visits=self.visits, speed=self.speed)
+        self.agents = SimulatedAgents(ctx, self.traffic, visits=self.visits, pacer=self.pacer)
         self.tasks: set[asyncio.Task[None]] = set()
 
     async def run(self) -> None:
+        """Run until cancelled (the server stops), then stop between steps."""
         try:
             accounts = await load_accounts(self.ctx)
             agents = await self.agents.start()
@@ -70,11 +75,11 @@ class DemoSimulation:
                 "demo_simulation_started",
                 channels=sorted(accounts.channels()),
                 simulated_agents=agents,
-                speed=self.speed,
+                speed=self.pacer.speed,
             )
-            async with asyncio.TaskGroup() as loops:
-                loops.create_task(self._customers(accounts))
-                loops.create_task(self._offers())
+            self._spawn(self._customers(accounts))
+            self._spawn(self._offers())
+            await asyncio.Event().wait()
         finally:
             await self._stop()
 
@@ -84,18 +89,17 @@ class DemoSimulation:
             return
         while True:
             gap, visit = self.traffic.next_visit()
-            await asyncio.sleep(gap / self.speed)
+            await self.pacer.wait(gap)
             if visit.channel in accounts.addresses:
                 self._spawn(self._visit(visit, accounts))
 
     async def _visit(self, visit: Visit, accounts: Accounts) -> None:
         thread = await write_first(self.ctx, visit, accounts)
         self.visits[thread.conversation_id] = visit
-        await asyncio.sleep(visit.follow_up_after / self.speed)
+        await self.pacer.wait(visit.follow_up_after)
         await write_follow_up(self.ctx, thread, accounts)
 
     async def _offers(self) -> None:
-        poll = max(POLL_SECONDS / self.speed, 0.02)
         while True:
             try:
                 for offer in await self.agents.pending():
@@ -103,8 +107,10 @@ class DemoSimulation:
                     self._spawn(self.agents.work(offer))
             except Exception:
                 log.exception("demo_offers_not_read")
-                await asyncio.sleep(ERROR_PAUSE_SECONDS)
-            await asyncio.sleep(poll)
+                await self.pacer.wait_real(ERROR_PAUSE_SECONDS)
+            await self.pacer.wait_real(
+                min(POLL_SECONDS, max(POLL_SECONDS / self.pacer.speed, 0.02))
+            )
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(_logged(work))
@@ -112,21 +118,24 @@ class DemoSimulation:
         task.add_done_callback(self.tasks.discard)
 
     async def _stop(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        # Cancelled itself, the service still takes its agents offline.
-        with contextlib.suppress(Exception):
-            await asyncio.shield(self.agents.stop())
+        self.pacer.stop()
+        if self.tasks:
+            _, late = await asyncio.wait(set(self.tasks), timeout=STOP_SECONDS)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        try:
+            await self.agents.stop()
+        except Exception:
+            log.exception("demo_agents_not_taken_offline")
         log.info("demo_simulation_stopped")
 
 
 async def _logged(work: Coroutine[Any, Any, None]) -> None:
     try:
         await work
-    except asyncio.CancelledError:
-        raise
+    except Stopped:
+        return
     except Exception:
         log.exception("demo_simulation_step_failed")
