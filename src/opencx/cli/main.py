@@ -208,9 +208,9 @@ def demo(
     )
     if settings.demo.simulation:
         console.print(
-            f"  Simulation  about {settings.demo.contacts_per_minute:g} contacts a minute on "
-            "each of web chat, e-mail, SMS, WhatsApp and Messenger, from simulated customers; "
-            "simulated agents (marked as such) answer beside you. Turn it off with "
+            "  Simulation  simulated customers write on web chat, e-mail, SMS, WhatsApp and "
+            f"Messenger (about {settings.demo.contacts_per_minute:g} a minute on each); "
+            "simulated agents, marked as such, answer beside you. Turn it off with "
             "--no-simulation",
             soft_wrap=True,
         )

@@ -250,4 +250,5 @@ def phone_of(visit: Visit) -> str:
 
 
 def psid_of(visit: Visit) -> str:
-    return f"99{visit.number:014d}"
+    """A page-scoped id in Messenger's form (16 digits), this visit's own."""
+    return str(6_100_000_000_000_000 + visit.number * 104_729)

@@ -39,8 +39,10 @@ log = structlog.get_logger(__name__)
 POLL_SECONDS = 1.0
 #: The pause after a loop's unexpected error, before it goes on (real seconds).
 ERROR_PAUSE_SECONDS = 1.0
-#: How long the steps under way may take to finish when the simulation stops.
-STOP_SECONDS = 10.0
+#: How long the steps under way may take to finish when the simulation stops: a write
+#: takes milliseconds; an action waiting for the router's answer (the router stops with
+#: the server, so none comes) holds no transaction and is cancelled after this.
+STOP_SECONDS = 2.0
 
 
 async def demo_simulation_service(ctx: AppContext) -> None:
