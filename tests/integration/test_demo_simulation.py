@@ -12,11 +12,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from opencx.cli.demo import DEMO_MAILBOX, seed_demo
-from opencx.cli.main import demo_simulates
+from opencx.cli.main import set_demo_simulation
 from opencx.core.enums import (
     AuthorKind,
     Channel,
@@ -44,6 +45,8 @@ from opencx.features.sources.mail_parsing import parse_received
 from opencx.features.users.presence import PresenceUpdate, set_agent_presence
 from opencx.providers.email import PROVIDER as MAILBOX
 from opencx.settings import DemoSettings, Settings
+from tests.conftest import Caller
+from tests.integration.test_directory_api import API
 from tests.integration.test_routing_api import eventually
 
 pytestmark = pytest.mark.timeout(60)
@@ -206,14 +209,38 @@ async def test_without_the_setting_the_service_sends_no_simulated_traffic(
     assert robots == {PresenceState.OFFLINE}
 
 
+def demo_settings(*, no_simulation: bool) -> Settings:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    set_demo_simulation(settings, no_simulation=no_simulation)
+    return settings
+
+
 def test_the_demo_simulates_unless_told_not_to(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENCX_DEMO__SIMULATION", raising=False)
-    assert demo_simulates(Settings(_env_file=None), no_simulation=False) is True  # type: ignore[call-arg]
-    assert demo_simulates(Settings(_env_file=None), no_simulation=True) is False  # type: ignore[call-arg]
+    monkeypatch.delenv("OPENCX_ROUTING__MAX_MISSED_OFFERS", raising=False)
+    on = demo_settings(no_simulation=False)
+    assert on.demo.simulation is True
+    # The printed login, available before anyone signs in, is not set not ready.
+    assert on.routing.max_missed_offers == 0
+    off = demo_settings(no_simulation=True)
+    assert off.demo.simulation is False
+    assert off.routing.max_missed_offers == 3
     monkeypatch.setenv("OPENCX_DEMO__SIMULATION", "false")
-    assert demo_simulates(Settings(_env_file=None), no_simulation=False) is False  # type: ignore[call-arg]
+    assert demo_settings(no_simulation=False).demo.simulation is False
     monkeypatch.setenv("OPENCX_DEMO__SIMULATION", "true")
-    assert demo_simulates(Settings(_env_file=None), no_simulation=True) is False  # type: ignore[call-arg]
+    monkeypatch.setenv("OPENCX_ROUTING__MAX_MISSED_OFFERS", "2")
+    assert demo_settings(no_simulation=True).demo.simulation is False
+    assert demo_settings(no_simulation=False).routing.max_missed_offers == 2
     # ``opencx serve`` reads the setting alone: off unless set.
     monkeypatch.delenv("OPENCX_DEMO__SIMULATION")
     assert Settings(_env_file=None).demo.simulation is False  # type: ignore[call-arg]
+
+
+async def test_no_client_can_mark_a_contact_simulated(
+    client: httpx.AsyncClient, admin: Caller
+) -> None:
+    body = {"interaction_id": 1, "attributes": {"simulated": True}}
+    response = await client.post(f"{API}/tasks", json=body, headers=admin.headers)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "simulated" in response.text

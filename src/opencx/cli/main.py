@@ -178,7 +178,7 @@ def demo(
     """Create and seed a demo database if needed, print the logins, and serve, with
     simulated customers and agents keeping it busy unless --no-simulation."""
     settings = _settings(host, port, creates_database=True)
-    settings.demo.simulation = demo_simulates(settings, no_simulation=no_simulation)
+    set_demo_simulation(settings, no_simulation=no_simulation)
     if settings.smtp.enabled:
         settings.smtp.port = smtp_port or _free_or_any(settings.smtp.host, settings.smtp.port)
     if settings.smtp_out.host is None and settings.smtp_out.outbox is None:
@@ -223,12 +223,17 @@ def demo(
     _serve(settings, _demo_app(settings))
 
 
-def demo_simulates(settings: Settings, *, no_simulation: bool) -> bool:
-    """Whether ``opencx demo`` runs its simulation: yes, unless ``--no-simulation`` or
-    ``OPENCX_DEMO__SIMULATION`` set to false (``opencx serve`` runs it only when set)."""
-    if no_simulation:
-        return False
-    return settings.demo.simulation or "simulation" not in settings.demo.model_fields_set
+def set_demo_simulation(settings: Settings, *, no_simulation: bool) -> None:
+    """``opencx demo`` runs its simulation unless ``--no-simulation`` or
+    ``OPENCX_DEMO__SIMULATION`` set to false (``opencx serve`` only when it is set).
+
+    With it, missed offers set no one not ready (unless configured): simulated contacts
+    are offered to the printed agent login before anyone signs in with it, and the
+    person trying the demo must still find their own first chat offered to it."""
+    explicit = "simulation" in settings.demo.model_fields_set
+    settings.demo.simulation = not no_simulation and (settings.demo.simulation or not explicit)
+    if settings.demo.simulation and "max_missed_offers" not in settings.routing.model_fields_set:
+        settings.routing.max_missed_offers = 0
 
 
 def _free_or_any(host: str, port: int) -> int:

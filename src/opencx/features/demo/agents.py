@@ -134,6 +134,8 @@ class SimulatedAgents:
             await self._code(me, offer)
             await self._wait(turn.wrap_up_seconds)
             await self._end_wrap_up(me, offer)
+            # Done: a later contact in that conversation gets the generic answer.
+            self.visits.pop(offer.conversation_id, None)
         except OpenCXError as exc:  # the customer left, the offer was withdrawn…
             log.info("demo_offer_dropped", reservation_id=offer.reservation_id, why=exc.detail)
         finally:
