@@ -73,6 +73,9 @@ def test_demo_serves_seeded_company_readable_with_a_cli_token(
             for u in users
             if u["role"] == "agent" and u["site_id"] is not None and u["email"] != AGENT
         ]
+        simulated = [u for u in agents if u["simulated"]]
+        assert len(simulated) == 6  # the simulation's, idle here (docs/demo.md)
+        agents = [u for u in agents if not u["simulated"]]
         assert len(agents) == 25
         assert {lang for a in agents for lang in a["languages"]} >= {
             "fr",

@@ -71,8 +71,7 @@ class DemoSimulation:
     async def run(self) -> None:
         """Run until cancelled (the server stops), then stop between steps."""
         try:
-            accounts = await load_accounts(self.ctx)
-            agents = await self.agents.start()
+            accounts, agents = await self._start()
             log.info(
                 "demo_simulation_started",
                 channels=sorted(accounts.channels()),
@@ -84,6 +83,15 @@ class DemoSimulation:
             await asyncio.Event().wait()
         finally:
             await self._stop()
+
+    async def _start(self) -> tuple[Accounts, int]:
+        """The demo's accounts and agents, read again after a failure until they are."""
+        while True:
+            try:
+                return await load_accounts(self.ctx), await self.agents.start()
+            except Exception:
+                log.exception("demo_simulation_not_started; trying again")
+                await self.pacer.wait_real(ERROR_PAUSE_SECONDS)
 
     async def _customers(self, accounts: Accounts) -> None:
         if not accounts.channels():
