@@ -15,6 +15,7 @@ from opencx.db import migrate
 from opencx.db.blobs import FileBlobStore
 from opencx.db.session import create_engine, create_session_factory
 from opencx.features.context import AppContext, SystemClock
+from opencx.features.demo import demo_simulation_service
 from opencx.features.routing.engine import routing_service
 from opencx.features.sources.mail_parsing import parsing_service
 from opencx.features.sources.smtp_server import smtp_service
@@ -66,6 +67,8 @@ def build_app(
             functools.partial(job_service, ctx),
             functools.partial(routing_service, ctx),
             functools.partial(smtp_service, ctx),
+            # idle unless ``demo.simulation``: the demo's simulated traffic
+            functools.partial(demo_simulation_service, ctx),
         ],
     )
 

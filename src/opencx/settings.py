@@ -339,6 +339,22 @@ class KnowledgeSettings(BaseModel):
     refresh_seconds: float = Field(default=30.0, ge=0)
 
 
+class DemoSettings(BaseModel):
+    """The demo's living traffic (``opencx demo``, docs/demo.md): simulated customers
+    write on every written channel through the real intake, and simulated agents take
+    their contacts. Off unless set: ``opencx demo`` turns it on (``--no-simulation``
+    keeps it off); ``opencx serve`` runs it only with ``OPENCX_DEMO__SIMULATION=true``."""
+
+    simulation: bool = False
+    # New contacts a minute on each written channel (web chat, e-mail, SMS, WhatsApp,
+    # Messenger), on average.
+    contacts_per_minute: float = Field(default=2.0, gt=0, le=600)
+    # How much faster than real time the simulated people act (tests speed it up).
+    speed: float = Field(default=1.0, gt=0, le=10_000)
+    # The seed of the simulation's random draws; none: a new one each start.
+    seed: int | None = None
+
+
 class NetworkSettings(BaseModel):
     """Where admin-configured hosts (an IMAP server) may lead the server: public
     addresses only, unless ``allow_private_destinations`` (a mail server on the
@@ -376,6 +392,7 @@ class Settings(BaseSettings):
     network: NetworkSettings = NetworkSettings()
     mail_parsing: MailParsingSettings = MailParsingSettings()
     knowledge: KnowledgeSettings = KnowledgeSettings()
+    demo: DemoSettings = DemoSettings()
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

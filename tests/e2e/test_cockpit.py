@@ -32,11 +32,13 @@ def person(center: Floor, email: str, name: str, role: str, site_id: int | None 
     return int(created["id"])
 
 
-def sign_in(browser: Any, server: LiveServer, email: str, *, locale: str = "en") -> Any:
+def sign_in(
+    browser: Any, server: LiveServer, email: str, *, locale: str = "en", password: str = PASSWORD
+) -> Any:
     page = browser.new_page(locale=locale, viewport={"width": 1400, "height": 900})
     page.goto(f"{server.url}/login?lang={locale}")
     page.locator("input[name=email]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").fill(password)
     page.locator("button[type=submit]").click()
     page.wait_for_url(f"{server.url}/cockpit")
     page.locator('.connection[data-connection="connected"]').wait_for()

@@ -41,7 +41,9 @@ def test_demo_serves_seeded_company_readable_with_a_cli_token(
 ) -> None:
     env = opencx_env("unused")
     del env["OPENCX_DATABASE__URL"]  # the demo uses ./opencx.db of the current directory
-    server = live_servers.start(env, name="demo", command=("demo", "--customers", "12"))
+    server = live_servers.start(
+        env, name="demo", command=("demo", "--customers", "12", "--no-simulation")
+    )
     assert (tmp_path / "opencx.db").exists()
     printed = server.output()
     assert "admin@demo.opencx.dev" in printed
@@ -71,6 +73,9 @@ def test_demo_serves_seeded_company_readable_with_a_cli_token(
             for u in users
             if u["role"] == "agent" and u["site_id"] is not None and u["email"] != AGENT
         ]
+        simulated = [u for u in agents if u["simulated"]]
+        assert len(simulated) == 6  # the simulation's, idle here (docs/demo.md)
+        agents = [u for u in agents if not u["simulated"]]
         assert len(agents) == 25
         assert {lang for a in agents for lang in a["languages"]} >= {
             "fr",
@@ -133,7 +138,9 @@ def test_the_demo_answers_a_chat_and_an_email_with_the_printed_agent_at_any_hour
 ) -> None:
     smtp_port = free_port()
     env = demo_env(opencx_env, SMTP__PORT=str(smtp_port))
-    server = live_servers.start(env, name="demo", command=("demo", "--customers", "4"))
+    server = live_servers.start(
+        env, name="demo", command=("demo", "--customers", "4", "--no-simulation")
+    )
     outbox = tmp_path / "opencx-data" / "outbox"
     assert f"Outbox      answers by e-mail are written to {outbox}" in server.output()
     admin, agent = bearer(run_opencx, env, ADMIN), bearer(run_opencx, env, AGENT)
@@ -198,9 +205,13 @@ def test_a_second_demo_on_the_machine_announces_another_smtp_port_that_takes_mai
     live_servers: LiveServers, opencx_env: OpencxEnv, run_opencx: RunOpencx, tmp_path: Path
 ) -> None:
     first_env = opencx_env(f"sqlite:///{tmp_path}/first.db")
-    first = live_servers.start(first_env, name="first", command=("demo", "--customers", "0"))
+    first = live_servers.start(
+        first_env, name="first", command=("demo", "--customers", "0", "--no-simulation")
+    )
     second_env = opencx_env(f"sqlite:///{tmp_path}/second.db")
-    second = live_servers.start(second_env, name="second", command=("demo", "--customers", "0"))
+    second = live_servers.start(
+        second_env, name="second", command=("demo", "--customers", "0", "--no-simulation")
+    )
     first_port, second_port = announced_smtp_port(first), announced_smtp_port(second)
     assert first_port != second_port
 
@@ -217,7 +228,9 @@ def test_the_demo_takes_the_smtp_port_it_is_given(
     port = free_port()
     env = demo_env(opencx_env)
     server = live_servers.start(
-        env, name="demo", command=("demo", "--customers", "0", "--smtp-port", str(port))
+        env,
+        name="demo",
+        command=("demo", "--customers", "0", "--no-simulation", "--smtp-port", str(port)),
     )
     assert announced_smtp_port(server) == port
     mail(port, sender="ada@example.com", subject="Hello", message_id="b@x.fr")

@@ -40,7 +40,16 @@ async def test_an_agent_finds_colleagues_by_name_without_their_details(
     assert await names(client, me, q="TOM") == ["Tom Durand"]
     assert await names(client, me, role="supervisor") == ["Tom Durand"]
     body = (await client.get(f"{API}/colleagues", headers=me.headers)).json()[0]
-    assert set(body) == {"id", "display_name", "role", "site_id", "presence", "presence_since"}
+    assert set(body) == {
+        "id",
+        "display_name",
+        "role",
+        "site_id",
+        "presence",
+        "presence_since",
+        "simulated",  # the demo's simulated agents (docs/demo.md)
+    }
+    assert body["simulated"] is False
 
 
 async def test_available_narrows_to_who_can_take_work_now(

@@ -92,6 +92,10 @@ async def test_only_the_printed_agent_login_is_available_and_it_has_a_place_to_w
 ) -> None:
     everyone = await agents(demo)
     printed = everyone.pop(AGENT_LOGIN)
+    simulated = {email: everyone.pop(email) for email, u in list(everyone.items()) if u.simulated}
+    # The simulation's agents wait, offline, for the simulation to set them available.
+    assert len(simulated) == 6
+    assert {user.presence for user in simulated.values()} == {PresenceState.OFFLINE}
     assert printed.presence is PresenceState.AVAILABLE
     assert (printed.site_id, printed.team_id) != (None, None)
     assert printed.capacity["chat"] >= 1

@@ -59,13 +59,15 @@ async def call(
     return response.json() if response.content else None
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], what: str, *, patience: float = PATIENCE_SECONDS
+) -> T:
     """Poll ``probe`` until it returns something: the router works in the background."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + PATIENCE_SECONDS
+    deadline = loop.time() + patience
     while (found := await probe()) is None:
         if loop.time() > deadline:
-            pytest.fail(f"the router did not get there in {PATIENCE_SECONDS} s: {what}")
+            pytest.fail(f"the router did not get there in {patience} s: {what}")
         await asyncio.sleep(0.02)
     return found
 

@@ -32,6 +32,7 @@ from opencx.cli.demo_data import (
     HOLIDAYS,
     QUEUES,
     REASONS,
+    SIMULATED_AGENTS,
     SITES,
     SKILLS,
     TEAMS,
@@ -128,7 +129,14 @@ DEMO_AGENT_SKILLS = (
 )
 #: The printed supervisor's team, whose canned responses they manage.
 DEMO_SUPERVISOR_TEAM = "Customer service"
-AGENT_CAPACITY = {"voice": 1, "chat": 3, "email": 5, "messenger": 3}
+AGENT_CAPACITY = {"voice": 1, "chat": 3, "email": 5, "messenger": 3, "sms": 3, "whatsapp": 3}
+#: The simulated agents work the written channels only.
+SIMULATED_CAPACITY = {"chat": 3, "email": 4, "sms": 3, "whatsapp": 3, "messenger": 3}
+#: The demo's SMS number (a French number kept for fiction), WhatsApp Cloud API phone
+#: number id and Facebook page id: the simulated customers write to them.
+DEMO_SMS_NUMBER = "+33199001000"
+DEMO_WHATSAPP_ID = "100000000000001"
+DEMO_PAGE_ID = "100000000000002"
 #: Digits of a mobile number in E.164, country code included.
 E164_DIGITS = {"FR": 11, "BE": 11, "LU": 12, "NL": 11, "IT": 12, "ES": 11, "PL": 11}
 
@@ -209,6 +217,7 @@ async def seed_demo(
         directory = await _directory(ctx, admin)
         demo_agent = await _printed_staff(ctx, admin, directory)
         await _agents(ctx, admin, directory)
+        await _simulated_agents(ctx, admin, directory)
         await seed_toolbox(ctx, admin, teams=directory.teams, agent=demo_agent)
         report = progress or (lambda _label, _done, _total: None)
         await _connectors(ctx, admin)
@@ -348,6 +357,23 @@ async def _directory(ctx: AppContext, admin: Principal) -> Directory:
             },
         ),
     )
+    for channel, provider, address, name, queue_name in (
+        (Channel.SMS, "twilio", DEMO_SMS_NUMBER, "Vigilo SMS", "SMS"),
+        (Channel.WHATSAPP, "meta", DEMO_WHATSAPP_ID, "Vigilo on WhatsApp", "WhatsApp"),
+        (Channel.MESSENGER, "meta", DEMO_PAGE_ID, "Vigilo on Facebook", "Messenger"),
+    ):
+        await create_account(
+            ctx,
+            admin,
+            ChannelAccountCreate(
+                channel=channel,
+                provider=provider,
+                address=address,
+                name=name,
+                queue_id=d.queues[queue_name],
+                locale="fr",
+            ),
+        )
     for reason in REASONS:
         parent = d.reasons[(reason.axis, reason.parent)] if reason.parent else None
         created = await create_reason(
@@ -402,6 +428,32 @@ async def _agents(ctx: AppContext, admin: Principal, d: Directory) -> None:
             [SkillLevel(skill_id=d.skills[name], level=level) for name, level in spec.skills],
         )
         d.agents_by_team.setdefault(spec.team, []).append(user.id)
+
+
+async def _simulated_agents(ctx: AppContext, admin: Principal, d: Directory) -> None:
+    """The simulation's agents: no password (nobody signs in as them), offline until the
+    simulation sets them available."""
+    for spec in SIMULATED_AGENTS:
+        local = _ascii(spec.name.lower().replace(" ", "."))
+        user = await create_user_as_system(
+            ctx,
+            UserCreate(
+                email=f"simulated.{local}@{DEMO_DOMAIN}",
+                role=Role(spec.role),
+                display_name=spec.name,
+                site_id=d.sites[spec.site],
+                team_id=d.teams[spec.team],
+                languages=list(spec.languages),
+                capacity=SIMULATED_CAPACITY,
+            ),
+            simulated=True,
+        )
+        await set_user_skills(
+            ctx,
+            admin,
+            user.id,
+            [SkillLevel(skill_id=d.skills[name], level=level) for name, level in spec.skills],
+        )
 
 
 def _ascii(text: str) -> str:

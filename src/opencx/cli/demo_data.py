@@ -121,6 +121,26 @@ AGENTS: list[AgentSpec] = [
     AgentSpec("Nadia Chraibi", _CASA, _CH, ("fr", "en"), (("social_media", 6), ("app_support", 5))),
 ]
 
+#: The simulated agents of the demo's simulation (docs/demo.md): they work the written
+#: channels beside the printed agent, and routing offers them only simulated contacts.
+SIMULATED_AGENTS: list[AgentSpec] = [
+    AgentSpec(
+        name,
+        _PARIS,
+        _CH,
+        ("fr", "en"),
+        (("billing", 6), ("subscription", 6), ("app_support", 6), ("social_media", 6)),
+    )
+    for name in (
+        "Alix Morel",
+        "Bastien Roux",
+        "Clara Vidal",
+        "Dylan Perrin",
+        "Elsa Garnier",
+        "Félix Chevalier",
+    )
+]
+
 
 @dataclass(frozen=True, slots=True)
 class QueueSpec:
@@ -156,6 +176,8 @@ QUEUES: list[QueueSpec] = [
     QueueSpec("Renewals — outbound", "voice", _OR, None, "skills HAS 'renewals'", 5),
     QueueSpec("Web chat", "chat", _CH, None, "team == 'Chat and social'", 8, 30, False),
     QueueSpec("Messenger", "messenger", _CH, _PARIS, "skills HAS 'social_media'", 5, 3600, False),
+    QueueSpec("SMS", "sms", _CH, None, "skills HAS 'social_media'", 5, 3600, False),
+    QueueSpec("WhatsApp", "whatsapp", _CH, None, "skills HAS 'social_media'", 6, 3600, False),
     QueueSpec("X mentions", "twitter", _CH, _PARIS, "skills HAS 'social_media'", 3, 3600),
     QueueSpec("App-store reviews", "review", _CH, _PARIS, "skills HAS 'social_media'", 0, 86400),
     QueueSpec("Partner overflow — Lisbon phone", "voice", _CS, _LISBON, "site == 'Lisbon'", 5),

@@ -158,15 +158,27 @@ SmtpPortOpt = Annotated[
 ]
 
 
+NoSimulationOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-simulation",
+        help="No simulated customers or agents (also: OPENCX_DEMO__SIMULATION=false).",
+    ),
+]
+
+
 @app.command()
 def demo(
     host: HostOpt = None,
     port: PortOpt = None,
     customers: CustomersOpt = DEMO_CUSTOMERS,
     smtp_port: SmtpPortOpt = None,
+    no_simulation: NoSimulationOpt = False,
 ) -> None:
-    """Create and seed a demo database if needed, print the logins, and serve."""
+    """Create and seed a demo database if needed, print the logins, and serve, with
+    simulated customers and agents keeping it busy unless --no-simulation."""
     settings = _settings(host, port, creates_database=True)
+    set_demo_simulation(settings, no_simulation=no_simulation)
     if settings.smtp.enabled:
         settings.smtp.port = smtp_port or _free_or_any(settings.smtp.host, settings.smtp.port)
     if settings.smtp_out.host is None and settings.smtp_out.outbox is None:
@@ -194,11 +206,34 @@ def demo(
         "tracking connectors read it)",
         soft_wrap=True,
     )
+    if settings.demo.simulation:
+        console.print(
+            "  Simulation  simulated customers write on web chat, e-mail, SMS, WhatsApp and "
+            f"Messenger (about {settings.demo.contacts_per_minute:g} a minute on each); "
+            "simulated agents, marked as such, answer beside you. Turn it off with "
+            "--no-simulation",
+            soft_wrap=True,
+        )
+    else:
+        console.print("  Simulation  off: only what you send comes in", soft_wrap=True)
     console.print("  Sign in with:")
     for role, email, password in logins:
         console.print(f"  {role:<11} {email:<32} password: {password}", soft_wrap=True)
     console.print()
     _serve(settings, _demo_app(settings))
+
+
+def set_demo_simulation(settings: Settings, *, no_simulation: bool) -> None:
+    """``opencx demo`` runs its simulation unless ``--no-simulation`` or
+    ``OPENCX_DEMO__SIMULATION`` set to false (``opencx serve`` only when it is set).
+
+    With it, missed offers set no one not ready (unless configured): simulated contacts
+    are offered to the printed agent login before anyone signs in with it, and the
+    person trying the demo must still find their own first chat offered to it."""
+    explicit = "simulation" in settings.demo.model_fields_set
+    settings.demo.simulation = not no_simulation and (settings.demo.simulation or not explicit)
+    if settings.demo.simulation and "max_missed_offers" not in settings.routing.model_fields_set:
+        settings.routing.max_missed_offers = 0
 
 
 def _free_or_any(host: str, port: int) -> int:

@@ -35,6 +35,8 @@ class AgentStatus:
     presence: PresenceState
     reason: str | None
     since: datetime
+    #: One of the demo's simulated agents (``opencx demo``): shown as such.
+    simulated: bool = False
     #: The id of the last presence event applied (0: as read). Changes to one user are
     #: serialised by its row, so their ids grow; an older one arriving late (from
     #: another node) is ignored. Bookkeeping only: not compared, not shown.
@@ -88,4 +90,5 @@ def agent_json(agent: AgentStatus) -> dict[str, Any]:
         "presence": agent.presence.value,
         "reason": agent.reason,
         "since": agent.since.isoformat(),
+        **({"simulated": True} if agent.simulated else {}),
     }

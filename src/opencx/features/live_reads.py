@@ -465,6 +465,7 @@ def _status(user: User) -> AgentStatus:
         presence=user.presence,
         reason=user.presence_reason,
         since=user.presence_since,
+        simulated=user.simulated,
     )
 
 

@@ -25,6 +25,7 @@ from opencx.core.enums import Channel, DeliveryStatus, IdentityKind
 from opencx.core.errors import InvalidInput
 
 __all__ = [
+    "SIMULATED_FLAG",
     "DeliveryUpdate",
     "InboundAttachment",
     "InboundKind",
@@ -67,6 +68,10 @@ class InboundAttachment:
     inline: bool = False
 
 
+#: The flag of a message the demo's simulated customers wrote (``opencx demo``).
+SIMULATED_FLAG = "simulated"
+
+
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
     """One message from a customer, on one channel.
@@ -75,7 +80,9 @@ class InboundMessage:
     id): it tells which configured channel received it. ``thread_refs`` are the ids of
     earlier messages this one answers (e-mail Message-IDs, a replied-to message id),
     newest last. ``flags`` name what the service must know: ``auto_submitted`` (an
-    automatic reply: never auto-acknowledge it), ``bounce``, ``unparsed`` (kept raw).
+    automatic reply: never auto-acknowledge it), ``bounce``, ``unparsed`` (kept raw),
+    ``simulated`` (``SIMULATED_FLAG``: a simulated customer of the demo wrote it; set in
+    process by the simulation only, never read from a payload).
     """
 
     channel: Channel

@@ -31,7 +31,7 @@ from opencx.core.routing.model import RoutingPolicy, TaskSpec, WorkerSpec
 from opencx.core.routing.router import Router
 from opencx.simulation.scenario import QueueTraffic, Scenario
 
-__all__ = ["QueueFigures", "SimulationResult", "simulate"]
+__all__ = ["QueueFigures", "SimulationResult", "arrival_gap", "handle_seconds", "simulate"]
 
 _ARRIVAL, _ABANDON, _COMPLETE = range(3)
 #: Agents accept at once, so offers never time out in a simulation.
@@ -132,7 +132,7 @@ class _Simulation:
         heapq.heappush(self.events, (at, self.seq, kind, ref))
 
     def _schedule_arrival(self, index: int, queue: QueueTraffic, now: float) -> None:
-        at = now + self.rng.expovariate(queue.arrivals_per_hour / 3600.0)
+        at = now + arrival_gap(self.rng, queue.arrivals_per_hour)
         if at < self.horizon:
             self._push(at, _ARRIVAL, index)
 
@@ -179,11 +179,21 @@ class _Simulation:
         self._push(end, _COMPLETE, offer.task_id)
 
     def _handle_time(self, queue: QueueTraffic) -> float:
-        if queue.handle == "lognormal":
-            sigma2 = math.log(1 + queue.handle_cv**2)
-            mu = math.log(queue.aht_seconds) - sigma2 / 2
-            return self.rng.lognormvariate(mu, math.sqrt(sigma2))
-        return self.rng.expovariate(1 / queue.aht_seconds)
+        return handle_seconds(self.rng, queue.aht_seconds, queue.handle, queue.handle_cv)
+
+
+def arrival_gap(rng: random.Random, per_hour: float) -> float:
+    """Seconds to the next arrival of a Poisson stream of ``per_hour`` arrivals."""
+    return rng.expovariate(per_hour / 3600.0)
+
+
+def handle_seconds(rng: random.Random, mean: float, handle: str, cv: float = 1.0) -> float:
+    """A handle time of mean ``mean``: exponential, or log-normal with ``cv``."""
+    if handle == "lognormal":
+        sigma2 = math.log(1 + cv**2)
+        mu = math.log(mean) - sigma2 / 2
+        return rng.lognormvariate(mu, math.sqrt(sigma2))
+    return rng.expovariate(1 / mean)
 
 
 def simulate(

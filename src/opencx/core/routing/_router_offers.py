@@ -4,10 +4,11 @@
 builds on it and decides where a task waits.
 
 Rules:
-- a worker may be offered a task only when free on its channel and not cooling down from
-  it; then, for a task with preferred workers, only if listed; otherwise only if a member
-  of its queue whom the task-reading part of the queue's target accepts; and, in a
-  workflow step, only if the step's expression, or its current bullseye ring, accepts them;
+- a worker may be offered a task only when free on its channel, not cooling down from
+  it, and, when simulated, only a simulated task (``model.serves``); then, for a task
+  with preferred workers, only if listed; otherwise only if a member of its queue whom
+  the task-reading part of the queue's target accepts; and, in a workflow step, only if
+  the step's expression, or its current bullseye ring, accepts them;
 - a freed worker is offered the best task they may take (smallest order key, their direct
   tasks included), again and again until they have no room left;
 - among a task's candidates: the first preferred one (they are listed best score first);
@@ -34,6 +35,7 @@ from opencx.core.routing.model import (
     ReservationState,
     Selection,
     TaskStatus,
+    serves,
 )
 
 __all__ = ["OfferMachinery"]
@@ -87,6 +89,8 @@ class OfferMachinery(RouterState):
     def _takes(self, worker: WorkerRecord, task: TaskRecord, now: Instant) -> bool:
         """Whether ``worker``, free on the task's channel, may be offered ``task``."""
         if worker.id not in self._free[task.spec.channel] or task.excludes(worker.id, now):
+            return False
+        if not serves(worker.spec.attributes, task.spec.attributes):
             return False
         target = task.target
         if task.preferred:

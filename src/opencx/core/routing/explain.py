@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from opencx.core.enums import Channel, PresenceState
 from opencx.core.routing._records import ring_expression
-from opencx.core.routing.model import Instant, SiteState, TaskStatus
+from opencx.core.routing.model import Instant, SiteState, TaskStatus, serves
 
 if TYPE_CHECKING:
     from opencx.core.routing.router import Router
@@ -87,6 +87,8 @@ def why_not(router: Router, worker_id: int, task_id: int, *, now: Instant) -> st
         return f"already holds the task ({task.status.value})"
     if worker.presence is not PresenceState.AVAILABLE:
         return f"is {worker.presence.value}"
+    if not serves(worker.spec.attributes, task.spec.attributes):
+        return "is a simulated agent, and the task is a real customer's"
     site = worker.spec.site_id
     if router.site_state(site) is not SiteState.OPEN:
         return f"works on site {site}, which is {router.site_state(site).value}"

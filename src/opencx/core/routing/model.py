@@ -11,7 +11,10 @@ Rules:
   (``TaskStatus``, moved along ``core.lifecycles.TASK_EVENTS``); once completed it
   leaves, and its worker's wrap-up is held on the worker;
 - a worker's ``capacity`` gives how many tasks of each channel it may hold at once
-  (reserved, in progress or in wrap-up); a channel it does not list is one it never takes.
+  (reserved, in progress or in wrap-up); a channel it does not list is one it never takes;
+- a simulated worker (attribute ``simulated``, the demo's agents) serves only simulated
+  tasks (attribute ``simulated``, the demo's customers): a real customer is never left to
+  a simulation (``serves``). A real worker serves both.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from opencx.core.routing.expressions import TRUE, Expression
 
 __all__ = [
     "MISSED_OFFERS_REASON",
+    "SIMULATED",
     "FallbackAction",
     "Filter",
     "Instant",
@@ -41,6 +45,7 @@ __all__ = [
     "TaskStatus",
     "WorkerSpec",
     "Workflow",
+    "serves",
 ]
 
 Instant = float
@@ -187,3 +192,13 @@ class RoutingPolicy:
 
 #: The reason a worker is set not ready after missing ``max_missed_offers`` offers.
 MISSED_OFFERS_REASON = "missed_offers"
+
+
+#: The attribute that marks the demo's simulated workers and tasks (``opencx demo``).
+SIMULATED = "simulated"
+
+
+def serves(worker_attributes: Mapping[str, Any], task_attributes: Mapping[str, Any]) -> bool:
+    """Whether a worker may be offered a task as far as the simulation goes: a simulated
+    worker only a simulated task, a real worker any task."""
+    return worker_attributes.get(SIMULATED) is not True or task_attributes.get(SIMULATED) is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opencx.core.enums import PresenceState, Role
@@ -29,6 +29,9 @@ class User(TimestampMixin, Base):
     languages: Mapped[list[str]] = mapped_column(JSONType, default=list)
     capacity: Mapped[dict[str, int]] = mapped_column(JSONType, default=dict)
     voice_blocks_other_channels: Mapped[bool] = mapped_column(default=True)
+    #: One of the demo's simulated agents, driven by its simulation (``opencx demo``):
+    #: routing offers them only simulated customers' contacts.
+    simulated: Mapped[bool] = mapped_column(default=False, server_default=false())
     presence: Mapped[PresenceState] = mapped_column(
         str_enum(PresenceState), default=PresenceState.OFFLINE
     )

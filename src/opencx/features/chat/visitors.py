@@ -46,7 +46,7 @@ from opencx.features.conversations.attachments import (
 )
 from opencx.features.delivery.statuses import set_delivery_status
 from opencx.features.directory.channel_accounts import find_mailbox
-from opencx.providers.base import InboundAttachment, InboundMessage, Sender
+from opencx.providers.base import SIMULATED_FLAG, InboundAttachment, InboundMessage, Sender
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -103,6 +103,12 @@ class VisitorChat:
     #: The visitor proved ``email`` is theirs (``opencx.features.chat.verification``);
     #: until then the chat is a web visitor's of its own, whatever address it gave.
     verified: bool = False
+    #: A simulated visitor of the demo (``opencx demo``): their messages say so.
+    simulated: bool = False
+
+    @property
+    def flags(self) -> frozenset[str]:
+        return frozenset({SIMULATED_FLAG}) if self.simulated else frozenset()
 
     @property
     def sender(self) -> Sender:
@@ -131,6 +137,7 @@ def chat_token(ctx: AppContext, chat: VisitorChat) -> str:
             chat.name,
             chat.email,
             chat.verified,
+            chat.simulated,
         ]
     )
 
@@ -149,8 +156,9 @@ def open_chat(ctx: AppContext, token: str | None) -> VisitorChat:
 
 
 async def start_chat(
-    ctx: AppContext, key: str, form: ChatStart, *, origin: str | None
+    ctx: AppContext, key: str, form: ChatStart, *, origin: str | None, simulated: bool = False
 ) -> ChatStarted:
+    """The visitor's first message (``simulated``: the demo's simulation writes it)."""
     async with transaction(ctx) as session:
         widget = await load_widget(session, key, origin=origin)
         online, _ = await availability(session, widget, ctx.clock.now())
@@ -162,7 +170,9 @@ async def start_chat(
             raise InvalidInput(
                 "nobody can chat now: an e-mail address is needed to answer", field="email"
             )
-        received = await _leave_email(ctx, form, mailbox.address, mailbox.queue_id)
+        received = await _leave_email(
+            ctx, form, mailbox.address, mailbox.queue_id, simulated=simulated
+        )
         return ChatStarted(mode="email", token=None, conversation_id=received.conversation_id)
     chat_session = uuid.uuid4().hex
     email = form.email.lower() if form.email else None
@@ -180,6 +190,7 @@ async def start_chat(
             text=form.intent,
             subject=_subject(form.intent),
             sent_at=ctx.clock.now(),
+            flags=frozenset({SIMULATED_FLAG}) if simulated else frozenset(),
             metadata=_start_metadata(widget, form, chat_session, email),
         ),
         queue_id=widget.queue_id,
@@ -192,6 +203,7 @@ async def start_chat(
         first_message_id=received.message_id,
         name=form.name,
         email=email,
+        simulated=simulated,
     )
     return ChatStarted(
         mode="chat", token=chat_token(ctx, chat), conversation_id=received.conversation_id
@@ -217,7 +229,7 @@ def _start_metadata(
 
 
 async def _leave_email(
-    ctx: AppContext, form: ChatStart, mailbox: str, queue_id: int | None
+    ctx: AppContext, form: ChatStart, mailbox: str, queue_id: int | None, *, simulated: bool
 ) -> Received:
     """The offline form, as an e-mail the mailbox received: answered by e-mail."""
     assert form.email is not None
@@ -233,6 +245,7 @@ async def _leave_email(
             text=form.intent,
             subject=_subject(form.intent),
             sent_at=ctx.clock.now(),
+            flags=frozenset({SIMULATED_FLAG}) if simulated else frozenset(),
             metadata={
                 "sender": form.email.lower(),
                 "recipient": mailbox,
@@ -309,6 +322,7 @@ def _visitor_item(
         text=text,
         sent_at=ctx.clock.now(),
         thread_refs=(chat.start_id,),
+        flags=chat.flags,
         metadata={"widget": chat.widget_key, "chat_session": chat.session},
     )
 

@@ -42,6 +42,7 @@ from opencx.core.enums import (
 from opencx.core.events import EventType
 from opencx.core.mail_trust import ThreadRule, may_join_existing, same_subject
 from opencx.core.reply_routes import ReplyRoute
+from opencx.core.routing.model import SIMULATED
 from opencx.db.models import Attachment, Conversation, Interaction, Message
 from opencx.features.contacts import store_reads
 from opencx.features.contacts.mail_trust import (
@@ -72,7 +73,7 @@ from opencx.features.directory.channel_accounts import (
 from opencx.features.events.record import insert_ids, insert_rows, table_of
 from opencx.features.routing.tasks import NewTask, insert_first_tasks
 from opencx.features.search import add_conversation_texts, message_text
-from opencx.providers.base import InboundMessage
+from opencx.providers.base import SIMULATED_FLAG, InboundMessage
 
 __all__ = ["AUTOMATIC", "CONTINUE_WITHIN", "Incoming", "Received", "store"]
 
@@ -247,7 +248,9 @@ async def _customers(
 ) -> list[FoundCustomer]:
     """The customer of each sender, created where there is none."""
     known = await find_senders(session, ctx, [incoming.identity_key for incoming in batch])
-    identities = [NewIdentity(i.kind, i.value, i.display_name) for i in batch]
+    identities = [
+        NewIdentity(i.kind, i.value, i.display_name, attributes=_simulated(i.item)) for i in batch
+    ]
     new = [identity for identity in identities if (identity.kind, identity.value) not in known]
     created = dict(
         zip(
@@ -619,9 +622,19 @@ def _task(m: _Message) -> NewTask:
         queue_id=m.conversation_of.queue_id,
         conversation_id=m.conversation_of.id,
         customer_id=m.customer.customer_id,
-        attributes={"provider": m.item.provider, "kind": m.item.kind.value},
+        attributes={
+            "provider": m.item.provider,
+            "kind": m.item.kind.value,
+            **_simulated(m.item),
+        },
         new_customer=m.customer.created,
     )
+
+
+def _simulated(item: InboundMessage) -> dict[str, bool]:
+    """The mark of a simulated customer's message (the demo's simulation), for its new
+    customer and its routing task: routing offers it to simulated agents too."""
+    return {SIMULATED: True} if SIMULATED_FLAG in item.flags else {}
 
 
 def _unknown_account_queue(ctx: AppContext, item: InboundMessage, provider: str) -> int | None:

@@ -8,8 +8,9 @@ loser re-reads the winner's. Exactly one customer exists afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -136,6 +137,8 @@ class NewIdentity:
     #: Normalised.
     value: str
     display_name: str | None = None
+    #: The new customer's attributes (``{"simulated": true}``: the demo's simulation).
+    attributes: Mapping[str, Any] = field(default_factory=dict)
 
 
 async def create_customers(
@@ -157,7 +160,7 @@ async def create_customers(
         [
             {
                 "display_name": identity.display_name or "",
-                "attributes": {},
+                "attributes": dict(identity.attributes),
                 "created_at": now,
                 "updated_at": now,
             }

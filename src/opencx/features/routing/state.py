@@ -5,7 +5,8 @@ Rules:
 - instants cross this edge as epoch seconds (``Instant``) one way and aware UTC
   datetimes the other; nothing else converts time;
 - agents are active agents and supervisors; what routing expressions read of them is
-  ``worker_attributes``; a profile without capacities gets ``routing.default_capacity``;
+  ``worker_attributes`` (``simulated`` marks the demo's simulated agents, whom the router
+  offers only simulated contacts); a profile without capacities gets ``routing.default_capacity``;
 - a queue whose stored target no longer compiles serves nobody (and says so in the
   log) rather than everybody;
 - a site is closed when it is not open, else in its ``routing_state``; a queue with
@@ -29,6 +30,7 @@ from opencx.core.hours import is_open, next_change
 from opencx.core.lifecycles import ROUTED_TASK_STATUSES
 from opencx.core.routing.expressions import ExpressionError, compile_expression
 from opencx.core.routing.model import (
+    SIMULATED,
     FallbackAction,
     Instant,
     QueueSpec,
@@ -148,6 +150,7 @@ async def load_workers(
             "site": sites.get(user.site_id) if user.site_id is not None else None,
             "team_id": user.team_id,
             "team": teams.get(user.team_id) if user.team_id is not None else None,
+            SIMULATED: user.simulated,
         }
         spec = WorkerSpec(
             id=user.id,

@@ -10,9 +10,10 @@ Rules:
   any task of the sites they see; every read is limited to the sites one sees;
 - a task is offered (``worker_ids``, a transfer) only to active agents and supervisors
   of the sites the caller sees: any other id is refused as if it did not exist;
-- the system's attributes (``SYSTEM_ATTRIBUTES``: the channel, conversation, customer
-  and the customer's recent agents) are written by OpenCX alone: a client naming one
-  is refused (422), and they always win over attributes given by a channel.
+- the system's attributes (``SYSTEM_ATTRIBUTES``: the channel, conversation, customer,
+  the customer's recent agents, and the demo's ``simulated`` mark) are written by
+  OpenCX alone: a client naming one is refused (422), and they always win over
+  attributes given by a channel.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from opencx.core.events import EventType
 from opencx.core.lifecycles import LIVE_TASK_STATUSES
 from opencx.core.notes import MAX_NOTE
 from opencx.core.permissions import Permission, Principal, require
-from opencx.core.routing.model import ReservationState
+from opencx.core.routing.model import SIMULATED, ReservationState
 from opencx.db.models import (
     Conversation,
     Interaction,
@@ -88,7 +89,9 @@ MAX_ATTRIBUTES_BYTES = 16_384
 #: How many of the customer's most recent agents a task lists in ``last_agent_ids``.
 KNOWN_AGENTS = 3
 #: Attributes OpenCX writes on every task; routing rules trust them.
-SYSTEM_ATTRIBUTES = frozenset({"channel", "conversation_id", "customer_id", "last_agent_ids"})
+SYSTEM_ATTRIBUTES = frozenset(
+    {"channel", "conversation_id", "customer_id", "last_agent_ids", SIMULATED}
+)
 
 
 class TaskCreate(InputSchema):

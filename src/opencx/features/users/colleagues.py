@@ -29,6 +29,9 @@ class ColleagueOut(Schema):
     site_id: int | None
     presence: PresenceState
     presence_since: datetime
+    #: One of the demo's simulated agents (``opencx demo``): no contact can be handed
+    #: to them but a simulated customer's.
+    simulated: bool = False
 
 
 async def list_colleagues(

@@ -42,6 +42,9 @@ class UserOut(Schema):
     languages: list[str]
     capacity: dict[str, int]
     voice_blocks_other_channels: bool
+    #: One of the demo's simulated agents (``opencx demo``), offered only simulated
+    #: customers' contacts.
+    simulated: bool = False
     presence: PresenceState
     presence_reason: str | None
     presence_since: datetime

@@ -165,16 +165,17 @@ async def create_user(ctx: AppContext, principal: Principal, data: UserCreate) -
 
 
 async def create_user_as_system(
-    ctx: AppContext, data: UserCreate, *, site_name: str | None = None
+    ctx: AppContext, data: UserCreate, *, site_name: str | None = None, simulated: bool = False
 ) -> UserOut:
-    """For the CLI and seeding, which act with the machine owner's authority."""
+    """For the CLI and seeding, which act with the machine owner's authority; only they
+    create the demo's ``simulated`` agents (the API has no such field)."""
     if site_name is not None:
         async with transaction(ctx) as session:
             site = await session.scalar(select(Site).where(Site.name == site_name))
             if site is None:
                 raise NotFound(f"no site named {site_name!r}")
             data = data.model_copy(update={"site_id": site.id})
-    return await _create(ctx, data, actor_user_id=None)
+    return await _create(ctx, data, actor_user_id=None, simulated=simulated)
 
 
 async def update_user(
@@ -204,8 +205,11 @@ async def update_user(
         return await to_user_out(session, user)
 
 
-async def _create(ctx: AppContext, data: UserCreate, *, actor_user_id: int | None) -> UserOut:
+async def _create(
+    ctx: AppContext, data: UserCreate, *, actor_user_id: int | None, simulated: bool = False
+) -> UserOut:
     fields = _storable(data.model_dump(exclude={"password"}))
+    fields["simulated"] = simulated
     fields["email"] = str(data.email).lower()
     fields["display_name"] = data.display_name or fields["email"].split("@")[0]
     try:

@@ -147,6 +147,11 @@ function renderSites(body, store, i18n, steer, canSteer) {
   );
 }
 
+// The demo's simulated agents (opencx demo): named as such, in words a screen reader reads.
+function simulatedBadge(i18n) {
+  return el("span", { class: "sim-badge", title: i18n.t("simulated_hint") }, i18n.t("simulated"));
+}
+
 function renderAgents(body, store, i18n, figures, actions) {
   const rows = [...store.agents.values()].sort(
     (a, b) => PRESENCE_ORDER[a.presence] - PRESENCE_ORDER[b.presence] || a.display_name.localeCompare(b.display_name, i18n.locale),
@@ -161,7 +166,13 @@ function renderAgents(body, store, i18n, figures, actions) {
       return el(
         "tr",
         { "data-agent": agent.user_id },
-        el("th", { scope: "row" }, agent.display_name, site ? el("span", { class: "muted channel", "aria-hidden": "true" }, site.name) : null),
+        el(
+          "th",
+          { scope: "row" },
+          agent.display_name,
+          agent.simulated ? simulatedBadge(i18n) : null,
+          site ? el("span", { class: "muted channel", "aria-hidden": "true" }, site.name) : null,
+        ),
         el("td", { class: "state" }, el("span", { class: `presence-badge ${agent.presence}` }, label)),
         el("td", { class: "num", "data-since": agent.since }),
         el("td", { class: "num contacts" }, String(agent.contacts.size)),

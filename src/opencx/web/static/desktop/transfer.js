@@ -4,6 +4,14 @@
 import { openFormDialog } from "./dialog.js";
 import { el } from "./i18n.js";
 
+// The demo's simulated agents are shown, named as such, but cannot be chosen: routing
+// offers them no real customer's contact.
+function agentOption(agent, i18n) {
+  const label = `${agent.display_name} (${i18n.t(`presence_${agent.presence}`)})`;
+  if (!agent.simulated) return el("option", { value: `agent:${agent.id}` }, label);
+  return el("option", { value: `agent:${agent.id}`, disabled: "" }, `${label} · ${i18n.t("simulated_agent")}`);
+}
+
 export async function openTransfer({ api, i18n, work, onDone }) {
   const queues = await api.all("/queues?limit=100").catch(() => []);
   const agents = await api.get("/colleagues?role=agent&limit=50").catch(() => []);
@@ -11,7 +19,7 @@ export async function openTransfer({ api, i18n, work, onDone }) {
     el("optgroup", { label: i18n.t("queue") }, queues.map((queue) => el("option", { value: `queue:${queue.id}` }, queue.name))));
   if (agents.length) {
     target.append(el("optgroup", { label: i18n.t("agent") },
-      agents.map((agent) => el("option", { value: `agent:${agent.id}` }, `${agent.display_name} (${i18n.t(`presence_${agent.presence}`)})`))));
+      agents.map((agent) => agentOption(agent, i18n))));
   }
   const note = el("textarea", { name: "note", rows: "3", maxlength: "2000", "aria-label": i18n.t("note_for_next") });
   openFormDialog({
