@@ -123,6 +123,6 @@ def test_a_dry_run_changes_nothing_and_agrees_with_the_filters(
     assert found.filter_index == expected
     assert (found.fallback is None) == (expected is not None)
     if found.offered_to is not None:
-        offered = [c for c in found.candidates if c.worker_id == found.offered_to]
-        assert offered and offered[0].eligible
+        offered = [c.eligible for c in found.candidates if c.worker_id == found.offered_to]
+        assert offered == [True]
     assert found == dry_run(snapshot, workflow, contact, now=10)  # deterministic
