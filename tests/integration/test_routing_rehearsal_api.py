@@ -96,6 +96,9 @@ async def test_a_dry_run_says_which_filter_queue_and_agents_and_saves_nothing(
     assert verdicts[skilled.user.id] == (True, None)
     assert verdicts[unskilled.user.id] == (False, "does not match the target of queue Billing")
     assert verdicts[away.user.id] == (False, "is not_ready")
+    away_verdict = next(c for c in found["candidates"] if c["worker_id"] == away.user.id)
+    assert away_verdict["reason_code"] == "presence"
+    assert away_verdict["reason_params"] == {"presence": "not_ready"}
     workflow = await call(client, floor.admin, "GET", "/routing/workflow")
     assert workflow["version"] is None  # nothing was saved
 

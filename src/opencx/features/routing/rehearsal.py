@@ -74,6 +74,8 @@ class VerdictOut(Schema):
     name: str
     eligible: bool
     reason: str | None
+    reason_code: str | None = Field(description="the reason as a stable code, e.g. presence")
+    reason_params: dict[str, str | int] = Field(description="the values the reason names")
 
 
 class DryRunOut(Schema):
@@ -167,6 +169,8 @@ def _out(
                 name=names.get(c.worker_id, str(c.worker_id)),
                 eligible=c.eligible,
                 reason=c.reason,
+                reason_code=c.verdict.code if c.verdict else None,
+                reason_params=dict(c.verdict.params) if c.verdict else {},
             )
             for c in found.candidates
             if principal.sees_site(sites.get(c.worker_id))

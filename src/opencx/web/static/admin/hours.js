@@ -6,6 +6,9 @@ import { button, clearProblems, confirmDelete, editor, field, frame, notice, sho
 
 export async function mountHours(root, { api, i18n, can, config }) {
   const days = config.texts.days;
+  // 2024-01-01 was a Monday: the browser names the days short, in the page's language.
+  const weekday = new Intl.DateTimeFormat(config.locale, { weekday: "short", timeZone: "UTC" });
+  const shortDays = [0, 1, 2, 3, 4, 5, 6].map((day) => weekday.format(new Date(Date.UTC(2024, 0, 1 + day))));
   const t = (key, values) => i18n.t(`hours.${key}`, values);
   const body = frame(root, {
     title: i18n.t("sections.hours"),
@@ -28,8 +31,7 @@ export async function mountHours(root, { api, i18n, can, config }) {
         i18n,
         rows: schedules,
         columns: [
-          { label: i18n.t("queue.name"), cell: (h) => h.name },
-          { label: t("timezone"), cell: (h) => h.timezone },
+          { label: i18n.t("queue.name"), cell: (h) => el("span", {}, h.name, el("span", { class: "channel muted" }, h.timezone)) },
           { label: t("weekly"), cell: (h) => summary(h.weekly) },
           { label: t("now"), cell: (h) => badge(status.get(h.id)) },
         ],
@@ -41,9 +43,17 @@ export async function mountHours(root, { api, i18n, can, config }) {
     );
   }
 
+  /** The open days, consecutive ones as a span: "Mon – Sat". */
   function summary(weekly) {
-    const open = new Set(weekly.map((w) => w.day));
-    return [...open].sort().map((d) => days[d]).join(", ") || t("closed_day");
+    const open = [...new Set(weekly.map((w) => w.day))].sort();
+    const spans = [];
+    for (const day of open) {
+      const last = spans[spans.length - 1];
+      if (last && last[1] === day - 1) last[1] = day;
+      else spans.push([day, day]);
+    }
+    const short = (day) => shortDays[day];
+    return spans.map(([a, b]) => (a === b ? short(a) : `${short(a)} – ${short(b)}`)).join(", ") || t("closed_day");
   }
 
   function badge(state) {
@@ -107,7 +117,7 @@ export async function mountHours(root, { api, i18n, can, config }) {
                 ),
               ),
             ),
-            can.directory ? button(`+ ${t("add_range")}`, () => { ranges.push(nextRange(ranges)); render(); }, { label: `${t("add_range")} ${dayName(day)}` }) : null,
+            can.directory ? button("+", () => { ranges.push(nextRange(ranges)); render(); }, { label: `${t("add_range")} ${dayName(day)}` }) : null,
           ),
         ),
       );
@@ -142,10 +152,20 @@ export async function mountHours(root, { api, i18n, can, config }) {
     const listed = el("ul", { class: "holiday-list" });
     const day = field({ name: "day", label: t("holiday_day"), type: "date" });
     const label = field({ name: "name", label: t("holiday_name") });
-    const opens = field({ name: "special_hours.0.open", label: t("opens"), type: "time", help: t("closed_all_day") });
+    const opens = field({ name: "special_hours.0.open", label: t("opens"), type: "time" });
     const closes = field({ name: "special_hours.0.close", label: t("closes"), type: "time" });
     const problem = el("p", { class: "form-problem", role: "alert" });
-    const add = el("div", { class: "holiday-add" }, day, label, opens, closes, problem, can.directory ? button(t("add_holiday"), addHoliday) : null);
+    const add = el(
+      "div",
+      { class: "holiday-add" },
+      day,
+      label,
+      opens,
+      closes,
+      el("p", { class: "field-help wide" }, t("holiday_hours_help")),
+      problem,
+      can.directory ? button(t("add_holiday"), addHoliday) : null,
+    );
     async function load() {
       const items = await api.all(`/business-hours/${schedule.id}/holidays`);
       listed.replaceChildren(

@@ -116,7 +116,7 @@ export function valueOf(control, type) {
 export function frame(root, { title, intro, actions = [], readOnly = false, i18n }) {
   root.replaceChildren(
     el("div", { class: "section-head" }, el("div", {}, el("h1", {}, title), intro ? el("p", { class: "muted intro" }, intro) : null), el("div", { class: "section-actions" }, actions)),
-    readOnly ? el("p", { class: "read-only", role: "note" }, i18n.t("read_only")) : null,
+    ...(readOnly ? [el("p", { class: "read-only", role: "note" }, i18n.t("read_only"))] : []),
     el("p", { class: "notice", role: "status", "aria-live": "polite" }),
   );
   const body = el("div", { class: "section-body" });

@@ -244,27 +244,41 @@ export async function mountRouting(root, { api, i18n, can, config }) {
     else lines.push(el("p", { class: "verdict" }, t("no_filter")));
     if (answer.filters_not_matched.length) lines.push(el("p", { class: "muted" }, t("not_matched", { names: answer.filters_not_matched.join(", ") })));
     if (answer.fallback) {
-      lines.push(el("p", { class: "verdict fallback" }, t("falls_back", { action: i18n.t(`fallbacks.${answer.fallback}`) })));
-      if (answer.fallback_reason) lines.push(el("p", { class: "muted reason" }, answer.fallback_reason));
+      lines.push(el("p", { class: "verdict fallback" }, t("falls_back", { action: i18n.t(`fallbacks.${answer.fallback}`).toLocaleLowerCase(i18n.locale) })));
+      if (answer.filter_index !== null) lines.push(el("p", { class: "muted reason", title: answer.fallback_reason || "" }, t("no_target")));
       return lines;
     }
-    if (answer.queue_id !== null || answer.queue_name !== null) {
-      lines.push(el("p", { class: "verdict" }, t("waits_in", { queue: answer.queue_name || t("other_queue"), step: (answer.step_index ?? 0) + 1, position: answer.position ?? "—" })));
-    }
+    const queue = answer.queue_name || t("other_queue");
+    const step = (answer.step_index ?? 0) + 1;
+    lines.push(el("p", { class: "verdict" }, answer.position ? t("waits_in", { queue, step, position: answer.position }) : t("goes_to", { queue, step })));
     const offered = answer.candidates.find((c) => c.worker_id === answer.offered_to);
     lines.push(el("p", { class: `verdict ${offered ? "offered" : "waiting"}` }, offered ? t("offered_to", { agent: offered.name }) : t("nobody_now")));
+    // Agents offline are many and say nothing about this contact: counted, not listed.
+    const offline = answer.candidates.filter((c) => c.reason_code === "presence" && c.reason_params.presence === "offline");
+    const shown = answer.candidates.filter((c) => !offline.includes(c)).sort((a, b) => Number(b.eligible) - Number(a.eligible));
     lines.push(
       table({
         i18n,
-        rows: answer.candidates,
+        rows: shown,
         empty: t("no_agents"),
         columns: [
           { label: t("agent"), cell: (c) => c.name },
           { label: t("eligible"), cell: (c) => el("span", { class: `pill ${c.eligible ? "yes" : "no"}` }, c.eligible ? i18n.t("yes") : i18n.t("no")) },
-          { label: t("why_not"), cell: (c) => c.reason || "", className: "reason" },
+          { label: t("why_not"), cell: (c) => el("span", { title: c.reason || "" }, reasonLine(c)), className: "reason" },
         ],
       }),
     );
+    if (offline.length) lines.push(el("p", { class: "muted table-note" }, t("offline", { count: offline.length })));
     return lines;
+  }
+
+  /** A verdict in the reader's language, from its code and the values it names. */
+  function reasonLine(candidate) {
+    if (!candidate.reason_code) return candidate.reason || "";
+    const params = { ...candidate.reason_params };
+    if (params.presence) params.presence = i18n.t(`presence.${params.presence}`).toLocaleLowerCase(i18n.locale);
+    if (params.state) params.state = i18n.t(`site_states.${params.state}`).toLocaleLowerCase(i18n.locale);
+    if (params.channel) params.channel = i18n.channel(params.channel);
+    return i18n.t(`reasons.${candidate.reason_code}`, params);
   }
 }
