@@ -126,3 +126,21 @@ def test_a_dry_run_changes_nothing_and_agrees_with_the_filters(
         offered = [c.eligible for c in found.candidates if c.worker_id == found.offered_to]
         assert offered == [True]
     assert found == dry_run(snapshot, workflow, contact, now=10)  # deterministic
+
+
+def test_each_verdict_carries_a_code_and_the_words_of_why_not() -> None:
+    found = dry_run(
+        floor(), french_vip_first(), Hypothesis(CHAT, {"lang": "fr", "vip": True}), now=10
+    )
+
+    codes = {
+        c.worker_id: (c.verdict.code, dict(c.verdict.params)) if c.verdict else None
+        for c in found.candidates
+    }
+    assert codes == {
+        1: None,
+        2: ("presence", {"presence": "not_ready"}),
+        3: ("queue_target", {"queue": "q2"}),
+    }
+    for candidate in found.candidates:
+        assert candidate.reason == (candidate.verdict.text if candidate.verdict else None)
