@@ -103,7 +103,7 @@ def dry_run(page: Any) -> None:
     panel.get_by_role("button", name="Try it").click()
     result = panel.locator(".dry-run-result")
     result.get_by_text("Filter “Chats in French” takes it.").wait_for()
-    result.get_by_text("It waits in French chat").wait_for()
+    result.get_by_text("It goes to French chat (target 1).").wait_for()
     result.get_by_text("It would be offered to Léa at once.").wait_for()
 
 
