@@ -2,7 +2,7 @@
 // One generic section serves the three; only their fields differ.
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, notice, table, valueOf } from "./kit.js";
+import { button, confirmDelete, editor, field, frame, notice, table, valueOf, split } from "./kit.js";
 
 /** A list of simple rows at ``path``: ``fields`` are kit field specs, ``columns`` table columns. */
 async function mountSimple(root, { api, i18n, can }, { section, textKey, path, fields, columns, blank }) {
@@ -16,7 +16,7 @@ async function mountSimple(root, { api, i18n, can }, { section, textKey, path, f
   });
   const list = el("div", { class: "list" });
   const side = el("div", { class: "side" });
-  body.append(el("div", { class: "split" }, list, side));
+  body.append(split(list, side));
 
   async function reload() {
     const rows = await api.all(path);

@@ -2,7 +2,7 @@
 // and whether each is open right now (GET /business-hours/{id}/status).
 
 import { el } from "../desktop/i18n.js";
-import { button, clearProblems, confirmDelete, editor, field, frame, notice, showProblem, table } from "./kit.js";
+import { button, clearProblems, confirmDelete, editor, field, frame, notice, showProblem, table, split } from "./kit.js";
 
 export async function mountHours(root, { api, i18n, can, config }) {
   const days = config.texts.days;
@@ -19,7 +19,7 @@ export async function mountHours(root, { api, i18n, can, config }) {
   });
   const list = el("div", { class: "list" });
   const side = el("div", { class: "side" });
-  body.append(el("div", { class: "split" }, list, side));
+  body.append(split(list, side));
 
   async function reload() {
     const schedules = await api.all("/business-hours");
@@ -32,7 +32,7 @@ export async function mountHours(root, { api, i18n, can, config }) {
         rows: schedules,
         columns: [
           { label: i18n.t("queue.name"), cell: (h) => el("span", {}, h.name, el("span", { class: "channel muted" }, h.timezone)) },
-          { label: t("weekly"), cell: (h) => summary(h.weekly) },
+          { label: t("weekly"), cell: (h) => summary(h.weekly), secondary: true },
           { label: t("now"), cell: (h) => badge(status.get(h.id)) },
         ],
         onRowAction: (h) => [

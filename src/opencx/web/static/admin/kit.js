@@ -134,19 +134,34 @@ export function notice(root, text, failed = false) {
 
 /** A table: ``columns`` are ``{label, cell(row), num}``; the first column heads each row. */
 export function table({ caption, columns, rows, i18n, empty, onRowAction }) {
-  const head = el("tr", {}, columns.map((c) => el("th", { scope: "col", class: c.num ? "num" : null }, c.label)));
+  const classes = (c, base) => [base, c.secondary ? "secondary" : null].filter(Boolean).join(" ") || null;
+  const head = el("tr", {}, columns.map((c) => el("th", { scope: "col", class: classes(c, c.num ? "num" : null) }, c.label)));
   if (onRowAction) head.append(el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, i18n.t("actions"))));
   const body = el("tbody");
   if (!rows.length) {
     body.append(el("tr", { class: "empty" }, el("td", { colspan: columns.length + (onRowAction ? 1 : 0) }, empty || i18n.t("empty"))));
   }
   for (const row of rows) {
-    const cells = columns.map((c, index) => el(index === 0 ? "th" : "td", { scope: index === 0 ? "row" : null, class: c.num ? "num" : c.className || null }, c.cell(row)));
+    const cells = columns.map((c, index) => el(index === 0 ? "th" : "td", { scope: index === 0 ? "row" : null, class: classes(c, c.num ? "num" : c.className) }, c.cell(row)));
     const tr = el("tr", {}, cells);
     if (onRowAction) tr.append(el("td", { class: "row-actions" }, onRowAction(row)));
     body.append(tr);
   }
   return el("table", { class: "grid" }, caption ? el("caption", {}, caption) : null, el("thead", {}, head), body);
+}
+
+/**
+ * A list with its editor beside it; while the editor is open the list keeps only its
+ * main columns (those not marked ``secondary``), so both fit side by side.
+ */
+export function split(list, side, extraClass = "") {
+  const node = el("div", { class: `split ${extraClass}`.trim() }, list, side);
+  const follow = () => {
+    node.classList.toggle("editing", side.childElementCount > 0);
+    list.scrollLeft = 0; // a click on a row's button may have scrolled the wider list
+  };
+  new MutationObserver(follow).observe(side, { childList: true });
+  return node;
 }
 
 /** A button. */

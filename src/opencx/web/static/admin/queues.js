@@ -2,7 +2,7 @@
 // sites, teams and business hours to choose from come from the API too.
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, nameOf, notice, optionsOf, table, valueOf } from "./kit.js";
+import { button, confirmDelete, editor, field, frame, nameOf, notice, optionsOf, table, valueOf, split } from "./kit.js";
 
 const NUMBERS = ["priority", "service_level_seconds", "short_abandon_seconds", "wrap_up_seconds", "expected_handle_seconds"];
 const REFS = ["site_id", "team_id", "business_hours_id"];
@@ -19,7 +19,7 @@ export async function mountQueues(root, { api, i18n, can, config }) {
   const [sites, teams, hours] = await Promise.all([api.all("/sites"), api.all("/teams"), api.all("/business-hours")]);
   const list = el("div", { class: "list" });
   const side = el("div", { class: "side" });
-  body.append(el("div", { class: "split" }, list, side));
+  body.append(split(list, side));
   let queues = [];
 
   async function reload() {
@@ -32,10 +32,10 @@ export async function mountQueues(root, { api, i18n, can, config }) {
         columns: [
           { label: t("name"), cell: (q) => q.name },
           { label: t("channel"), cell: (q) => i18n.channel(q.channel) },
-          { label: t("site"), cell: (q) => nameOf(sites, q.site_id, "—") },
+          { label: t("site"), cell: (q) => nameOf(sites, q.site_id, "—"), secondary: true },
           { label: t("hours"), cell: (q) => nameOf(hours, q.business_hours_id, t("always_open")) },
-          { label: t("priority"), cell: (q) => q.priority, num: true },
-          { label: t("service_level"), cell: (q) => q.service_level_seconds, num: true },
+          { label: t("priority"), cell: (q) => q.priority, num: true, secondary: true },
+          { label: t("service_level"), cell: (q) => q.service_level_seconds, num: true, secondary: true },
         ],
         onRowAction: (q) => [
           button(can.directory ? i18n.t("edit") : i18n.t("sections.queues"), () => edit(q), { label: `${i18n.t("edit")} ${q.name}` }),

@@ -2,7 +2,7 @@
 // (PUT /users/{id}/skills). Supervisors read the list; admins change it.
 
 import { el } from "../desktop/i18n.js";
-import { button, clearProblems, editor, field, frame, nameOf, notice, optionsOf, showProblem, table, valueOf } from "./kit.js";
+import { button, clearProblems, editor, field, frame, nameOf, notice, optionsOf, showProblem, table, valueOf, split } from "./kit.js";
 
 const CAPACITY_CHANNELS = ["chat", "email", "voice", "sms", "whatsapp"];
 
@@ -18,7 +18,7 @@ export async function mountUsers(root, { api, i18n, can, config }) {
   const [sites, teams, skills] = await Promise.all([api.all("/sites"), api.all("/teams"), api.all("/skills")]);
   const list = el("div", { class: "list" });
   const side = el("div", { class: "side" });
-  body.append(el("div", { class: "split" }, list, side));
+  body.append(split(list, side));
 
   async function reload() {
     const users = await api.all("/users", 20);
@@ -31,9 +31,9 @@ export async function mountUsers(root, { api, i18n, can, config }) {
           { label: t("name"), cell: (u) => el("span", {}, u.display_name || u.email, el("span", { class: "channel muted" }, u.email)) },
           { label: t("role"), cell: (u) => i18n.t(`roles.${u.role}`) },
           { label: i18n.t("queue.site"), cell: (u) => nameOf(sites, u.site_id, "—") },
-          { label: i18n.t("queue.team"), cell: (u) => nameOf(teams, u.team_id, "—") },
-          { label: t("skills"), cell: (u) => u.skills.map((s) => `${nameOf(skills, s.skill_id, s.skill_id)} ${s.level}`).join(", ") },
-          { label: t("active"), cell: (u) => (u.is_active ? i18n.t("yes") : i18n.t("no")) },
+          { label: i18n.t("queue.team"), cell: (u) => nameOf(teams, u.team_id, "—"), secondary: true },
+          { label: t("skills"), cell: (u) => u.skills.map((s) => `${nameOf(skills, s.skill_id, s.skill_id)} ${s.level}`).join(", "), secondary: true },
+          { label: t("active"), cell: (u) => (u.is_active ? i18n.t("yes") : i18n.t("no")), secondary: true },
         ],
         onRowAction: (u) => [button(can.users ? i18n.t("edit") : t("skills"), () => edit(u), { label: `${i18n.t("edit")} ${u.display_name || u.email}` })],
       }),
