@@ -165,3 +165,32 @@ def test_a_partner_supervisor_sees_only_their_sites_queues_and_changes_nothing(
     sites.get_by_role("rowheader", name="Dakar").wait_for()
     assert sites.get_by_role("rowheader").all_inner_texts() == ["Dakar"]
     assert page.errors == []
+
+
+def test_an_admin_builds_a_contact_reason_tree(
+    browser: Any, floor: tuple[LiveServer, Floor]
+) -> None:
+    server, center = floor
+    person(center, "root@example.com", "Rose Admin", "admin")
+    page = open_console(browser, server, "root@example.com", "reasons")
+
+    axis = page.get_by_role("region", name="Declared by the customer")
+    axis.get_by_role("button", name="Add a reason").click()
+    form = page.get_by_role("form", name="New reason: Declared by the customer")
+    form.get_by_label("Code").fill("delivery")
+    form.get_by_label("Label in English").fill("Delivery")
+    form.get_by_label("Label in French").fill("Livraison")
+    form.get_by_role("button", name="Save").click()
+    axis.get_by_role("button", name="Add a reason under Delivery").click()
+    form = page.get_by_role("form", name="New reason under Delivery")
+    form.get_by_label("Code").fill("delivery.late")
+    form.get_by_label("Label in English").fill("Late parcel")
+    form.get_by_role("button", name="Save").click()
+    axis.locator(".reason-tree .reason-tree").get_by_text("Late parcel").wait_for()
+    assert page.errors == []
+
+    tree = center.ok(center.api.get("/contact-reasons/tree", params={"axis": "declaration"}))
+    assert [(n["code"], n["labels"]) for n in tree] == [
+        ("delivery", {"en": "Delivery", "fr": "Livraison"})
+    ]
+    assert [c["code"] for c in tree[0]["children"]] == ["delivery.late"]

@@ -40,7 +40,17 @@ async def test_an_admin_gets_every_section_and_may_change_everything(
     assert config["csrf"] == csrf_of(page)
     assert config["section"] == "queues"
     assert config["can"] == {"directory": True, "users": True, "audit": True}
-    expected = ["queues", "hours", "routing", "users", "teams", "sites", "skills", "audit"]
+    expected = [
+        "queues",
+        "hours",
+        "routing",
+        "users",
+        "teams",
+        "sites",
+        "skills",
+        "reasons",
+        "audit",
+    ]
     assert config["sections"] == expected
     assert nav_links(page) == expected
     assert '<script type="module" src="/static/admin/main.js' in page.text

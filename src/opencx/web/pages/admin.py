@@ -34,6 +34,7 @@ SECTIONS: Final = (
     "teams",
     "sites",
     "skills",
+    "reasons",
     "audit",
 )
 #: What each section needs beyond opening the console; a section one may not open is not shown.

@@ -7,6 +7,7 @@ import { makeI18n } from "../desktop/i18n.js";
 import { mountAudit } from "./audit.js";
 import { mountHours } from "./hours.js";
 import { mountQueues } from "./queues.js";
+import { mountReasons } from "./reasons.js";
 import { mountRouting } from "./routing.js";
 import { mountSites, mountSkills, mountTeams } from "./directory.js";
 import { mountUsers } from "./users.js";
@@ -19,6 +20,7 @@ const MOUNTS = {
   teams: mountTeams,
   sites: mountSites,
   skills: mountSkills,
+  reasons: mountReasons,
   audit: mountAudit,
 };
 
