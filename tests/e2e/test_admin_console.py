@@ -194,3 +194,32 @@ def test_an_admin_builds_a_contact_reason_tree(
         ("delivery", {"en": "Delivery", "fr": "Livraison"})
     ]
     assert [c["code"] for c in tree[0]["children"]] == ["delivery.late"]
+
+
+def test_a_supervisor_writes_their_teams_canned_responses_but_not_the_companys(
+    browser: Any, floor: tuple[LiveServer, Floor]
+) -> None:
+    server, center = floor
+    care = center.ok(center.api.post("/teams", json={"name": "Care"}), 201)
+    nadia = person(center, "nadia@example.com", "Nadia Roux", "supervisor")
+    center.ok(center.api.patch(f"/users/{nadia}", json={"team_id": care["id"]}))
+    company = {"title": "Opening hours", "body": "We answer 9 to 6.", "locale": "en"}
+    center.ok(center.api.post("/canned-responses", json={**company, "scope": "company"}), 201)
+    page = open_console(browser, server, "nadia@example.com", "canned")
+
+    table = page.get_by_role("table", name="Canned responses")
+    row = table.get_by_role("row").filter(has_text="Opening hours")
+    row.wait_for()
+    assert row.get_by_role("button").count() == 0  # the company's: read only
+    page.get_by_role("button", name="New canned response").click()
+    form = page.get_by_role("form", name="New canned response")
+    form.get_by_label("Title").fill("Parcel late")
+    form.get_by_label("Text").fill("Your parcel is on its way.")
+    assert form.get_by_label("Shared with").locator("option").all_inner_texts() == ["A team"]
+    form.get_by_role("button", name="Save").click()
+    mine = table.get_by_role("row").filter(has_text="Parcel late")
+    mine.get_by_role("button", name="Edit Parcel late").wait_for()
+    assert page.errors == []
+
+    found = center.ok(center.api.get("/canned-responses", params={"q": "Parcel"}))["items"]
+    assert [(r["scope"], r["team_id"]) for r in found] == [("team", care["id"])]

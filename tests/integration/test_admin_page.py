@@ -39,7 +39,13 @@ async def test_an_admin_gets_every_section_and_may_change_everything(
     config = admin_config(page)
     assert config["csrf"] == csrf_of(page)
     assert config["section"] == "queues"
-    assert config["can"] == {"directory": True, "users": True, "audit": True}
+    assert config["can"] == {
+        "directory": True,
+        "users": True,
+        "audit": True,
+        "canned_any": True,
+        "canned_team": True,
+    }
     expected = [
         "queues",
         "hours",
@@ -49,6 +55,7 @@ async def test_an_admin_gets_every_section_and_may_change_everything(
         "sites",
         "skills",
         "reasons",
+        "canned",
         "audit",
     ]
     assert config["sections"] == expected
@@ -67,7 +74,13 @@ async def test_a_supervisor_reads_the_configuration_but_not_the_audit_trail(
     assert page.status_code == 200
     config = admin_config(page)
     assert config["section"] == "routing"
-    assert config["can"] == {"directory": False, "users": False, "audit": False}
+    assert config["can"] == {
+        "directory": False,
+        "users": False,
+        "audit": False,
+        "canned_any": False,
+        "canned_team": True,  # their own team's canned responses
+    }
     assert "audit" not in nav_links(page)
     assert "users" in nav_links(page)  # read only
     assert 'href="/admin/routing" data-section="routing" aria-current="page"' in page.text

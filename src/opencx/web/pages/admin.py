@@ -35,6 +35,7 @@ SECTIONS: Final = (
     "sites",
     "skills",
     "reasons",
+    "canned",
     "audit",
 )
 #: What each section needs beyond opening the console; a section one may not open is not shown.
@@ -72,5 +73,7 @@ async def _console(request: Request, ctx: ContextDep, section: str) -> Response:
             "directory": principal.can(Permission.DIRECTORY_WRITE),
             "users": principal.can(Permission.USERS_WRITE),
             "audit": principal.can(Permission.AUDIT_READ),
+            "canned_any": principal.can(Permission.CANNED_WRITE_ANY),
+            "canned_team": principal.can(Permission.CANNED_WRITE_TEAM),
         },
     )

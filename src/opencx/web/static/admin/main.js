@@ -5,6 +5,7 @@
 import { makeApi } from "../desktop/api.js";
 import { makeI18n } from "../desktop/i18n.js";
 import { mountAudit } from "./audit.js";
+import { mountCanned } from "./canned.js";
 import { mountHours } from "./hours.js";
 import { mountQueues } from "./queues.js";
 import { mountReasons } from "./reasons.js";
@@ -21,6 +22,7 @@ const MOUNTS = {
   sites: mountSites,
   skills: mountSkills,
   reasons: mountReasons,
+  canned: mountCanned,
   audit: mountAudit,
 };
 
