@@ -1,5 +1,5 @@
-"""Photograph the agent desktop and the supervisor cockpit for docs/screenshots/, in
-English and in French.
+"""Photograph the agent desktop, the supervisor cockpit and the admin console for
+docs/screenshots/, in English and in French.
 
 Starts ``opencx demo`` on a fresh database in a temporary folder, plays a short scene
 — a visitor asks a question in the web chat, a customer writes an e-mail — has the demo
@@ -7,7 +7,9 @@ agent take both in the desktop, answer the chat and start answering the e-mail b
 what the demo's CRM says of that customer (one of the demo's own), then saves one
 screenshot per language. For the cockpit it gives the floor some life (chats waiting,
 one in hand, agents on breaks, a site draining, a question from an agent) and
-photographs the demo supervisor's view. Needs Debian's ``chromium`` and the ``dev`` extra
+photographs the demo supervisor's view. For the admin console it saves a routing workflow
+(French VIP chats first) and photographs a dry run of it, then the demo's office hours
+with their holidays. Needs Debian's ``chromium`` and the ``dev`` extra
 (Playwright)::
 
     .venv/bin/python scripts/screenshots.py
@@ -38,6 +40,12 @@ OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AGENT = ("agent@demo.opencx.dev", DEMO_PASSWORD)
 SUPERVISOR = ("supervisor@demo.opencx.dev", DEMO_PASSWORD)
+ADMIN = ("admin@demo.opencx.dev", DEMO_PASSWORD)
+#: What the admin console's photographs click, by language.
+CONSOLE = {
+    "en": {"try": "Try it", "language": "Language", "vip": "VIP customer", "edit": "Edit"},
+    "fr": {"try": "Essayer", "language": "Langue", "vip": "Client VIP", "edit": "Modifier"},
+}
 #: Visitors who write in the web chat while the cockpit is photographed.
 VISITORS = ("Grace Hopper", "Alan Turing", "Ada Lovelace", "Edsger Dijkstra")
 #: Presences given to the demo's agents, in turn, so the floor is not all offline.
@@ -252,8 +260,75 @@ def photograph_cockpit(browser: Any, demo: DemoServer, lang: str) -> None:
     page.screenshot(path=str(OUT / f"cockpit-{lang}.png"), full_page=True)
 
 
+def save_workflow(demo: DemoServer) -> None:
+    """A workflow of two filters: French VIP chats to the best agents first, then every
+    chat; set through the API, as the console's Save does."""
+    with httpx.Client(base_url=f"{demo.url}/api/v1", timeout=20) as api:
+        admin = {"Authorization": f"Bearer {token(demo, ADMIN[0])}"}
+        queues = api.get("/queues", params={"channel": "chat"}, headers=admin).json()["items"]
+        chat_queue = queues[0]["id"]
+        workflow = {
+            "filters": [
+                {
+                    "name": "French VIP",
+                    "expression": 'lang == "fr" AND vip',
+                    "targets": [
+                        {
+                            "queue_id": chat_queue,
+                            "expression": "skills.subscription >= 1",
+                            "timeout_seconds": 60,
+                            "priority": 10,
+                        },
+                        {"queue_id": chat_queue},
+                    ],
+                    "fallback": "callback",
+                },
+                {
+                    "name": "Every chat",
+                    "expression": 'channel == "chat"',
+                    "targets": [{"queue_id": chat_queue}],
+                },
+            ],
+            "fallback": "email",
+        }
+        api.put("/routing/workflow", json=workflow, headers=admin).raise_for_status()
+        users = api.get("/users", params={"limit": 100}, headers=admin).json()["items"]
+        agents = [u for u in users if u["role"] == "agent"]
+        for user, (state, reason) in zip(agents, PRESENCES, strict=False):
+            body = {"state": state, **({"reason": reason} if reason else {})}
+            moved = api.put(f"/users/{user['id']}/presence", json=body, headers=admin)
+            if moved.status_code != 409:  # 409: in that state already
+                moved.raise_for_status()
+
+
+def photograph_admin(browser: Any, demo: DemoServer, lang: str) -> None:
+    save_workflow(demo)
+    words = CONSOLE[lang]
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale=lang)
+    page.goto(f"{demo.url}/login?lang={lang}")
+    page.locator("input[name=email]").fill(ADMIN[0])
+    page.locator("input[name=password]").fill(ADMIN[1])
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    page.goto(f"{demo.url}/admin/routing")
+    page.locator('#section[aria-busy="false"]').wait_for()
+    panel = page.locator("form.dry-run")
+    panel.get_by_label(words["language"]).fill("fr")
+    panel.get_by_label(words["vip"]).check()
+    panel.get_by_role("button", name=words["try"]).click()
+    panel.locator(".dry-run-result table").wait_for()
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"admin-routing-{lang}.png"), full_page=True)
+    page.goto(f"{demo.url}/admin/hours")
+    page.locator('#section[aria-busy="false"]').wait_for()
+    page.locator(".row-actions .button").first.click()
+    page.locator(".holiday-list li").first.wait_for()
+    page.locator(".hours-status .site-state").wait_for()
+    page.screenshot(path=str(OUT / f"admin-hours-{lang}.png"), full_page=True)
+
+
 def main() -> None:
-    only = set(sys.argv[1:])  # "desktop", "cockpit": one of them only
+    only = set(sys.argv[1:])  # "desktop", "cockpit", "admin": some of them only
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         for lang in SCENES:
@@ -264,6 +339,9 @@ def main() -> None:
             if not only or "cockpit" in only:
                 with DemoServer() as demo:
                     photograph_cockpit(browser, demo, lang)
+            if not only or "admin" in only:
+                with DemoServer() as demo:
+                    photograph_admin(browser, demo, lang)
         browser.close()
     print(f"saved in {OUT.relative_to(ROOT)}")
 

@@ -183,6 +183,9 @@ ACCESS: dict[str, frozenset[str] | str] = {
     "GET /api/v1/reports/intervals": SUPERVISOR_UP,
     "GET /api/v1/routing/workflow": ALL,
     "PUT /api/v1/routing/workflow": ADMIN,
+    # Rehearsing routing (the admin console) writes nothing: supervisors may try it.
+    "POST /api/v1/routing/expressions/validate": SUPERVISOR_UP,
+    "POST /api/v1/routing/dry-run": SUPERVISOR_UP,
     # Agents act only on their own tasks and offers: the services check that, and
     # answer 404 or 409; the role gate lets everyone in.
     "GET /api/v1/tasks": ALL,
@@ -227,6 +230,7 @@ ACCESS: dict[str, frozenset[str] | str] = {
 PUBLIC = {"GET /healthz", "GET /readyz"}
 #: Bodies whose rules the schema cannot express (cross-field checks), given outright.
 BODIES: dict[str, dict[str, Any]] = {
+    "POST /api/v1/routing/dry-run": {"contact": {"channel": "chat", "attributes": {"lang": "fr"}}},
     "POST /api/v1/business-hours": {"name": "Weekend", "timezone": "Europe/Paris"},
     "POST /api/v1/contact-reasons": {"axis": "action", "code": "x", "labels": {"en": "X"}},
     # What a channel received (inbound, a customer's or the system's words, a provider

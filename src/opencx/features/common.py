@@ -73,15 +73,18 @@ async def paginate(
     cursor: str | None,
     limit: int,
     to_out: Callable[[R], T],
+    newest_first: bool = False,
 ) -> Page[T]:
-    """Keyset pagination by ascending id: stable while rows are added."""
+    """Keyset pagination by ascending id (descending when ``newest_first``): stable
+    while rows are added."""
     if cursor:
         after = decode_cursor(cursor)
         if not isinstance(id_column.type, BigInteger):
             # Past the largest INTEGER id nothing follows; PostgreSQL would refuse the bind.
             after = min(after, MAX_ID)
-        stmt = stmt.where(id_column > after)
-    rows: Sequence[Any] = (await session.scalars(stmt.order_by(id_column).limit(limit + 1))).all()
+        stmt = stmt.where(id_column < after if newest_first else id_column > after)
+    order = id_column.desc() if newest_first else id_column
+    rows: Sequence[Any] = (await session.scalars(stmt.order_by(order).limit(limit + 1))).all()
     items = [to_out(row) for row in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return Page[T](items=items, next_cursor=next_cursor)

@@ -18,7 +18,8 @@ Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from opencx.core.enums import PresenceState
 from opencx.core.errors import NotFound
@@ -48,14 +49,20 @@ class StepMachinery(OfferMachinery):
 
     # -- workflow steps
 
-    def _start_workflow(self, task: TaskRecord, now: Instant) -> None:
-        attributes = task.spec.attributes
+    def first_filter(self, attributes: Mapping[str, Any]) -> int | None:
+        """The filter a task with ``attributes`` enters: the first that accepts them."""
         for index, filter_ in enumerate(self.workflow.filters):
             if filter_.expression.evaluate(attributes):
-                task.filter_index = index
-                self._enter_step(task, 0, now)
-                return
-        self._fallback(task, "no workflow filter matches the task", now)
+                return index
+        return None
+
+    def _start_workflow(self, task: TaskRecord, now: Instant) -> None:
+        index = self.first_filter(task.spec.attributes)
+        if index is None:
+            self._fallback(task, "no workflow filter matches the task", now)
+            return
+        task.filter_index = index
+        self._enter_step(task, 0, now)
 
     def _enter_step(self, task: TaskRecord, start: int, now: Instant) -> None:
         """Enter the first target from ``start`` that is open, not timed out, not skipped."""

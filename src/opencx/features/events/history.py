@@ -96,8 +96,9 @@ async def list_audit(
     entity_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    newest_first: bool = False,
 ) -> Page[AuditOut]:
-    """Oldest first; ``since`` is inclusive, ``until`` exclusive."""
+    """Oldest first, or newest first if asked; ``since`` is inclusive, ``until`` exclusive."""
     require(principal, Permission.AUDIT_READ)
     stmt = select(AuditEntry)
     filters: dict[str, Any] = {
@@ -121,4 +122,5 @@ async def list_audit(
             cursor=cursor,
             limit=limit,
             to_out=AuditOut.model_validate,
+            newest_first=newest_first,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
@@ -41,6 +41,9 @@ async def list_audit(
     entity_id: BigIdFilter = None,
     since: Annotated[IsoDateTime | None, Query(description="inclusive")] = None,
     until: Annotated[IsoDateTime | None, Query(description="exclusive")] = None,
+    order: Annotated[
+        Literal["oldest", "newest"], Query(description="newest: the latest change first")
+    ] = "oldest",
 ) -> Page[history.AuditOut]:
     return await history.list_audit(
         ctx,
@@ -53,4 +56,5 @@ async def list_audit(
         entity_id=entity_id,
         since=since,
         until=until,
+        newest_first=order == "newest",
     )

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from opencx.core.routing.model import ReservationState
 from opencx.features.common import Page
-from opencx.features.routing import insight, tasks, workflow
+from opencx.features.routing import insight, rehearsal, tasks, workflow
 from opencx.features.routing.commands import CommandKind
 from opencx.web.deps import (
     MAX_ID,
@@ -45,6 +45,22 @@ async def save_workflow(
 ) -> workflow.WorkflowOut:
     """Save the whole workflow as a new version; the router switches to it at once."""
     return await workflow.save_workflow(ctx, principal, body)
+
+
+@router.post("/routing/expressions/validate", response_model=rehearsal.ExpressionOut)
+async def validate_expression(
+    principal: PrincipalDep, body: rehearsal.ExpressionIn
+) -> rehearsal.ExpressionOut:
+    """Check an expression as it is typed: an error is a 422 naming its ``column``."""
+    return rehearsal.validate_expression(principal, body)
+
+
+@router.post("/routing/dry-run", response_model=rehearsal.DryRunOut)
+async def dry_run(
+    ctx: ContextDep, principal: PrincipalDep, body: rehearsal.DryRunIn
+) -> rehearsal.DryRunOut:
+    """Where a contact arriving now would go under a draft workflow, and why; saves nothing."""
+    return await rehearsal.rehearse(ctx, principal, body)
 
 
 # --- tasks ------------------------------------------------------------------------------

@@ -10,14 +10,13 @@ service level of the day comes from the interval report. Supervisors and admins 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from opencx.core.kpis import SHOWN_SERVICE_LEVEL
 from opencx.core.permissions import Permission
-from opencx.features.users.service import get_me
 from opencx.web.deps import ContextDep
 from opencx.web.pages.rendering import render
-from opencx.web.pages.session import signed_in_user
+from opencx.web.pages.staff import staff_member
 
 __all__ = ["router"]
 
@@ -26,19 +25,10 @@ router = APIRouter()
 
 @router.get("/cockpit")
 async def cockpit(request: Request, ctx: ContextDep) -> Response:
-    signed_in = await signed_in_user(request, ctx)
-    if signed_in is None:
-        return RedirectResponse("/login", status_code=303)
-    principal = signed_in.principal
-    me = await get_me(ctx, principal)
-    if not principal.can(Permission.SUPERVISE):
-        return render(
-            request,
-            "cockpit/forbidden.html",
-            status=403,
-            user_locale=me.locale,
-            timezone=me.timezone,
-        )
+    staff = await staff_member(request, ctx, forbidden="cockpit/forbidden.html")
+    if isinstance(staff, Response):
+        return staff
+    principal, me = staff.principal, staff.me
     return render(
         request,
         "cockpit/page.html",
