@@ -35,7 +35,11 @@ from opencx.core.routing.model import SiteState
 from opencx.features.auth import create_api_token, end_session, list_api_tokens, start_session
 from opencx.features.chat.visitors import publish_typing
 from opencx.features.context import AppContext
-from opencx.features.conversations.conversations import ConversationCreate, create_conversation
+from opencx.features.conversations.conversations import (
+    ConversationCreate,
+    ConversationOut,
+    create_conversation,
+)
 from opencx.features.conversations.help_requests import (
     HelpAnswer,
     HelpRequestCreate,
@@ -44,13 +48,14 @@ from opencx.features.conversations.help_requests import (
 )
 from opencx.features.conversations.interactions import (
     InteractionCreate,
+    InteractionOut,
     StateChange,
     change_interaction_state,
     create_interaction,
 )
-from opencx.features.customers.schemas import CustomerCreate
+from opencx.features.customers.schemas import CustomerCreate, CustomerDetail
 from opencx.features.customers.service import create_customer
-from opencx.features.directory.queues import QueueCreate, create_queue
+from opencx.features.directory.queues import QueueCreate, QueueOut, create_queue
 from opencx.features.directory.sites import SiteCreate, SiteUpdate, create_site, update_site
 from opencx.features.live import read_agent_view, read_details, read_supervisor_view
 from opencx.features.routing.engine import routing_service
@@ -795,15 +800,15 @@ async def test_token_is_removed_from_the_query_string(live: Live) -> None:
         assert ws.scope["query_string"] == b"lang=fr"  # what the server logs
 
 
-async def test_an_agent_is_offered_a_task_live_and_finds_it_again_on_reconnecting(
+async def voice_call(
     live: Live,
-) -> None:
+) -> tuple[Principal, QueueOut, CustomerDetail, ConversationOut, InteractionOut]:
+    """A customer's inbound call in an auto-accept queue "Support", not yet routed: the
+    system admin, the queue, the customer, the conversation and the interaction."""
     admin = await system_admin(live.ctx)
     queue = await create_queue(
         live.ctx, admin, QueueCreate(name="Support", channel=Channel.VOICE, auto_accept=True)
     )
-    ana, ana_token = await live.caller("ana@example.com", Role.AGENT)
-    _, admin_token = await live.caller("admin@example.com", Role.ADMIN)
     customer = await create_customer(live.ctx, admin, CustomerCreate(display_name="Ada"))
     conversation = await create_conversation(
         live.ctx, admin, ConversationCreate(customer_id=customer.id, queue_id=queue.id)
@@ -814,6 +819,15 @@ async def test_an_agent_is_offered_a_task_live_and_finds_it_again_on_reconnectin
         conversation.id,
         InteractionCreate(channel=Channel.VOICE, direction=Direction.INBOUND),
     )
+    return admin, queue, customer, conversation, interaction
+
+
+async def test_an_agent_is_offered_a_task_live_and_finds_it_again_on_reconnecting(
+    live: Live,
+) -> None:
+    ana, ana_token = await live.caller("ana@example.com", Role.AGENT)
+    _, admin_token = await live.caller("admin@example.com", Role.ADMIN)
+    admin, queue, customer, conversation, interaction = await voice_call(live)
     router = asyncio.create_task(routing_service(live.ctx))
     try:
         async with live.connect(f"/ws/agent?token={ana_token}") as ws:
@@ -908,22 +922,9 @@ async def next_event(ws: AsgiWebSocket, type_: str) -> dict[str, Any]:
 async def test_a_desktop_following_its_inbox_hears_that_colleagues_work_moved_it(
     live: Live,
 ) -> None:
-    admin = await system_admin(live.ctx)
-    queue = await create_queue(
-        live.ctx, admin, QueueCreate(name="Support", channel=Channel.VOICE, auto_accept=True)
-    )
     _, ana_token = await live.caller("ana@example.com", Role.AGENT)
     bob, _ = await live.caller("bob@example.com", Role.AGENT)
-    customer = await create_customer(live.ctx, admin, CustomerCreate(display_name="Ada"))
-    conversation = await create_conversation(
-        live.ctx, admin, ConversationCreate(customer_id=customer.id, queue_id=queue.id)
-    )
-    interaction = await create_interaction(
-        live.ctx,
-        admin,
-        conversation.id,
-        InteractionCreate(channel=Channel.VOICE, direction=Direction.INBOUND),
-    )
+    admin, _, _, _, interaction = await voice_call(live)
     router = asyncio.create_task(routing_service(live.ctx))
     try:
         async with (
