@@ -13,7 +13,6 @@ it skips could not have matched.
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
 from starlette.types import Scope
 
@@ -29,7 +28,7 @@ class HeadRouter(APIRouter):
         self._heads = heads
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        path = get_route_path(scope)
+        path = _route_path(scope)
         if not path.startswith(self._under):
             return Match.NONE, {}
         if path[len(self._under) :].partition("/")[0] not in self._heads:
@@ -46,6 +45,15 @@ def behind_heads(prefix: str, router: APIRouter) -> APIRouter:
     guarded = HeadRouter(prefix, frozenset(head for head in heads if head is not None))
     guarded.include_router(router)
     return guarded
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the routes match: the request's, less the app's ``root_path``."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path
 
 
 def _head(route: BaseRoute) -> str | None:
