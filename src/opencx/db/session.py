@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from opencx.db.sqlite_driver import OneHopDbapi
 from opencx.settings import DatabaseSettings
 
 __all__ = ["create_engine", "create_session_factory"]
@@ -20,8 +21,10 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         # SQLite has one writer at a time. Within a process, transactions queue for the
         # single pooled connection (an asyncio wait, no polling); between processes
         # (serve and worker on one file) BEGIN IMMEDIATE waits on busy_timeout.
+        # Each statement is one call on aiosqlite's thread rather than four.
         engine = _create_async_engine(
             url,
+            module=OneHopDbapi(),
             echo=settings.echo,
             connect_args={"timeout": 30},
             poolclass=AsyncAdaptedQueuePool,

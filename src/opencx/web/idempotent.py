@@ -57,8 +57,8 @@ async def created_or_found(
 
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
-        status_code, body = await run()
-        return JSONResponse(body, status_code=status_code)
+        resource, made = await create()
+        return _Written(resource, status_code=201 if made else 200)
     result = await run_idempotent(
         ctx,
         user_id=principal.user_id,
@@ -70,3 +70,12 @@ async def created_or_found(
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None
     return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+
+
+class _Written(JSONResponse):
+    """The resource as JSON written by pydantic itself, in one step: the same body
+    as ``jsonable_encoder`` then ``json.dumps`` give, at a fraction of their cost."""
+
+    def render(self, content: Any) -> bytes:
+        assert isinstance(content, BaseModel)
+        return content.model_dump_json(by_alias=True).encode()

@@ -33,13 +33,18 @@ from opencx.web.api import (
     users,
     whatsapp_templates,
 )
+from opencx.web.api._heads import behind_heads
 from opencx.web.errors import PROBLEM_RESPONSES
 
 __all__ = ["api_router"]
 
 
+#: Where the API's routes are.
+PREFIX = "/api/v1"
+
+
 def api_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1", responses=PROBLEM_RESPONSES)
+    router = APIRouter(prefix=PREFIX, responses=PROBLEM_RESPONSES)
     for module in (
         sites,
         teams,
@@ -69,5 +74,6 @@ def api_router() -> APIRouter:
         routing,
         reports,
     ):
-        router.include_router(module.router)
+        # a request tries only the routes of its own resource (``_heads``)
+        router.include_router(behind_heads(PREFIX, module.router))
     return router
