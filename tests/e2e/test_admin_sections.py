@@ -75,3 +75,48 @@ def test_an_admin_publishes_an_article_and_adds_a_chat_widget(
         ("widget", "acme-help", center.queue_id)
     ]
     assert accounts[0]["settings"]["title_fr"] == "Demandez à Acme"
+
+
+def test_an_admin_adds_a_connector_whose_token_is_never_shown_back_and_tries_it(
+    browser: Any, floor: tuple[LiveServer, Floor]
+) -> None:
+    server, center = floor
+    person(center, "root@example.com", "Rose Admin", "admin")
+    customer = center.ok(center.api.post("/customers", json={"display_name": "Ada"}), 201)
+    page = open_console(browser, server, "root@example.com", "connectors")
+
+    page.get_by_role("button", name="New connector").click()
+    form = page.get_by_role("form", name="New connector")
+    form.get_by_label("Name", exact=True).fill("CRM contract")
+    url = "https://crm.example.com/api/customers/{customer.external_id}"
+    form.get_by_label("URL template").fill(url)
+    form.get_by_label("Authentication").select_option("bearer")
+    form.get_by_label("Token").fill("s3cret-token")
+    form.get_by_role("button", name="+ Add a line").click()
+    line = form.get_by_role("group", name="Line 1")
+    line.get_by_label("Label in English").fill("Plan")
+    line.get_by_label("Where in the answer").fill("plan..name")  # not a path
+    form.get_by_role("button", name="Save").click()
+    path = line.get_by_label("Where in the answer")
+    line.locator('[aria-invalid="true"][data-field="fields.0.path"]').wait_for()
+    assert path.locator("xpath=..").locator(".field-error").inner_text() != ""  # the API's words
+    path.fill("plan.name")
+    form.get_by_role("button", name="Save").click()
+    saved = page.get_by_role("form", name="Connector CRM contract")
+    saved.get_by_text("Stored, never shown").wait_for()
+    assert saved.get_by_label("Token").input_value() == ""
+    trial = page.get_by_role("form", name="Try it")
+    trial.get_by_label("Customer number").fill(str(customer["id"]))
+    trial.get_by_role("button", name="Ask now").click()
+    trial.get_by_text("It does not apply to this customer").wait_for()
+    assert page.errors == []
+
+    connectors = center.ok(center.api.get("/connectors"))["items"]
+    assert [(c["name"], c["url_template"], c["auth"]) for c in connectors] == [
+        (
+            "CRM contract",
+            url,
+            {"kind": "bearer", "username": None, "name": None, "has_secret": True},
+        )
+    ]
+    assert [f["path"] for f in connectors[0]["fields"]] == ["plan.name"]

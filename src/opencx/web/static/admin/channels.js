@@ -61,8 +61,8 @@ export async function mountChannels(root, { api, i18n, can }) {
             cell: (r) => el("span", {}, r.name, el("span", { class: "channel muted" }, r.address), r.is_active ? null : el("span", { class: "pill no" }, t("inactive"))),
           },
           { label: t("channel"), cell: (r) => channelName(r.channel) },
-          { label: t("provider"), cell: (r) => providerName(r.provider) },
-          { label: t("queue"), cell: (r) => (r.queue_id ? nameOf(queues, r.queue_id, `#${r.queue_id}`) : el("span", { class: "muted" }, t("no_queue"))) },
+          { label: t("provider"), cell: (r) => providerName(r.provider), secondary: true },
+          { label: t("queue_column"), cell: (r) => (r.queue_id ? nameOf(queues, r.queue_id, `#${r.queue_id}`) : el("span", { class: "muted" }, t("no_queue"))) },
           {
             label: t("credential"),
             secondary: true,
@@ -93,7 +93,7 @@ export async function mountChannels(root, { api, i18n, can }) {
     const locale = field({ name: "locale", label: t("locale"), type: "select", options: [["en", "English"], ["fr", "Français"]] }, values.locale);
     const ack = field({ name: "auto_ack_hours", label: t("auto_ack"), type: "number", min: 1, help: t("auto_ack_help") }, values.auto_ack_hours);
     const active = field({ name: "is_active", label: t("active"), type: "checkbox" }, values.is_active);
-    const settings = field({ name: "settings", label: t("settings"), type: "textarea", rows: 5, wide: true, code: true, help: " " }, JSON.stringify(values.settings, null, 2));
+    const settings = field({ name: "settings", label: t("settings"), type: "textarea", rows: 7, wide: true, code: true, help: " " }, JSON.stringify(values.settings, null, 2));
     const secret = field({ name: "secret", label: t("secret"), type: "password", wide: true, help: row && row.has_secret ? t("secret_stored") : t("secret_help") }, "");
     const forget = row && row.has_secret ? field({ name: "forget_secret", label: t("remove_secret"), type: "checkbox" }, false) : null;
     secret.control.setAttribute("autocomplete", "new-password");

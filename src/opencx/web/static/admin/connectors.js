@@ -38,8 +38,8 @@ export async function mountConnectors(root, { api, i18n, config }) {
             label: t("name"),
             cell: (r) => el("span", {}, r.name, el("span", { class: "channel muted" }, r.description), r.enabled ? null : el("span", { class: "pill no" }, t("disabled"))),
           },
-          { label: t("auth"), cell: (r) => t(`auth_kinds.${r.auth.kind}`) },
-          { label: t("fields"), cell: (r) => String(r.fields.length), num: true },
+          { label: t("auth"), cell: (r) => t(`auth_kinds.${r.auth.kind}`), secondary: true },
+          { label: t("lines"), cell: (r) => String(r.fields.length), num: true },
           { label: t("url"), cell: (r) => el("code", { class: "url" }, r.url_template), secondary: true },
           { label: t("sites"), cell: (r) => (r.site_ids.length ? r.site_ids.map((id) => nameOf(sites, id, `#${id}`)).join(", ") : "—"), secondary: true },
         ],
@@ -221,6 +221,7 @@ export async function mountConnectors(root, { api, i18n, config }) {
   function outcome(answer) {
     const ok = answer.status === "ok";
     const nodes = [el("p", { class: `verdict ${ok ? "matched" : "fallback"}` }, t(`statuses.${answer.status}`, { error: answer.error || "" }))];
+    if (answer.error && answer.status !== "error") nodes.push(el("p", { class: "muted" }, answer.error));
     if (answer.url) nodes.push(el("p", { class: "url muted" }, t("called", { url: answer.url, status: answer.http_status ?? "—" })));
     if (answer.fields.length) {
       nodes.push(

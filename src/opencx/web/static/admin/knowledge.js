@@ -102,8 +102,10 @@ export async function mountKnowledge(root, { api, i18n, can, config }) {
           mayWrite
             ? [
                 button(i18n.t("edit"), () => edit(r), { label: `${i18n.t("edit")} ${r.title}` }),
+                // Hidden while the editor is open beside the list: its form has the switch.
                 button(r.published ? t("unpublish") : t("publish"), () => publish(r, !r.published), {
                   label: `${r.published ? t("unpublish") : t("publish")} ${r.title}`,
+                  kind: "subtle secondary",
                 }),
                 button(i18n.t("delete"), () => remove(r), { label: `${i18n.t("delete")} ${r.title}` }),
               ]
