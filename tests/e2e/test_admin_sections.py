@@ -120,3 +120,23 @@ def test_an_admin_adds_a_connector_whose_token_is_never_shown_back_and_tries_it(
         )
     ]
     assert [f["path"] for f in connectors[0]["fields"]] == ["plan.name"]
+
+
+def test_a_supervisor_reads_channel_accounts_and_writes_articles_but_sees_no_connectors(
+    browser: Any, floor: tuple[LiveServer, Floor]
+) -> None:
+    server, center = floor
+    center.widget()
+    person(center, "nadia@example.com", "Nadia Roux", "supervisor")
+    page = open_console(browser, server, "nadia@example.com", "channels")
+
+    table = page.get_by_role("table", name="Channel accounts")
+    row = table.get_by_role("row").filter(has_text="Acme website")
+    row.wait_for()
+    assert row.get_by_role("button").count() == 0
+    assert page.get_by_role("button", name="New channel account").count() == 0
+    page.get_by_text("Your role may look at this section but not change it.").wait_for()
+    assert page.get_by_role("link", name="Connectors").count() == 0
+    go_to(page, "Knowledge base")
+    page.get_by_role("button", name="New article").wait_for()
+    assert page.errors == []
