@@ -41,7 +41,7 @@ export async function mountConnectors(root, { api, i18n, config }) {
           { label: t("auth"), cell: (r) => t(`auth_kinds.${r.auth.kind}`), secondary: true },
           { label: t("lines"), cell: (r) => String(r.fields.length), num: true },
           { label: t("url"), cell: (r) => el("code", { class: "url" }, r.url_template), secondary: true },
-          { label: t("sites"), cell: (r) => (r.site_ids.length ? r.site_ids.map((id) => nameOf(sites, id, `#${id}`)).join(", ") : "—"), secondary: true },
+          { label: i18n.t("sections.sites"), cell: (r) => (r.site_ids.length ? r.site_ids.map((id) => nameOf(sites, id, `#${id}`)).join(", ") : "—"), secondary: true },
         ],
         onRowAction: (r) => [
           button(i18n.t("edit"), () => edit(r), { label: `${i18n.t("edit")} ${r.name}` }),

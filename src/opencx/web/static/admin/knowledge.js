@@ -93,7 +93,7 @@ export async function mountKnowledge(root, { api, i18n, can, config }) {
         empty: filtered ? t("no_match") : undefined,
         columns: [
           { label: t("title"), cell: (r) => el("span", {}, r.title, el("span", { class: "channel muted" }, r.body.slice(0, 90))) },
-          { label: t("locale"), cell: (r) => r.locale.toUpperCase() },
+          { label: t("locale"), cell: (r) => r.locale.toUpperCase(), secondary: true },
           { label: t("status"), cell: (r) => el("span", { class: `pill ${r.published ? "yes" : "no"}` }, r.published ? t("published") : t("draft")) },
           { label: t("tags_column"), cell: (r) => r.tags.map((tag) => el("span", { class: "tag" }, tag)), secondary: true },
           { label: t("updated"), cell: (r) => new Date(r.updated_at).toLocaleDateString(config.locale, { timeZone: config.timezone }), secondary: true },
