@@ -45,6 +45,8 @@ async def test_an_admin_gets_every_section_and_may_change_everything(
         "audit": True,
         "canned_any": True,
         "canned_team": True,
+        "knowledge": True,
+        "connectors": True,
     }
     expected = [
         "queues",
@@ -56,6 +58,9 @@ async def test_an_admin_gets_every_section_and_may_change_everything(
         "skills",
         "reasons",
         "canned",
+        "knowledge",
+        "channels",
+        "connectors",
         "audit",
     ]
     assert config["sections"] == expected
@@ -80,6 +85,8 @@ async def test_a_supervisor_reads_the_configuration_but_not_the_audit_trail(
         "audit": False,
         "canned_any": False,
         "canned_team": True,  # their own team's canned responses
+        "knowledge": True,  # they write and publish articles
+        "connectors": False,
     }
     assert "audit" not in nav_links(page)
     assert "users" in nav_links(page)  # read only

@@ -36,10 +36,17 @@ SECTIONS: Final = (
     "skills",
     "reasons",
     "canned",
+    "knowledge",
+    "channels",
+    "connectors",
     "audit",
 )
 #: What each section needs beyond opening the console; a section one may not open is not shown.
-NEEDS: Final = {"users": Permission.USERS_READ, "audit": Permission.AUDIT_READ}
+NEEDS: Final = {
+    "users": Permission.USERS_READ,
+    "connectors": Permission.CONNECTORS_MANAGE,
+    "audit": Permission.AUDIT_READ,
+}
 
 
 @router.get("/admin")
@@ -75,5 +82,7 @@ async def _console(request: Request, ctx: ContextDep, section: str) -> Response:
             "audit": principal.can(Permission.AUDIT_READ),
             "canned_any": principal.can(Permission.CANNED_WRITE_ANY),
             "canned_team": principal.can(Permission.CANNED_WRITE_TEAM),
+            "knowledge": principal.can(Permission.KNOWLEDGE_WRITE),
+            "connectors": principal.can(Permission.CONNECTORS_MANAGE),
         },
     )

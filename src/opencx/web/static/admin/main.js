@@ -6,7 +6,10 @@ import { makeApi } from "../desktop/api.js";
 import { makeI18n } from "../desktop/i18n.js";
 import { mountAudit } from "./audit.js";
 import { mountCanned } from "./canned.js";
+import { mountChannels } from "./channels.js";
+import { mountConnectors } from "./connectors.js";
 import { mountHours } from "./hours.js";
+import { mountKnowledge } from "./knowledge.js";
 import { mountQueues } from "./queues.js";
 import { mountReasons } from "./reasons.js";
 import { mountRouting } from "./routing.js";
@@ -23,6 +26,9 @@ const MOUNTS = {
   skills: mountSkills,
   reasons: mountReasons,
   canned: mountCanned,
+  knowledge: mountKnowledge,
+  channels: mountChannels,
+  connectors: mountConnectors,
   audit: mountAudit,
 };
 
