@@ -22,7 +22,9 @@ from typing import Any
 import httpx
 import pytest
 
-READY_TIMEOUT = 30.0  # seconds for a server to answer /healthz
+# Seconds for a server to answer /healthz: a demo seeds its company first, and a machine
+# running other work can take several times its quiet start.
+READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0  # seconds for a server to stop before it is killed
 CLI_TIMEOUT = 60.0  # seconds for one CLI command
 

@@ -29,7 +29,7 @@ from tests.e2e.conftest import (
     wait_for,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]  # a test may start two demos
 
 AGENT = "agent@demo.opencx.dev"
 ADMIN = "admin@demo.opencx.dev"
