@@ -76,6 +76,15 @@ def test_an_admin_publishes_an_article_and_adds_a_chat_widget(
     ]
     assert accounts[0]["settings"]["title_fr"] == "Demandez à Acme"
 
+    # Deleting asks first, then the row and the account are gone.
+    page.get_by_role("button", name="Delete Help centre").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    page.get_by_text("Help centre was deleted.").wait_for()
+    rows = page.get_by_role("table", name="Channel accounts").get_by_role("rowheader")
+    assert "Help centre" not in rows.all_inner_texts()
+    assert center.ok(center.api.get("/channel-accounts", params={"channel": "chat"}))["items"] == []
+    assert page.errors == []
+
 
 def test_an_admin_adds_a_connector_whose_token_is_never_shown_back_and_tries_it(
     browser: Any, floor: tuple[LiveServer, Floor]

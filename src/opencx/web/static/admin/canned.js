@@ -3,7 +3,7 @@
 // personal ones in the desktop, so personal responses are not listed here.
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, nameOf, notice, optionsOf, split, table, valueOf } from "./kit.js";
+import { button, deleteAfterAsking, editor, field, frame, nameOf, notice, optionsOf, split, table, valueOf } from "./kit.js";
 
 const SHARED = ["company", "team"];
 
@@ -82,14 +82,7 @@ export async function mountCanned(root, { api, i18n, can, config }) {
   }
 
   async function remove(row) {
-    if (!(await confirmDelete(i18n, row.title))) return;
-    try {
-      await api.del(`/canned-responses/${row.id}`);
-      notice(root, i18n.t("deleted", { name: row.title }));
-      await reload();
-    } catch (failure) {
-      notice(root, i18n.t("action_failed", { detail: failure.message }), true);
-    }
+    await deleteAfterAsking({ i18n, api, root, name: row.title, path: `/canned-responses/${row.id}`, reload });
   }
 
   await reload();

@@ -4,7 +4,7 @@
 // write-only: the API answers only whether one is stored (has_secret).
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, nameOf, notice, optionsOf, split, table, valueOf } from "./kit.js";
+import { button, deleteAfterAsking, editor, field, frame, nameOf, notice, optionsOf, split, table, valueOf } from "./kit.js";
 
 //: The providers that carry each channel, as the API's rule says (it checks again).
 const PROVIDERS = {
@@ -159,15 +159,7 @@ export async function mountChannels(root, { api, i18n, can }) {
   }
 
   async function remove(row) {
-    if (!(await confirmDelete(i18n, row.name))) return;
-    try {
-      await api.del(`/channel-accounts/${row.id}`);
-      side.replaceChildren();
-      notice(root, i18n.t("deleted", { name: row.name }));
-      await reload();
-    } catch (failure) {
-      notice(root, i18n.t("action_failed", { detail: failure.message }), true);
-    }
+    await deleteAfterAsking({ i18n, api, root, name: row.name, path: `/channel-accounts/${row.id}`, reload, side });
   }
 
   await reload();

@@ -5,7 +5,7 @@
 // and one left empty on a change keeps the stored one while the kind stays the same.
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, nameOf, notice, showProblem, clearProblems, split, table, valueOf } from "./kit.js";
+import { button, deleteAfterAsking, editor, field, frame, nameOf, notice, showProblem, clearProblems, split, table, valueOf } from "./kit.js";
 
 const AUTH_KINDS = ["none", "bearer", "basic", "header"];
 //: Where each kind keeps its credential in the API's auth object.
@@ -239,15 +239,7 @@ export async function mountConnectors(root, { api, i18n, config }) {
   }
 
   async function remove(row) {
-    if (!(await confirmDelete(i18n, row.name))) return;
-    try {
-      await api.del(`/connectors/${row.id}`);
-      side.replaceChildren();
-      notice(root, i18n.t("deleted", { name: row.name }));
-      await reload();
-    } catch (failure) {
-      notice(root, i18n.t("action_failed", { detail: failure.message }), true);
-    }
+    await deleteAfterAsking({ i18n, api, root, name: row.name, path: `/connectors/${row.id}`, reload, side });
   }
 
   await reload();

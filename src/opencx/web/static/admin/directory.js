@@ -2,7 +2,7 @@
 // One generic section serves the three; only their fields differ.
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, notice, table, valueOf, split } from "./kit.js";
+import { button, deleteAfterAsking, editor, field, frame, notice, table, valueOf, split } from "./kit.js";
 
 /** A list of simple rows at ``path``: ``fields`` are kit field specs, ``columns`` table columns. */
 async function mountSimple(root, { api, i18n, can }, { section, textKey, path, fields, columns, blank }) {
@@ -58,14 +58,7 @@ async function mountSimple(root, { api, i18n, can }, { section, textKey, path, f
   }
 
   async function remove(row) {
-    if (!(await confirmDelete(i18n, row.name))) return;
-    try {
-      await api.del(`${path}/${row.id}`);
-      notice(root, i18n.t("deleted", { name: row.name }));
-      await reload();
-    } catch (failure) {
-      notice(root, i18n.t("action_failed", { detail: failure.message }), true);
-    }
+    await deleteAfterAsking({ i18n, api, root, name: row.name, path: `${path}/${row.id}`, reload });
   }
 
   await reload();

@@ -2,7 +2,7 @@
 // and whether each is open right now (GET /business-hours/{id}/status).
 
 import { el } from "../desktop/i18n.js";
-import { button, clearProblems, confirmDelete, editor, field, frame, notice, showProblem, table, split } from "./kit.js";
+import { button, clearProblems, deleteAfterAsking, editor, field, frame, notice, showProblem, table, split } from "./kit.js";
 
 export async function mountHours(root, { api, i18n, can, config }) {
   const days = config.texts.days;
@@ -205,15 +205,7 @@ export async function mountHours(root, { api, i18n, can, config }) {
   }
 
   async function remove(schedule) {
-    if (!(await confirmDelete(i18n, schedule.name))) return;
-    try {
-      await api.del(`/business-hours/${schedule.id}`);
-      notice(root, i18n.t("deleted", { name: schedule.name }));
-      side.replaceChildren();
-      await reload();
-    } catch (failure) {
-      notice(root, i18n.t("action_failed", { detail: failure.message }), true);
-    }
+    await deleteAfterAsking({ i18n, api, root, name: schedule.name, path: `/business-hours/${schedule.id}`, reload, side });
   }
 
   await reload();

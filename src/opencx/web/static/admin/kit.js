@@ -234,6 +234,20 @@ export function confirmDelete(i18n, name) {
   });
 }
 
+/** Asks before deleting ``name``, deletes ``path`` through the API, says so and reloads;
+ * ``side`` (the editor beside the list), when given, is closed. */
+export async function deleteAfterAsking({ i18n, api, root, name, path, reload, side = null }) {
+  if (!(await confirmDelete(i18n, name))) return;
+  try {
+    await api.del(path);
+    if (side) side.replaceChildren();
+    notice(root, i18n.t("deleted", { name }));
+    await reload();
+  } catch (failure) {
+    notice(root, i18n.t("action_failed", { detail: failure.message }), true);
+  }
+}
+
 /** ``fn`` called once ``wait`` ms have passed without another call. */
 export function debounce(fn, wait) {
   let timer = null;

@@ -3,7 +3,7 @@
 // (knowledge.write); agents read the published ones from their desktop.
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, notice, split, table, valueOf } from "./kit.js";
+import { button, deleteAfterAsking, editor, field, frame, notice, split, table, valueOf } from "./kit.js";
 
 const LOCALES = [
   ["fr", "Français"],
@@ -154,15 +154,7 @@ export async function mountKnowledge(root, { api, i18n, can, config }) {
   }
 
   async function remove(row) {
-    if (!(await confirmDelete(i18n, row.title))) return;
-    try {
-      await api.del(`/knowledge/articles/${row.id}`);
-      side.replaceChildren();
-      notice(root, i18n.t("deleted", { name: row.title }));
-      await reload();
-    } catch (failure) {
-      notice(root, i18n.t("action_failed", { detail: failure.message }), true);
-    }
+    await deleteAfterAsking({ i18n, api, root, name: row.title, path: `/knowledge/articles/${row.id}`, reload, side });
   }
 
   await reload();

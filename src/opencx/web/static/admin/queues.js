@@ -2,7 +2,7 @@
 // sites, teams and business hours to choose from come from the API too.
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, nameOf, notice, optionsOf, table, valueOf, split } from "./kit.js";
+import { button, deleteAfterAsking, editor, field, frame, nameOf, notice, optionsOf, table, valueOf, split } from "./kit.js";
 
 const NUMBERS = ["priority", "service_level_seconds", "short_abandon_seconds", "wrap_up_seconds", "expected_handle_seconds"];
 const REFS = ["site_id", "team_id", "business_hours_id"];
@@ -88,15 +88,7 @@ export async function mountQueues(root, { api, i18n, can, config }) {
   }
 
   async function remove(queue) {
-    if (!(await confirmDelete(i18n, queue.name))) return;
-    try {
-      await api.del(`/queues/${queue.id}`);
-      notice(root, i18n.t("deleted", { name: queue.name }));
-      side.replaceChildren();
-      await reload();
-    } catch (failure) {
-      notice(root, i18n.t("action_failed", { detail: failure.message }), true);
-    }
+    await deleteAfterAsking({ i18n, api, root, name: queue.name, path: `/queues/${queue.id}`, reload, side });
   }
 
   await reload();

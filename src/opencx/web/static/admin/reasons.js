@@ -3,7 +3,7 @@
 // root or under another, renamed, switched off and deleted (GET /contact-reasons/tree).
 
 import { el } from "../desktop/i18n.js";
-import { button, confirmDelete, editor, field, frame, notice, split } from "./kit.js";
+import { button, deleteAfterAsking, editor, field, frame, notice, split } from "./kit.js";
 
 const AXES = ["declaration", "qualification", "action"];
 
@@ -90,14 +90,7 @@ export async function mountReasons(root, { api, i18n, can, config }) {
   }
 
   async function remove(node) {
-    if (!(await confirmDelete(i18n, label(node)))) return;
-    try {
-      await api.del(`/contact-reasons/${node.id}`);
-      notice(root, i18n.t("deleted", { name: label(node) }));
-      await reload();
-    } catch (failure) {
-      notice(root, i18n.t("action_failed", { detail: failure.message }), true);
-    }
+    await deleteAfterAsking({ i18n, api, root, name: label(node), path: `/contact-reasons/${node.id}`, reload });
   }
 
   await reload();
