@@ -8,9 +8,11 @@ CI cannot pass by silently skipping them.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +28,29 @@ from opencx.testing.databases import PostgresTemplate, SqliteTemplate
 from opencx.web import create_app
 
 PG_URL = os.environ.get("OPENCX_TEST_DATABASE_URL")
+
+
+#: The names RFC 2606 keeps for examples, which the tests' fake business systems and
+#: providers use: resolved at once to a public address, as the real example.com is,
+#: instead of asking a DNS server the machine may not reach (its wait ate connectors'
+#: 2 s time-out before their fake system was even called).
+_EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
+_EXAMPLE_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture(autouse=True)
+def _example_names_resolve_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        name = name.lower().rstrip(".") if isinstance(name, str) else ""
+        if any(name == domain or name.endswith("." + domain) for domain in _EXAMPLE_DOMAINS):
+            where = (_EXAMPLE_ADDRESS, port if isinstance(port, int) else 0)
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", where)]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture

@@ -36,6 +36,9 @@ def connector(**fields: Any) -> dict[str, Any]:
         "fields": [
             {"label": {"en": "Contract number", "fr": "N° de contrat"}, "path": "contract.number"}
         ],
+        # The most a connector may wait: on a busy test machine the fake system's answer
+        # can take longer than the 2 s default, which is not what these tests are about.
+        "timeout_ms": 10_000,
         **fields,
     }
 
@@ -60,7 +63,7 @@ async def test_a_connector_is_created_read_updated_and_deleted_with_every_change
                 "currency": None,
             }
         ],
-        "timeout_ms": 2000,
+        "timeout_ms": 10_000,
         "cache_seconds": 60,
         "site_ids": [],
     }
